@@ -1,0 +1,185 @@
+"""Command line: `newsetl run`, `newsetl db upgrade|url`, `newsetl extract`, `newsetl runs`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from etl import __version__
+from etl.db import DatabaseUnavailable, redact, resolve_database_url
+from etl.entities import NerModelMissing
+from etl.settings import Settings, load_settings
+from etl.sources import SourcesFileError
+
+app = typer.Typer(help="newsetl: news pages in, a normalized PostgreSQL warehouse out.", no_args_is_help=True)
+db_app = typer.Typer(help="The warehouse database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+out = Console()
+
+USER_ERRORS = (DatabaseUnavailable, SourcesFileError, NerModelMissing, FileNotFoundError)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Known failures become one clear line and exit code 2, never a stack trace."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except (ValueError, TypeError) as exc:
+        _fail(f"a NEWSETL_* setting has a bad value: {exc}")
+        raise  # unreachable
+
+
+@contextmanager
+def _progress(stage: str, total: int) -> Iterator[Callable[[int], None]]:
+    columns = [TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn()]
+    started = time.perf_counter()
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task(stage, total=total or None, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            done = bar.tasks[0].completed
+            bar.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-6):.1f}/s")
+
+        yield advance
+    if not console.is_terminal:
+        console.print(f"{stage}: {total} items in {time.perf_counter() - started:.1f}s")
+
+
+@app.command()
+def run(
+    sources: Annotated[Optional[Path], typer.Option(help="Sources file (YAML); default: seeds/sources.yaml")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source (repeatable)")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=0, help="Fetch at most this many new pages")] = None,
+    reprocess: Annotated[bool, typer.Option(help="Re-extract stored pages without fetching")] = False,
+    since: Annotated[Optional[str], typer.Option(help="With --reprocess: pages fetched from this date")] = None,
+    until: Annotated[Optional[str], typer.Option(help="With --reprocess: pages fetched before this date")] = None,
+) -> None:
+    """Run the whole pipeline once and print a summary."""
+    from etl.runner import RunRequest, run_pipeline
+
+    settings = _settings()
+    request = RunRequest(
+        sources_file=sources or settings.sources_file,
+        source_names=tuple(source or ()),
+        limit=limit,
+        reprocess=reprocess,
+        reprocess_since=since,
+        reprocess_until=until,
+    )
+    with user_errors():
+        url = resolve_database_url(settings)
+        summary = run_pipeline(url, settings, request, trigger="cli", progress=_progress)
+    counts = summary["counts"]
+    table = Table(title=f"run {summary['run_id']}: {summary['status']} in {summary['seconds']:.1f}s")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for label, key in (("pages discovered (new)", "discovered_new"), ("pages fetched", "fetched"),
+                       ("articles added", "articles_inserted"), ("articles updated", "articles_updated"),
+                       ("rejected at fetch", "rejected_fetch"), ("rejected at extract", "rejected_extract")):
+        table.add_row(label, str(int(float(counts.get(key, 0)))))
+    out.print(table)
+    if summary["top_entities"]:
+        top = Table(title="top entities of this run")
+        for col in ("entity", "type", "articles", "salience"):
+            top.add_column(col)
+        for name, etype, n, salience in summary["top_entities"]:
+            top.add_row(name, etype, str(n), str(salience))
+        out.print(top)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the warehouse to the newest schema."""
+    from etl import migrate
+
+    with user_errors():
+        url = resolve_database_url(_settings())
+        migrate.upgrade(url)
+        out.print(f"warehouse at revision {migrate.current_revision(url)}")
+
+
+@db_app.command("url")
+def db_url(show_password: Annotated[bool, typer.Option(help="Print the password too")] = False) -> None:
+    """Print the warehouse DSN (for psql). The embedded server is left running for you."""
+    with user_errors():
+        url = resolve_database_url(_settings(), keep_running=True)
+    out.print(url if show_password else redact(url), soft_wrap=True)
+
+
+@app.command()
+def extract(
+    manifest: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="manifest.jsonl of pages")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write one JSON object per page")],
+) -> None:
+    """Run the extract + metadata stages on every page of a manifest (benchmark contract)."""
+    from etl.benchmark_io import extract_manifest
+
+    with user_errors():
+        n = extract_manifest(manifest, out_file, _settings())
+    console.print(f"wrote {n} predictions to {out_file}")
+
+
+@app.command()
+def runs(limit: Annotated[int, typer.Option(min=1)] = 10) -> None:
+    """List recent runs with status, duration and counts."""
+    from etl.db import connect
+    from etl.sqlfiles import sql_text
+
+    with user_errors():
+        url = resolve_database_url(_settings())
+        with connect(url) as conn:
+            rows = conn.execute(sql_text("queries/recent_runs"), {"limit": limit}).fetchall()
+    table = Table(title="recent runs")
+    for col in ("run", "trigger", "status", "started", "seconds", "counts"):
+        table.add_column(col)
+    for run_id, trigger, status, started, _finished, seconds, counts in rows:
+        shown = ", ".join(f"{k}={int(float(v))}" for k, v in sorted(counts.items()) if float(v))
+        table.add_row(str(run_id), trigger, status, f"{started:%Y-%m-%d %H:%M:%S}", f"{seconds:.1f}", shown)
+    out.print(table)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each batch")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,134 @@
+"""Where the warehouse lives: an embedded PostgreSQL (pgserver) by default, any server by URL.
+
+Also the two ways code talks to it: psycopg connections for the data path (COPY, upserts)
+and SQLAlchemy engines for Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import psycopg
+
+from etl.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The warehouse cannot be reached or started; the message says what to do."""
+
+
+@lru_cache(maxsize=None)
+def _embedded_server(pgdata: str, keep_running: bool):  # type: ignore[no-untyped-def]
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import pgserver  # imported late: it creates a system user when run as root
+
+    os.makedirs(os.path.dirname(pgdata), exist_ok=True)
+    return pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+
+
+def embedded_server_url(settings: Settings, database: str, *, keep_running: bool = False) -> str:
+    """Start (or attach to) the embedded server under settings.data_dir and return a libpq URL.
+
+    ``keep_running`` leaves the server up when this process exits, for Airflow task processes
+    that come and go; the CLI stops it when the last process using it exits.
+    """
+    pgdata = str(Path(settings.data_dir).resolve() / "pg")
+    try:
+        server = _embedded_server(pgdata, keep_running)
+    except Exception as exc:  # pgserver raises bare CalledProcessError / AssertionError
+        raise DatabaseUnavailable(
+            f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "
+            "Set NEWSETL_DATABASE_URL to use another server, or remove the folder to start afresh."
+        ) from exc
+    admin_url = server.get_uri("postgres")
+    ensure_database(admin_url, database)
+    return server.get_uri(database)
+
+
+def ensure_database(admin_url: str, database: str) -> None:
+    """Create ``database`` on the server of ``admin_url`` if it does not exist."""
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database)))
+
+
+def resolve_database_url(settings: Settings, *, keep_running: bool = False) -> str:
+    """The warehouse URL: NEWSETL_DATABASE_URL when set, else the embedded server's."""
+    if settings.database_url:
+        return settings.database_url
+    return embedded_server_url(settings, settings.database_name, keep_running=keep_running)
+
+
+def libpq_url(url: str) -> str:
+    """A URL psycopg/libpq accepts (drops a SQLAlchemy ``+driver`` suffix)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "postgres":
+        scheme = "postgresql"
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A URL SQLAlchemy uses with the psycopg 3 driver."""
+    parts = urlsplit(libpq_url(url))
+    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def url_from_parts(
+    *,
+    host: str | None,
+    port: int | None = None,
+    login: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    query: dict[str, str] | None = None,
+) -> str:
+    """Build a libpq URL from connection fields (a host starting with '/' is a socket folder)."""
+    params = dict(query or {})
+    netloc = ""
+    if login:
+        netloc = quote(login, safe="")
+        if password:
+            netloc += ":" + quote(password, safe="")
+        netloc += "@"
+    if host and host.startswith("/"):
+        params["host"] = host
+    elif host:
+        netloc += host + (f":{port}" if port else "")
+    return urlunsplit(("postgresql", netloc, "/" + (database or ""), urlencode(params), ""))
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@contextmanager
+def connect(url: str, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A psycopg connection; errors become DatabaseUnavailable with the redacted URL."""
+    try:
+        conn = psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to the warehouse at {redact(url)}: {str(exc).strip()}. "
+            "Check NEWSETL_DATABASE_URL (or unset it to use the embedded server)."
+        ) from exc
+    try:
+        yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,117 @@
+"""Extract stage: main text and metadata of a news page (trafilatura at the core)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import trafilatura
+from lxml import html as lxml_html
+
+from etl import metadata
+from etl.decode import DecodeError, decode_html
+from etl.records import Article, RawPage, Reject
+from etl.settings import Settings
+from etl.urls import canonicalize_url, same_site
+
+EXTRACTOR_VERSION = f"newsetl-extract-1+trafilatura-{trafilatura.__version__}"
+
+
+class ExtractTimeout(Exception):
+    """A page used up its time budget."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise ExtractTimeout in this block after ``seconds`` (main thread only; else no limit)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum: int, frame: Any) -> None:
+        raise ExtractTimeout(f"over the {seconds:g}s budget")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def extract_page(page: RawPage, settings: Settings) -> Article | Reject:
+    """Decode and extract one stored page; every failure becomes a Reject with a reason."""
+
+    def reject(reason: str, detail: str) -> Reject:
+        return Reject("extract", reason, page.url, detail, page.url_hash, page.source_id)
+
+    if len(page.body) > settings.max_page_bytes:
+        return reject("too_large", f"{len(page.body)} bytes > {settings.max_page_bytes}")
+    try:
+        text, _encoding = decode_html(page.body, page.content_type)
+    except DecodeError as exc:
+        return reject(exc.reason, str(exc))
+    result = extract_html(text, page.final_url or page.url, settings, entry=page.entry)
+    if isinstance(result, Reject):
+        return reject(result.reason, result.detail)
+    return result
+
+
+def extract_html(
+    html_text: str, url: str, settings: Settings, entry: dict[str, Any] | None = None
+) -> Article | Reject:
+    """Main text and metadata of an HTML document, within the per-page time budget."""
+    try:
+        with time_budget(settings.extract_timeout_seconds):
+            return _extract(html_text, url, settings, entry or {})
+    except ExtractTimeout as exc:
+        return Reject("extract", "extract_timeout", url, str(exc))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return Reject("extract", "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _extract(html_text: str, url: str, settings: Settings, entry: dict[str, Any]) -> Article | Reject:
+    if not html_text.strip():
+        return Reject("extract", "empty_file", url, "the page has no content")
+    try:
+        tree = lxml_html.document_fromstring(html_text)
+    except Exception as exc:  # lxml raises ParserError / XMLSyntaxError on hopeless input
+        return Reject("extract", "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        deduplicate=False,
+    )
+    body = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if len(body) < settings.min_text_chars:
+        return Reject("extract", "no_article_text", url, f"{len(body)} characters of body text")
+    meta = metadata.page_metadata(tree, url, doc, body, entry)
+    canonical = meta.canonical_url if meta.canonical_url and same_site(meta.canonical_url, url) else url
+    return Article(
+        url=url,
+        canonical_url=canonicalize_url(canonical),
+        title=meta.title,
+        text=body,
+        description=meta.description,
+        language=meta.language,
+        published_at=meta.published_at,
+        published_date=meta.published_date,
+        published_precision=meta.published_precision,
+        modified_at=meta.modified_at,
+        authors=meta.authors,
+        agency=meta.agency,
+        keywords=meta.keywords,
+        site_name=meta.site_name,
+        section=meta.section,
+        top_image=meta.top_image,
+        extractor="trafilatura",
+        extractor_version=EXTRACTOR_VERSION,
+    )

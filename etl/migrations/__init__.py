@@ -1,0 +1,1 @@
+"""Alembic migrations of the warehouse; each revision applies one file from sql/migrations/."""

@@ -1,0 +1,18 @@
+-- lease up to %(limit)s stored pages to one worker for extract + entities + load
+update raw_pages as r
+set claimed_by = %(worker)s,
+    claim_expires_at = now() + make_interval(secs => %(lease_seconds)s)
+from frontier as f
+where f.url_hash = r.url_hash
+  and r.raw_page_id in (
+    select raw_page_id
+    from raw_pages
+    where process_status = 'pending'
+      and (claim_expires_at is null or claim_expires_at < now())
+      and (%(source_ids)s::bigint[] is null or source_id = any(%(source_ids)s::bigint[]))
+    order by raw_page_id
+    limit %(limit)s
+    for update skip locked
+)
+returning r.raw_page_id, r.url_hash, r.url, r.final_url, r.source_id, r.body_gz, r.content_type,
+          r.headers, f.entry

@@ -1,0 +1,5 @@
+-- pending URLs of the selected sources (null: all sources)
+select count(*)
+from frontier
+where status = 'pending'
+  and (%(source_ids)s::bigint[] is null or source_id = any(%(source_ids)s::bigint[]))
