@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -73,12 +72,12 @@ def _progress(stage: str, total: int) -> Iterator[Callable[[int], None]]:
 
 @app.command()
 def run(
-    sources: Annotated[Optional[Path], typer.Option(help="Sources file (YAML); default: seeds/sources.yaml")] = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this source (repeatable)")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=0, help="Fetch at most this many new pages")] = None,
+    sources: Annotated[Path | None, typer.Option(help="Sources file (YAML); default: seeds/sources.yaml")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable)")] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="Fetch at most this many new pages")] = None,
     reprocess: Annotated[bool, typer.Option(help="Re-extract stored pages without fetching")] = False,
-    since: Annotated[Optional[str], typer.Option(help="With --reprocess: pages fetched from this date")] = None,
-    until: Annotated[Optional[str], typer.Option(help="With --reprocess: pages fetched before this date")] = None,
+    since: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched from this date")] = None,
+    until: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched before this date")] = None,
 ) -> None:
     """Run the whole pipeline once and print a summary."""
     from etl.runner import RunRequest, run_pipeline

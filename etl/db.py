@@ -11,7 +11,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -26,7 +26,7 @@ class DatabaseUnavailable(RuntimeError):
     """The warehouse cannot be reached or started; the message says what to do."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _embedded_server(pgdata: str, keep_running: bool):  # type: ignore[no-untyped-def]
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import pgserver  # imported late: it creates a system user when run as root

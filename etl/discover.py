@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import glob
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from etl.db import connect
+from etl.load import as_json, insert_rejects
+from etl.pipeline import StageResult, add_run_stats
 from etl.records import DiscoveredUrl, Reject, SourceSpec
 from etl.settings import Settings
+from etl.sqlfiles import sql_text
+from etl.urls import canonicalize_url, url_hash
 
 
 def discover_source(spec: SourceSpec, settings: Settings) -> tuple[list[DiscoveredUrl], list[Reject]]:
@@ -37,3 +45,45 @@ def _discover_url_list(spec: SourceSpec) -> tuple[list[DiscoveredUrl], list[Reje
         return [], [Reject("discover", "unreadable_url_list", spec.location, str(exc))]
     urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     return [DiscoveredUrl(url=url) for url in urls], []
+
+
+def _with_source(reject: Reject, source_id: int) -> Reject:
+    return Reject(reject.stage, reject.reason, reject.url, reject.detail, reject.url_hash, source_id)
+
+
+def run_discover(
+    url: str, settings: Settings, specs: Sequence[SourceSpec], source_ids: dict[str, int], run_id: int
+) -> StageResult:
+    """List each source's URLs into the frontier; new ones become pending, none is ever lost."""
+    started = time.perf_counter()
+    result = StageResult()
+    for spec in specs:
+        found, rejects = discover_source(spec, settings)
+        sid = source_ids[spec.name]
+        rows: dict[str, tuple[str, dict[str, Any]]] = {}
+        for item in found:
+            canonical = canonicalize_url(item.url)
+            rows.setdefault(url_hash(canonical), (canonical, item.entry))
+        with connect(url) as conn, conn.transaction():
+            inserted = 0
+            if rows:
+                keys = list(rows)
+                cur = conn.execute(
+                    sql_text("load/upsert_frontier"),
+                    {
+                        "url_hashes": keys,
+                        "urls": [rows[k][0] for k in keys],
+                        "source_ids": [sid] * len(keys),
+                        "entries": [as_json(rows[k][1]) for k in keys],
+                        "run_ids": [run_id] * len(keys),
+                    },
+                )
+                inserted = sum(1 for (new,) in cur if new)
+            insert_rejects(conn, [_with_source(r, sid) for r in rejects], run_id)
+        result.counts["discovered"] += len(rows)
+        result.counts["discovered_new"] += inserted
+        result.counts["rejected_discover"] += len(rejects)
+    result.seconds = time.perf_counter() - started
+    with connect(url) as conn, conn.transaction():
+        add_run_stats(conn, run_id, result.counts, "discover", result.seconds)
+    return result

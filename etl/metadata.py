@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import py3langid
@@ -13,7 +13,7 @@ from lxml.html import HtmlElement
 
 from etl.urls import canonicalize_url
 
-EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=timezone.utc)
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 AGENCIES = {
     "reuters": "Reuters",
     "associated press": "AP",
@@ -120,7 +120,7 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, date | None, str
         value = match[0]
     if len(value) <= 10:
         day = dt.date()
-        if not _plausible(datetime(day.year, day.month, day.day, tzinfo=timezone.utc)):
+        if not _plausible(datetime(day.year, day.month, day.day, tzinfo=UTC)):
             return None, None, None
         return None, day, "day"
     if dt.tzinfo is None:
@@ -132,7 +132,7 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, date | None, str
 
 
 def _plausible(dt: datetime) -> bool:
-    return EARLIEST_PLAUSIBLE <= dt <= datetime.now(timezone.utc).replace(microsecond=0) + _ONE_DAY
+    return EARLIEST_PLAUSIBLE <= dt <= datetime.now(UTC).replace(microsecond=0) + _ONE_DAY
 
 
 _ONE_DAY = datetime(2000, 1, 2) - datetime(2000, 1, 1)

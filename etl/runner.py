@@ -10,6 +10,9 @@ from typing import Any
 
 from etl import pipeline
 from etl.db import connect
+from etl.discover import run_discover
+from etl.fetch import run_fetch
+from etl.process import requeue_stored_pages, run_process
 from etl.records import SourceSpec
 from etl.settings import Settings
 from etl.sources import SourcesFileError, load_sources
@@ -73,15 +76,15 @@ def run_pipeline(
     try:
         source_ids = pipeline.sync_sources(url, specs)
         selected = list(source_ids.values())
-        pipeline.discover(url, settings, specs, source_ids, run_id)
+        run_discover(url, settings, specs, source_ids, run_id)
         pending = pipeline.count_pending(url, "fetch", selected)
         to_fetch = pending if request.limit is None else min(pending, request.limit)
         with progress("fetch", to_fetch) as advance:
-            pipeline.fetch_pending(url, settings, run_id, selected, quota=to_fetch, progress=advance)
+            run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
         if request.reprocess:
-            pipeline.requeue_stored_pages(url, selected, request.reprocess_since, request.reprocess_until)
+            requeue_stored_pages(url, selected, request.reprocess_since, request.reprocess_until)
         with progress("extract+entities+load", pipeline.count_pending(url, "process", selected)) as advance:
-            pipeline.process_pending(url, settings, run_id, selected, progress=advance)
+            run_process(url, settings, run_id, selected, progress=advance)
     except BaseException as exc:
         pipeline.finish_run(url, settings, run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise

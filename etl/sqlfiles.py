@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from etl.settings import SQL_DIR
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql_text(name: str) -> str:
     """The text of ``sql/<name>`` (``name`` may omit the .sql suffix)."""
     path = SQL_DIR / (name if name.endswith(".sql") else name + ".sql")
