@@ -1,0 +1,84 @@
+"""Shared fixtures: a real PostgreSQL (embedded, via pgserver) and a fresh migrated warehouse per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from etl import migrate
+from etl.db import ensure_database, libpq_url
+from etl.settings import Settings, load_settings
+
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the 'postgres' database on a real server: NEWSETL_TEST_ADMIN_URL or an embedded one."""
+    if os.environ.get("NEWSETL_TEST_ADMIN_URL"):
+        yield os.environ["NEWSETL_TEST_ADMIN_URL"]
+        return
+    import pgserver
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+def new_database(admin_url: str, prefix: str = "t") -> str:
+    """Create an empty database with a unique name on the admin URL's server; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    ensure_database(admin_url, name)
+    return with_database(admin_url, name)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at database ``name``."""
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def empty_db_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database (no schema), dropped after the test."""
+    url = new_database(pg_admin_url, "empty")
+    yield url
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def warehouse_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh database migrated to head, dropped after the test."""
+    url = new_database(pg_admin_url, "wh")
+    migrate.upgrade(url)
+    yield url
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with defaults, isolated from the developer's environment."""
+    return load_settings(environ={}, data_dir=tmp_path / "data", extract_timeout_seconds=20.0)
+
+
+@pytest.fixture
+def db(warehouse_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the test warehouse, for assertions."""
+    with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
+        yield conn
