@@ -58,6 +58,24 @@ def select_sources(specs: Sequence[SourceSpec], names: Sequence[str]) -> list[So
     return [known[n] for n in names]
 
 
+def sources_for_run(
+    sources_file: Path, names: Sequence[str], extra: Sequence[dict[str, Any]] = ()
+) -> list[SourceSpec]:
+    """The sources of one run: those named from the file (all when none) plus ad-hoc ones."""
+    specs = select_sources(load_sources(sources_file), names) if (names or not extra) else []
+    taken = {s.name for s in specs}
+    for entry in extra:
+        spec = SourceSpec(
+            name=str(entry["name"]), kind=str(entry["kind"]), location=str(entry["location"]),
+            options={k: v for k, v in entry.items() if k not in ("name", "kind", "location")},
+        )
+        if spec.name in taken:
+            raise SourcesFileError(f"ad-hoc source name {spec.name!r} is already used")
+        taken.add(spec.name)
+        specs.append(spec)
+    return specs
+
+
 def _no_progress(stage: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
     return nullcontext(lambda n: None)
 
@@ -70,7 +88,7 @@ def run_pipeline(
     progress: ProgressFactory = _no_progress,
 ) -> dict[str, Any]:
     """Migrate, discover, fetch, process and close one run; returns the run summary."""
-    specs = select_sources(load_sources(request.sources_file), request.source_names)
+    specs = sources_for_run(request.sources_file, request.source_names)
     pipeline.prepare_database(url)
     run_id = pipeline.start_run(url, trigger, request.params())
     try:

@@ -61,7 +61,57 @@ class Settings:
     user_agent: str = "newsetl/0.1 (+https://github.com/newsetl/newsetl)"
     """User-Agent header sent with every request: names the project and a contact URL."""
     allowed_hosts: tuple[str, ...] = ()
-    """Hosts the fetcher may reach although they resolve to private/loopback addresses."""
+    """Hosts the fetcher may reach although they resolve to private/loopback addresses.
+
+    Each item is a host name, an IP address or a CIDR network (``127.0.0.0/24``)."""
+    fetch_concurrency: int = 16
+    """Requests in flight at once over all hosts (one run of fetch or discover)."""
+    min_host_interval_seconds: float = 1.0
+    """Least time between two request starts to one host; robots.txt Crawl-delay may raise it."""
+    max_crawl_delay_seconds: float = 30.0
+    """A robots.txt Crawl-delay above this is cut to it (else one host could stall a run)."""
+    respect_robots: bool = True
+    """Obey robots.txt (Disallow and Crawl-delay). Only turn off for sites you own."""
+    robots_cache_hours: float = 24.0
+    """A host's robots.txt is kept (in http_cache) and reused this long (RFC 9309: at most 24 h)."""
+    connect_timeout_seconds: float = 10.0
+    """Time to open a connection."""
+    read_timeout_seconds: float = 20.0
+    """Longest silence while reading a response."""
+    total_timeout_seconds: float = 60.0
+    """Budget of one request from connect to last byte (slow-drip servers hit this)."""
+    max_retries: int = 2
+    """Extra attempts after a timeout, connection error, 429 or 5xx (never after other 4xx)."""
+    retry_backoff_seconds: float = 1.0
+    """First retry waits about this long; each next one twice as long, plus jitter."""
+    retry_backoff_max_seconds: float = 30.0
+    """Cap of one backoff wait."""
+    max_retry_after_seconds: float = 120.0
+    """A Retry-After above this is not waited for: the URL is retried in a later run instead."""
+    max_redirects: int = 5
+    """Redirect hops followed before a reject (too_many_redirects)."""
+    max_fetch_bytes: int = 5_000_000
+    """Largest page body, on the wire and after gzip/brotli decoding (else too_large)."""
+    max_document_bytes: int = 50_000_000
+    """Largest feed, sitemap or URL list after decompression (the sitemap protocol's 50 MB)."""
+    verify_tls: bool = True
+    """Check TLS certificates."""
+    max_fetch_attempts: int = 3
+    """Runs a URL gets when it keeps failing transiently (timeout, 429, 5xx) before it is given up."""
+    retry_failed_after_minutes: float = 60.0
+    """A transiently failed URL waits this long before a later run claims it again."""
+    refetch_within_hours: float = 0.0
+    """Pages first seen less than this many hours ago are fetched once more (conditional GET)
+    when their source lists them again in a later run; 0 = a fetched URL is never fetched again."""
+    sitemap_max_depth: int = 3
+    """Levels of sitemap indexes followed below the configured sitemap."""
+    discover_max_documents: int = 200
+    """Feed/sitemap/list documents read per source and run (bounds index fan-out)."""
+    discover_max_entries: int = 50_000
+    """URLs taken per source and run; the rest wait for a later run (counted, not lost)."""
+    discover_max_age_days: float = 0.0
+    """Skip feed/sitemap entries published or modified longer ago than this; 0 = no cut-off.
+    A source option ``since: YYYY-MM-DD`` (or ``max_age_days``) overrides it per source."""
 
     # --- quality -----------------------------------------------------------------------
     degraded_reject_rate: float = 0.5

@@ -43,9 +43,14 @@ create table frontier (
     fetched_at         timestamptz,
     fetch_attempts     integer not null default 0,
     claimed_by         text,
-    claim_expires_at   timestamptz
+    claim_expires_at   timestamptz,
+    host               text not null default '',  -- lowercase host of url ('' for local reads): politeness key
+    fetch_from         text,                      -- where the bytes are when not at url (a WARC record locator)
+    next_fetch_at      timestamptz,               -- a transient failure waits until then before the next claim
+    refetches          integer not null default 0 -- times a fetched URL was queued again for updates
 );
 create index frontier_pending_idx on frontier (discovered_at) where status = 'pending';
+create index frontier_pending_host_idx on frontier (host, discovered_at) where status = 'pending';
 
 -- one row per fetched document of a feed/sitemap URL: validators for conditional GET
 create table http_cache (
@@ -53,7 +58,10 @@ create table http_cache (
     etag           text,
     last_modified  text,
     last_status    integer,
-    checked_at     timestamptz not null default now()
+    checked_at     timestamptz not null default now(),
+    purpose        text,                          -- feed | sitemap | list | robots
+    children       jsonb,                         -- a sitemap index's child sitemaps, reused on 304
+    body           bytea                          -- robots.txt only: the rules, reused for a while
 );
 
 -- one row per fetched page (latest fetch of a frontier URL); the bytes stay so history can be
@@ -76,7 +84,8 @@ create table raw_pages (
                        check (process_status in ('pending', 'done', 'rejected')),
     processed_at       timestamptz,
     claimed_by         text,
-    claim_expires_at   timestamptz
+    claim_expires_at   timestamptz,
+    redirects          jsonb not null default '[]'::jsonb  -- URLs passed through before final_url
 );
 create index raw_pages_pending_idx on raw_pages (raw_page_id) where process_status = 'pending';
 create index raw_pages_source_fetched_idx on raw_pages (source_id, fetched_at);
@@ -194,7 +203,11 @@ create table fetch_log (
     bytes        integer,
     elapsed_ms   integer,
     attempt      integer not null,
-    fetched_at   timestamptz not null default now()
+    fetched_at   timestamptz not null default now(),
+    host         text,
+    purpose      text,                          -- page | feed | sitemap | list | robots
+    conditional  boolean not null default false,  -- sent If-None-Match / If-Modified-Since
+    reason       text                           -- reject reason of this attempt, null when usable
 );
 create index fetch_log_run_idx on fetch_log (run_id);
 

@@ -1,0 +1,503 @@
+"""The polite HTTP client: one pooled httpx client behind robots.txt, per-host spacing and hard caps.
+
+Everything the stages fetch over the network goes through :class:`PoliteClient.get`, which
+never raises for a bad URL: it returns a :class:`Response` or a ``Reject`` whose reason is
+machine-readable. Each HTTP attempt (and each refusal before one) is kept in
+``client.attempts`` for the stage to write to ``fetch_log``.
+
+Politeness, in the order a request meets it:
+
+* the scheme must be http(s) and the host must pass the SSRF guard (``etl.netguard``),
+  before any connection is made and again for every redirect hop;
+* robots.txt of the origin (fetched once, cached for the run and in ``http_cache``) must allow
+  the URL; its Crawl-delay raises the host's spacing;
+* :class:`HostLimiter` lets one request at a time run per host and spaces request starts by
+  the host interval, while a global semaphore bounds requests in flight over all hosts, so
+  throughput grows with the number of hosts, never with the pressure on one;
+* timeouts (connect, read, total), retries with exponential backoff and jitter on timeouts,
+  connection errors, 429 and 5xx (Retry-After honoured up to a cap and applied to the whole
+  host), manual redirects with a cap and loop detection, a streamed body cut at a byte limit
+  both on the wire and after gzip/brotli decoding (a gzip bomb is a ``too_large`` reject).
+
+Charset detection is not done here: the bytes and headers are stored as received (decoded
+from their Content-Encoding only) and ``etl.decode`` reads them later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import re
+import ssl
+import time
+import zlib
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import brotli
+import certifi
+import httpcore
+import httpx
+
+from etl.decode import looks_binary
+from etl.netguard import BLOCKED_PREFIX, BlockedAddress, GuardedBackend, HostGuard
+from etl.records import Reject
+from etl.robots import ALLOW_ALL, MAX_ROBOTS_BYTES, UNAVAILABLE, RobotsRules, robots_url
+from etl.settings import Settings
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Reasons that say "try again later", not "this URL is bad".
+TRANSIENT_REASON = re.compile(r"^(timeout|connect_error|http_429|http_5\d\d|robots_unavailable)$")
+# Response headers not kept: they describe the transfer, and the stored body is already decoded.
+TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection",
+                              "keep-alive", "set-cookie"})
+CHUNK = 64 * 1024
+
+
+def is_transient(reason: str) -> bool:
+    """True for a failure worth retrying in a later run (the URL stays in the frontier)."""
+    return bool(TRANSIENT_REASON.match(reason))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP attempt (or a refusal before any), as written to fetch_log."""
+
+    url: str
+    host: str
+    purpose: str
+    attempt: int
+    status_code: int | None = None
+    error_class: str | None = None
+    reason: str | None = None
+    bytes: int = 0
+    elapsed_ms: int = 0
+    conditional: bool = False
+
+
+@dataclass(frozen=True)
+class Response:
+    """A usable answer: 2xx with its (content-decoded) body, or 304 Not Modified."""
+
+    url: str
+    final_url: str
+    status_code: int
+    headers: dict[str, str]
+    body: bytes = b""
+    redirects: tuple[str, ...] = ()
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status_code == 304
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional GET sends: the ETag and Last-Modified of the copy we have."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        out = {}
+        if self.etag:
+            out["If-None-Match"] = self.etag
+        if self.last_modified:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
+class TooLarge(Exception):
+    """The body passed the byte cap (on the wire or once decoded)."""
+
+
+class UnsupportedEncoding(Exception):
+    """A Content-Encoding we did not ask for and cannot decode."""
+
+
+class BodyDecoder:
+    """Undo one Content-Encoding incrementally, never producing more than ``limit`` bytes.
+
+    zlib and brotli are both asked for at most the remaining room plus one byte per call, so
+    a small compressed bomb costs at most ``limit`` bytes of memory before it is refused.
+    """
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+        names = [e.strip().lower() for e in encoding.split(",") if e.strip() and e.strip().lower() != "identity"]
+        if len(names) > 1:
+            raise UnsupportedEncoding(f"stacked content encodings {encoding!r}")
+        self.name = names[0] if names else ""
+        self._zlib: zlib._Decompress | None = None
+        self._brotli: brotli.Decompressor | None = None
+        self._deflate_first = True
+        if self.name in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.name == "deflate":
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
+        elif self.name == "br":
+            self._brotli = brotli.Decompressor()
+        elif self.name:
+            raise UnsupportedEncoding(f"content encoding {encoding!r}")
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise TooLarge(f"over {self.limit} bytes once decoded ({self.name or 'identity'})")
+        if data:
+            self.parts.append(data)
+
+    def feed(self, data: bytes) -> None:
+        if self._zlib is not None:
+            if self.name == "deflate" and self._deflate_first and data:
+                self._deflate_first = False
+                try:  # 'deflate' is zlib-wrapped by the spec, raw by many servers
+                    probe = zlib.decompressobj(zlib.MAX_WBITS)
+                    probe.decompress(data[:2])
+                except zlib.error:
+                    self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            buf = data
+            while buf and not self._zlib.eof:
+                self._keep(self._zlib.decompress(buf, self.limit - self.size + 1))
+                buf = self._zlib.unconsumed_tail
+        elif self._brotli is not None:
+            self._keep(self._brotli.process(data, output_buffer_limit=self.limit - self.size + 1))
+            while not self._brotli.can_accept_more_data():
+                self._keep(self._brotli.process(b"", output_buffer_limit=self.limit - self.size + 1))
+        else:
+            self._keep(data)
+
+    def finish(self) -> bytes:
+        if self._zlib is not None and not self._zlib.eof:
+            self._keep(self._zlib.flush())
+        return b"".join(self.parts)
+
+
+def decode_body(data: bytes, encoding: str, limit: int) -> bytes:
+    """Decode a whole body at once (used for gzip sitemaps and tests)."""
+    decoder = BodyDecoder(encoding, limit)
+    for start in range(0, len(data), CHUNK):
+        decoder.feed(data[start:start + CHUNK])
+    if not data:
+        decoder.feed(b"")
+    return decoder.finish()
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds asked by a Retry-After header (delta-seconds or an HTTP date), if readable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = datetime.now(timezone.utc).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class HostLimiter:
+    """One request at a time per host, request starts spaced by the host's interval.
+
+    The global semaphore is taken only once the host's turn has come, so a host that must
+    wait never holds a slot another host could use.
+    """
+
+    def __init__(self, default_interval: float, concurrency: int) -> None:
+        self.default_interval = default_interval
+        self.intervals: dict[str, float] = {}
+        self.next_start: dict[str, float] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.global_slots = asyncio.Semaphore(max(1, concurrency))
+
+    def set_interval(self, host: str, seconds: float) -> None:
+        self.intervals[host] = max(self.default_interval, seconds)
+
+    def interval(self, host: str) -> float:
+        return self.intervals.get(host, self.default_interval)
+
+    def push_back(self, host: str, seconds: float) -> None:
+        """No request to ``host`` before ``seconds`` from now (backoff, Retry-After)."""
+        self.next_start[host] = max(self.next_start.get(host, 0.0), time.monotonic() + seconds)
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        lock = self.locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            while (wait := self.next_start.get(host, 0.0) - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            async with self.global_slots:
+                self.next_start[host] = time.monotonic() + self.interval(host)
+                yield
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose sockets go through the SSRF guard."""
+
+    def __init__(self, guard: HostGuard, settings: Settings) -> None:
+        super().__init__(trust_env=False)
+        context = ssl.create_default_context(cafile=certifi.where())
+        if not settings.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        concurrency = max(1, settings.fetch_concurrency)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context,
+            max_connections=concurrency * 2,
+            max_keepalive_connections=concurrency * 2,
+            keepalive_expiry=5.0,
+            network_backend=GuardedBackend(guard),
+        )
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str, detail: str, *, retry: bool = False, wait: float | None = None,
+                 status: int | None = None, size: int = 0) -> None:
+        super().__init__(detail)
+        self.reason, self.detail, self.retry, self.wait, self.status, self.size = reason, detail, retry, wait, status, size
+
+
+@dataclass
+class RobotsMemo:
+    """robots.txt answers of this run; ``fetched`` are the new ones to persist."""
+
+    rules: dict[str, RobotsRules] = field(default_factory=dict)
+    fetched: dict[str, tuple[int, bytes | None]] = field(default_factory=dict)
+
+
+class PoliteClient:
+    """Use as ``async with PoliteClient(settings) as client: await client.get(url)``."""
+
+    def __init__(self, settings: Settings, robots: Mapping[str, tuple[int, bytes | None]] | None = None) -> None:
+        """``robots`` are cached answers (robots URL -> (status, body)) from earlier runs."""
+        self.settings = settings
+        self.guard = HostGuard(settings.allowed_hosts)
+        self.limiter = HostLimiter(settings.min_host_interval_seconds, settings.fetch_concurrency)
+        self.attempts: list[Attempt] = []
+        self.robots = RobotsMemo()
+        for url, (status, body) in (robots or {}).items():
+            self.robots.rules[url] = _rules_from(status, body)
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> PoliteClient:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            transport=GuardedTransport(self.guard, s),
+            timeout=httpx.Timeout(connect=s.connect_timeout_seconds, read=s.read_timeout_seconds,
+                                  write=s.read_timeout_seconds, pool=None),
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            follow_redirects=False,
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def take_attempts(self) -> list[Attempt]:
+        """The attempts logged since the last call (for the stage to write to fetch_log)."""
+        out, self.attempts = self.attempts, []
+        return out
+
+    async def get(
+        self,
+        url: str,
+        *,
+        purpose: str = "page",
+        validators: Validators | None = None,
+        max_bytes: int | None = None,
+        html_only: bool = False,
+    ) -> Response | Reject:
+        """GET ``url`` politely; a Response (2xx or 304) or a Reject, never an exception."""
+        limit = max_bytes if max_bytes is not None else self.settings.max_fetch_bytes
+        seen = [url]
+        current = url
+        extra = validators.headers() if validators else {}
+        while True:
+            outcome = await self._get_one(current, purpose, extra, limit, html_only)
+            if not isinstance(outcome, str):
+                if isinstance(outcome, Reject):
+                    return Reject("fetch", outcome.reason, url, outcome.detail)
+                return Response(url, current, outcome.status_code, outcome.headers, outcome.body, tuple(seen[:-1]))
+            target = urlunsplit(urlsplit(urljoin(current, outcome))._replace(fragment=""))
+            if target in seen:
+                return Reject("fetch", "redirect_loop", url, " -> ".join([*seen, target])[:1000])
+            if len(seen) > self.settings.max_redirects:
+                return Reject("fetch", "too_many_redirects", url,
+                              f"more than {self.settings.max_redirects} redirects: {' -> '.join(seen)}"[:1000])
+            seen.append(target)
+            current = target
+            extra = {}
+
+    async def _get_one(
+        self, url: str, purpose: str, extra: dict[str, str], limit: int, html_only: bool
+    ) -> Response | Reject | str:
+        """One hop: a Response, a Reject, or the Location to follow."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            return self._refuse(url, host, purpose, "unsupported_scheme", f"scheme {parts.scheme or '(none)'}")
+        try:
+            self.guard.check_literal(host)
+            await self.guard.resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except BlockedAddress as exc:
+            return self._refuse(url, host, purpose, "ssrf_blocked", str(exc))
+        except OSError as exc:
+            return self._refuse(url, host, purpose, "dns_error", str(exc))
+        if purpose != "robots" and self.settings.respect_robots:
+            rules = await self.robots_for(parts.scheme, parts.netloc.lower())
+            if rules.state == "unavailable":
+                return self._refuse(url, host, purpose, "robots_unavailable", "robots.txt could not be read")
+            if not rules.allowed(url, self.settings.user_agent):
+                return self._refuse(url, host, purpose, "robots_disallowed", "robots.txt disallows this URL")
+            delay = rules.crawl_delay(self.settings.user_agent)
+            if delay is not None:
+                self.limiter.set_interval(host, min(delay, self.settings.max_crawl_delay_seconds))
+        attempts = max(0, self.settings.max_retries) + 1
+        for attempt in range(1, attempts + 1):
+            started = time.monotonic()
+            try:
+                async with self.limiter.slot(host):
+                    started = time.monotonic()
+                    try:
+                        async with asyncio.timeout(self.settings.total_timeout_seconds):
+                            result = await self._exchange(url, extra, limit, html_only)
+                    except TimeoutError as exc:
+                        raise _Failure("timeout", f"over the {self.settings.total_timeout_seconds:g}s total budget",
+                                       retry=True) from exc
+            except _Failure as failure:
+                self._log(url, host, purpose, attempt, started, failure.status, failure.reason,
+                          failure.reason, failure.size, bool(extra))
+                if not failure.retry or attempt == attempts:
+                    return Reject("fetch", failure.reason, url, failure.detail)
+                backoff = min(self.settings.retry_backoff_max_seconds,
+                              self.settings.retry_backoff_seconds * 2 ** (attempt - 1)) * (0.5 + random.random())
+                self.limiter.push_back(host, failure.wait if failure.wait is not None else backoff)
+                continue
+            status, headers, body = result
+            self._log(url, host, purpose, attempt, started, status, None, None, len(body), bool(extra))
+            if status in REDIRECT_CODES:
+                return headers["location"]
+            return Response(url, url, status, headers, body)
+        raise AssertionError("unreachable")
+
+    async def _exchange(
+        self, url: str, extra: dict[str, str], limit: int, html_only: bool
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request and read its body within the caps; failures raise _Failure."""
+        assert self._client is not None
+        try:
+            async with self._client.stream("GET", url, headers=extra) as resp:
+                status = resp.status_code
+                headers = {k.lower(): v for k, v in resp.headers.items()}
+                if status in REDIRECT_CODES and headers.get("location"):
+                    return status, headers, b""
+                if status == 304:
+                    return status, _kept(headers), b""
+                if status == 429 or status >= 500:
+                    wait = retry_after_seconds(headers.get("retry-after"))
+                    if wait is not None and wait > self.settings.max_retry_after_seconds:
+                        raise _Failure(f"http_{status}", f"Retry-After {wait:.0f}s is over the cap", status=status)
+                    raise _Failure(f"http_{status}", f"HTTP {status}", retry=True, wait=wait, status=status)
+                if status >= 400 or status < 200 or status >= 300:
+                    raise _Failure(f"http_{status}", f"HTTP {status}", status=status)
+                ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                if html_only and ctype and ctype not in HTML_TYPES:
+                    raise _Failure("not_html", f"content type {ctype}", status=status)
+                length = headers.get("content-length", "")
+                if length.isdigit() and int(length) > limit:
+                    raise _Failure("too_large", f"Content-Length {length} > {limit}", status=status)
+                try:
+                    decoder = BodyDecoder(headers.get("content-encoding", ""), limit)
+                except UnsupportedEncoding as exc:
+                    raise _Failure("unsupported_encoding", str(exc), status=status) from exc
+                wire = 0
+                try:
+                    async for chunk in resp.aiter_raw(CHUNK):
+                        wire += len(chunk)
+                        if wire > limit:
+                            raise TooLarge(f"over {limit} bytes on the wire")
+                        decoder.feed(chunk)
+                    body = decoder.finish()
+                except TooLarge as exc:
+                    raise _Failure("too_large", str(exc), status=status, size=wire) from exc
+                except (zlib.error, brotli.error) as exc:
+                    raise _Failure("bad_encoding", f"{decoder.name}: {exc}", status=status, size=wire) from exc
+                if html_only and looks_binary(body):
+                    raise _Failure("not_html", f"binary content served as {ctype or 'no type'}", status=status,
+                                   size=wire)
+                return status, _kept(headers), body
+        except _Failure:
+            raise
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise _Failure("timeout", f"{type(exc).__name__}: {exc}"[:500], retry=True) from exc
+        except httpx.TransportError as exc:
+            if str(exc).startswith(BLOCKED_PREFIX):
+                raise _Failure("ssrf_blocked", str(exc)) from exc
+            raise _Failure("connect_error", f"{type(exc).__name__}: {exc}"[:500], retry=True) from exc
+        except httpx.InvalidURL as exc:
+            raise _Failure("bad_url", str(exc)) from exc
+
+    def _refuse(self, url: str, host: str, purpose: str, reason: str, detail: str) -> Reject:
+        self.attempts.append(Attempt(url, host, purpose, 0, error_class="refused", reason=reason))
+        return Reject("fetch", reason, url, detail)
+
+    def _log(self, url: str, host: str, purpose: str, attempt: int, started: float, status: int | None,
+             error: str | None, reason: str | None, size: int, conditional: bool) -> None:
+        elapsed = int((time.monotonic() - started) * 1000)
+        self.attempts.append(Attempt(url, host, purpose, attempt, status, error, reason, size, elapsed, conditional))
+
+    async def robots_for(self, scheme: str, netloc: str) -> RobotsRules:
+        """The rules of an origin: from this run's memo, the persisted cache, or fetched once."""
+        key = robots_url(scheme, netloc)
+        if key in self.robots.rules:
+            return self.robots.rules[key]
+        async with self._robots_locks.setdefault(key, asyncio.Lock()):
+            if key in self.robots.rules:
+                return self.robots.rules[key]
+            got = await self.get(key, purpose="robots", max_bytes=MAX_ROBOTS_BYTES * 2)
+            if isinstance(got, Response):
+                rules = RobotsRules.parse(got.body)
+                self.robots.fetched[key] = (got.status_code, got.body[:MAX_ROBOTS_BYTES])
+            elif re.fullmatch(r"http_4\d\d", got.reason) and got.reason != "http_429":
+                rules = ALLOW_ALL  # RFC 9309: a 4xx robots.txt means no rules
+                self.robots.fetched[key] = (int(got.reason[5:]), None)
+            elif got.reason == "ssrf_blocked":
+                rules = ALLOW_ALL  # the page itself is refused by the same guard
+            else:
+                rules = UNAVAILABLE  # 5xx, 429, timeouts: full disallow for now, asked again next run
+            self.robots.rules[key] = rules
+            return rules
+
+
+def _rules_from(status: int, body: bytes | None) -> RobotsRules:
+    if 200 <= status < 300 and body is not None:
+        return RobotsRules.parse(body)
+    return ALLOW_ALL
+
+
+def _kept(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k not in TRANSFER_HEADERS}
+
+
+def host_of(url: str) -> str:
+    """The politeness key of a URL: its lowercase host name ('' for local files)."""
+    return (urlsplit(url).hostname or "").lower()

@@ -1,0 +1,80 @@
+"""Run real Airflow from tests: an isolated AIRFLOW_HOME, a migrated metadata DB, dag.test() in a subprocess.
+
+Airflow reads its configuration once at import, so every Airflow run happens in a child process
+with its own environment; the test process never imports Airflow's ORM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DAGS = REPO / "dags"
+VENV_BIN = Path(sys.executable).parent
+
+
+def airflow_env(home: Path, warehouse_url: str, metadata_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment for Airflow commands: isolated home, our dags/, no examples, warehouse connection."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
+    from etl.db import libpq_url  # the connection is given as JSON fields, socket host included
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(libpq_url(warehouse_url))
+    host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
+    conn = {"conn_type": "postgres", "host": host, "login": parts.username or "postgres",
+            "password": parts.password or "", "schema": parts.path.lstrip("/")}
+    if parts.port:
+        conn["port"] = parts.port
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata_url or f"sqlite:///{home}/airflow.db",
+        AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"),
+        AIRFLOW_CONN_NEWS_WAREHOUSE=json.dumps(conn),
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=os.pathsep.join([str(DAGS), str(REPO)]),
+    )
+    env.update(extra)
+    return env
+
+
+def migrate_metadata(env: dict[str, str]) -> None:
+    """`airflow db migrate` on the metadata database of ``env``."""
+    subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, check=True,
+                   capture_output=True, timeout=300)
+
+
+DAG_TEST_SCRIPT = r"""
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+if bag.import_errors:
+    print(json.dumps({"import_errors": {k: str(v) for k, v in bag.import_errors.items()}}))
+    sys.exit(3)
+dag = bag.get_dag(sys.argv[2])
+dr = dag.test(run_conf=json.loads(sys.argv[3]))
+tis = {f"{ti.task_id}[{ti.map_index}]": str(ti.state) for ti in dr.get_task_instances()}
+print("DAG_TEST_RESULT " + json.dumps({"state": str(dr.state), "tis": tis}))
+"""
+
+
+def run_dag_test(env: dict[str, str], dag_id: str, conf: dict[str, Any], timeout: int = 600) -> dict[str, Any]:
+    """Run ``dag.test(run_conf=conf)`` in a child process; returns its state and task states."""
+    proc = subprocess.run(
+        [sys.executable, "-c", DAG_TEST_SCRIPT, str(DAGS), dag_id, json.dumps(conf)],
+        env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("DAG_TEST_RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("DAG_TEST_RESULT "))
+            result["log"] = proc.stdout[-20000:] + proc.stderr[-20000:]
+            return result
+    raise AssertionError(f"dag.test gave no result (exit {proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-8000:]}")
