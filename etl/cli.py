@@ -12,16 +12,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from etl import __version__
-from etl.db import DatabaseUnavailable, redact, resolve_database_url
+from etl.db import DatabaseUnavailable, redact, redact_text, resolve_database_url
 from etl.entities import NerModelMissing
 from etl.settings import Settings, load_settings
 from etl.sources import SourcesFileError
 
-app = typer.Typer(help="newsetl: news pages in, a normalized PostgreSQL warehouse out.", no_args_is_help=True)
+app = typer.Typer(help="newsetl: news pages in, a normalized PostgreSQL warehouse out.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="The warehouse database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console(stderr=True)
@@ -30,18 +32,30 @@ out = Console()
 USER_ERRORS = (DatabaseUnavailable, SourcesFileError, NerModelMissing, FileNotFoundError)
 
 
-def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(2)
+VERBOSE = False
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Known failures become one clear line and exit code 2, never a stack trace."""
+    """Known failures become one clear line and exit code 2; unknown ones a short line and exit 1.
+
+    Tracebacks (which may hold connection strings in their locals) only appear with --verbose.
+    """
     try:
         yield
     except USER_ERRORS as exc:
         _fail(str(exc))
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if VERBOSE:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {redact_text(str(exc))[:500]} (run with -v for details)", code=1)
 
 
 def _settings() -> Settings:
@@ -168,6 +182,8 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each batch")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version")] = False,
 ) -> None:
+    global VERBOSE
+    VERBOSE = verbose
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if version:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,6 +117,14 @@ def redact(url: str) -> str:
         parts = parts._replace(netloc=netloc)
     query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def redact_text(text: str) -> str:
+    """Any text with passwords of URLs in it replaced (for error messages)."""
+    return PASSWORD_IN_URL.sub(r"\1***@", text)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from etl.db import sqlalchemy_url
+from etl.db import DatabaseUnavailable, redact, sqlalchemy_url
 from etl.sqlfiles import sql_text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -55,5 +55,10 @@ def upgrade(url: str, revision: str = "head") -> None:
             cfg = _config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to the warehouse at {redact(url)}: {str(exc.orig).strip()}. "
+            "Check NEWSETL_DATABASE_URL (or unset it to use the embedded server)."
+        ) from exc
     finally:
         engine.dispose()

@@ -22,8 +22,9 @@ def airflow_env(home: Path, warehouse_url: str, metadata_url: str | None = None,
     """Environment for Airflow commands: isolated home, our dags/, no examples, warehouse connection."""
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
-    from etl.db import libpq_url  # the connection is given as JSON fields, socket host included
     from urllib.parse import parse_qs, urlsplit
+
+    from etl.db import libpq_url  # the connection is given as JSON fields, socket host included
 
     parts = urlsplit(libpq_url(warehouse_url))
     host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
@@ -77,4 +78,6 @@ def run_dag_test(env: dict[str, str], dag_id: str, conf: dict[str, Any], timeout
             result: dict[str, Any] = json.loads(line.removeprefix("DAG_TEST_RESULT "))
             result["log"] = proc.stdout[-20000:] + proc.stderr[-20000:]
             return result
-    raise AssertionError(f"dag.test gave no result (exit {proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-8000:]}")
+    raise AssertionError(
+        f"dag.test gave no result (exit {proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-8000:]}"
+    )
