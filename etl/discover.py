@@ -1,88 +1,519 @@
-"""Discover stage: turn a source into the URLs it currently lists."""
+"""Discover stage: turn each source (feed, sitemap, URL list, folder, WARC) into the URLs it lists now.
+
+Remote documents go through the polite client with conditional GET: the ETag/Last-Modified of
+each feed, sitemap and list are kept in ``http_cache``, so an unchanged source costs one 304.
+Validators are written in the same transaction as the source's frontier rows: if a run dies
+before its URLs are stored, the next run gets a 200 again instead of a 304, and nothing is lost.
+A sitemap index's children are kept too, so a 304 on the index still lets each child be asked.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import glob
+import logging
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import psycopg
+from psycopg.types.json import Jsonb
+
+from etl import warcs
 from etl.db import connect
+from etl.feeds import UnsafeXml, parse_feed
+from etl.http import Attempt, PoliteClient, Response, Validators, host_of
 from etl.load import as_json, insert_rejects
 from etl.pipeline import StageResult, add_run_stats
 from etl.records import DiscoveredUrl, Reject, SourceSpec
 from etl.settings import Settings
+from etl.sitemaps import SitemapError, parse_sitemap
 from etl.sqlfiles import sql_text
 from etl.urls import canonicalize_url, url_hash
 
+log = logging.getLogger(__name__)
+
+REMOTE_SCHEMES = ("http", "https")
+NOT_MODIFIED = object()
+
+
+@dataclass(frozen=True)
+class ArchivedUrl(DiscoveredUrl):
+    """A URL whose bytes are in an archive record: the fetch stage reads ``fetch_from``."""
+
+    fetch_from: str = ""
+
+
+@dataclass(frozen=True)
+class CachedDocument:
+    """What http_cache remembers of a feed, sitemap or list URL."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    children: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CacheUpdate:
+    """A row to write to http_cache once the source's URLs are stored."""
+
+    url: str
+    status: int
+    purpose: str
+    etag: str | None = None
+    last_modified: str | None = None
+    children: tuple[str, ...] | None = None
+    body: bytes | None = None
+
+
+@dataclass
+class SourceDiscovery:
+    """Everything one source gave in one run."""
+
+    urls: list[DiscoveredUrl] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    cache: list[CacheUpdate] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def parse_when(value: Any) -> datetime | None:
+    """A W3C/ISO date or datetime as an aware UTC datetime (a bare date is midnight UTC)."""
+    if not value:
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def cutoff_for(spec: SourceSpec, settings: Settings, now: datetime | None = None) -> datetime | None:
+    """The oldest entry date a source takes: option ``since``, option ``max_age_days``, or the setting."""
+    now = now or datetime.now(timezone.utc)
+    if spec.options.get("since"):
+        since = parse_when(spec.options["since"])
+        if since is None:
+            raise ValueError(f"source {spec.name}: since {spec.options['since']!r} is not a date")
+        return since
+    days = spec.options.get("max_age_days", settings.discover_max_age_days)
+    return now - timedelta(days=float(days)) if days and float(days) > 0 else None
+
+
+def _is_local(location: str) -> bool:
+    return urlsplit(location).scheme not in REMOTE_SCHEMES
+
+
+class _SourceReader:
+    """Reads one source's documents (remote or local) and collects its URLs, bounded by settings."""
+
+    def __init__(self, spec: SourceSpec, settings: Settings, client: PoliteClient | None,
+                 cache: Mapping[str, CachedDocument], cutoff: datetime | None) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.client = client
+        self.cache = cache
+        self.cutoff = cutoff
+        self.out = SourceDiscovery()
+        self.documents = 0
+        self.max_entries = int(spec.options.get("max_entries", settings.discover_max_entries))
+        self.truncated = False
+
+    def reject(self, reason: str, url: str, detail: str = "") -> None:
+        self.out.rejects.append(Reject("discover", reason, url, detail))
+
+    async def document(self, location: str, purpose: str, local_ok: bool) -> bytes | object | None:
+        """The bytes of a document, NOT_MODIFIED, or None after recording a reject."""
+        if self.documents >= self.settings.discover_max_documents:
+            self.reject("too_many_documents", location, f"over {self.settings.discover_max_documents} per run")
+            return None
+        self.documents += 1
+        scheme = urlsplit(location).scheme.lower()
+        if scheme in REMOTE_SCHEMES:
+            return await self._remote(location, purpose)
+        if not local_ok or scheme not in ("", "file"):
+            self.reject("unsupported_scheme", location, f"{purpose} at a {scheme or 'relative'} location")
+            return None
+        path = Path(unquote(urlsplit(location).path) if scheme == "file" else location)
+        try:
+            if path.stat().st_size > self.settings.max_document_bytes:
+                self.reject("too_large", location, f"over {self.settings.max_document_bytes} bytes")
+                return None
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            self.reject("unreadable_document", location, f"{type(exc).__name__}: {exc}")
+            return None
+
+    async def _remote(self, location: str, purpose: str) -> bytes | object | None:
+        if self.client is None:
+            self.reject("unsupported_scheme", location, "no HTTP client")
+            return None
+        cached = self.cache.get(location)
+        validators = Validators(cached.etag, cached.last_modified) if cached else None
+        got = await self.client.get(location, purpose=purpose, validators=validators,
+                                    max_bytes=self.settings.max_document_bytes)
+        if not isinstance(got, Response):
+            self.reject(got.reason, location, got.detail)
+            return None
+        if got.not_modified:
+            self.out.counts["documents_not_modified"] += 1
+            self.out.cache.append(CacheUpdate(location, 304, purpose))
+            return NOT_MODIFIED
+        self.out.counts["documents_fetched"] += 1
+        self.out.cache.append(CacheUpdate(location, got.status_code, purpose, got.headers.get("etag"),
+                                          got.headers.get("last-modified")))
+        return got.body
+
+    def forget_validators(self, location: str) -> None:
+        """Do not remember a document's validators (it was cut short: read it whole next time)."""
+        self.out.cache = [c for c in self.out.cache if c.url != location]
+
+    def add(self, url: str, entry: dict[str, Any], base: str, local_ok: bool) -> bool:
+        """Keep one listed URL if its scheme, age and the entry cap allow; False once the cap is hit."""
+        if len(self.out.urls) >= self.max_entries:
+            if not self.truncated:
+                self.truncated = True
+                self.reject("too_many_entries", self.spec.location,
+                            f"more than {self.max_entries} entries; raise discover_max_entries")
+            return False
+        absolute = canonicalize_url(url, base=base if "://" in base else None)
+        scheme = urlsplit(absolute).scheme
+        if scheme not in REMOTE_SCHEMES and not (local_ok and scheme == "file"):
+            self.reject("unsupported_scheme", url[:500], f"listed by {base}")
+            return True
+        if self.cutoff is not None:
+            when = parse_when(entry.get("published")) or parse_when(entry.get("modified"))
+            if when is not None and when < self.cutoff:
+                self.out.counts["discover_skipped_old"] += 1
+                return True
+        self.out.urls.append(DiscoveredUrl(url=absolute, entry=entry))
+        return True
+
+    async def read(self) -> SourceDiscovery:
+        kind = self.spec.kind
+        if kind == "files":
+            self._files()
+        elif kind == "warc":
+            await asyncio.to_thread(self._warc)
+        elif kind == "urls":
+            await self._url_list()
+        elif kind == "feed":
+            await self._feed()
+        elif kind == "sitemap":
+            await self._sitemaps()
+        else:
+            self.reject("unsupported_source_kind", self.spec.location, f"kind {kind}")
+        return self.out
+
+    def _files(self) -> None:
+        pattern = self.spec.location
+        paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+        if Path(pattern).is_dir():
+            paths = sorted(p for p in Path(pattern).rglob("*") if p.is_file())
+        files = [p for p in paths if p.is_file()]
+        if not files:
+            self.reject("no_files_match", pattern, "the pattern matched no file")
+        for path in files:
+            if not self.add(path.resolve().as_uri(), {}, "", True):
+                break
+
+    def _warc(self) -> None:
+        paths = warcs.warc_paths(self.spec.location)
+        if not paths:
+            self.reject("no_files_match", self.spec.location, "the pattern matched no WARC file")
+        for path in paths:
+            try:
+                for record in warcs.list_records(path):
+                    if isinstance(record, tuple):
+                        self.out.counts[record[0]] += 1
+                        continue
+                    if len(self.out.urls) >= self.max_entries:
+                        self.add(record.url, {}, "", False)  # records the cap
+                        return
+                    url = canonicalize_url(record.url)
+                    if urlsplit(url).scheme not in REMOTE_SCHEMES:
+                        self.reject("unsupported_scheme", record.url[:500], f"in {path}")
+                        continue
+                    entry = {"archived": record.date} if record.date else {}
+                    self.out.urls.append(ArchivedUrl(url=url, entry=entry, fetch_from=record.locator))
+            except warcs.WarcError as exc:
+                self.reject(exc.reason, str(path), str(exc))
+
+    async def _url_list(self) -> None:
+        location = self.spec.location
+        local = _is_local(location)
+        data = await self.document(location, "list", local_ok=True)
+        if data is None or data is NOT_MODIFIED:
+            return
+        assert isinstance(data, bytes)
+        try:
+            lines = data.decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            self.reject("unreadable_url_list", location, str(exc))
+            self.forget_validators(location)
+            return
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#") and not self.add(line, {}, location, local):
+                self.forget_validators(location)
+                break
+
+    async def _feed(self) -> None:
+        location = self.spec.location
+        local = _is_local(location)
+        data = await self.document(location, "feed", local_ok=True)
+        if data is None or data is NOT_MODIFIED:
+            return
+        assert isinstance(data, bytes)
+        try:
+            feed = await asyncio.to_thread(parse_feed, data, location)
+        except UnsafeXml as exc:
+            self.reject("xml_entities_forbidden", location, str(exc))
+            self.forget_validators(location)
+            return
+        if feed.error:
+            self.reject("feed_parse_error", location, feed.error)
+            self.forget_validators(location)
+            return
+        self.out.counts["feed_entries"] += len(feed.entries)
+        for item in feed.entries:
+            if not self.add(item.url, item.entry, location, local):
+                self.forget_validators(location)
+                break
+
+    async def _sitemaps(self) -> None:
+        root = self.spec.location
+        queue: list[tuple[str, int]] = [(root, 0)]
+        seen = {canonicalize_url(root) if not _is_local(root) else root}
+        while queue:
+            location, depth = queue.pop(0)
+            local = _is_local(location)
+            data = await self.document(location, "sitemap", local_ok=_is_local(root))
+            if data is None:
+                continue
+            if data is NOT_MODIFIED:
+                cached_children = (self.cache.get(location) or CachedDocument()).children or ()
+                self._enqueue(queue, seen, cached_children, depth, location)
+                continue
+            assert isinstance(data, bytes)
+            try:
+                sitemap = await asyncio.to_thread(parse_sitemap, data, self.settings.max_document_bytes,
+                                                  self.max_entries + 1)
+            except SitemapError as exc:
+                self.reject(exc.reason, location, str(exc))
+                self.forget_validators(location)
+                continue
+            if sitemap.kind == "sitemapindex":
+                children: list[str] = []
+                for child in sitemap.entries:
+                    modified = parse_when(child.lastmod)
+                    if self.cutoff is not None and modified is not None and modified < self.cutoff:
+                        self.out.counts["discover_skipped_old_sitemaps"] += 1
+                        continue
+                    children.append(canonicalize_url(child.loc, base=location if "://" in location else None))
+                self._set_children(location, tuple(children))
+                self._enqueue(queue, seen, children, depth, location)
+                continue
+            self.out.counts["sitemap_entries"] += len(sitemap.entries)
+            for item in sitemap.entries:
+                if not self.add(item.loc, item.entry(), location, local):
+                    self.forget_validators(location)
+                    break
+            if sitemap.truncated:
+                self.forget_validators(location)
+
+    def _set_children(self, location: str, children: tuple[str, ...]) -> None:
+        for index, update in enumerate(self.out.cache):
+            if update.url == location:
+                self.out.cache[index] = CacheUpdate(update.url, update.status, update.purpose, update.etag,
+                                                    update.last_modified, children)
+
+    def _enqueue(self, queue: list[tuple[str, int]], seen: set[str], children: Sequence[str], depth: int,
+                 parent: str) -> None:
+        for child in children:
+            if child in seen:
+                self.out.counts["sitemap_repeats"] += 1  # an index listing itself or a sibling again
+                continue
+            seen.add(child)
+            if depth + 1 > self.settings.sitemap_max_depth:
+                self.reject("sitemap_too_deep", child, f"below {parent}, over depth {self.settings.sitemap_max_depth}")
+                continue
+            queue.append((child, depth + 1))
+
+
+async def discover_async(
+    spec: SourceSpec, settings: Settings, client: PoliteClient | None,
+    cache: Mapping[str, CachedDocument] | None = None,
+) -> SourceDiscovery:
+    """What one source lists now; a broken source becomes rejects, never an exception."""
+    try:
+        cutoff = cutoff_for(spec, settings)
+    except ValueError as exc:
+        return SourceDiscovery(rejects=[Reject("discover", "bad_source_option", spec.location, str(exc))])
+    reader = _SourceReader(spec, settings, client, cache or {}, cutoff)
+    try:
+        return await reader.read()
+    except Exception as exc:  # a bug or an odd document must not fail the other sources
+        log.exception("discovering %s failed", spec.name)
+        reader.reject("discover_error", spec.location, f"{type(exc).__name__}: {exc}"[:1000])
+        return reader.out
+
 
 def discover_source(spec: SourceSpec, settings: Settings) -> tuple[list[DiscoveredUrl], list[Reject]]:
-    """URLs listed by one source now, and rejects for what could not be read."""
-    if spec.kind == "files":
-        return _discover_files(spec)
-    if spec.kind == "urls":
-        return _discover_url_list(spec)
-    return [], [Reject("discover", "unsupported_source_kind", spec.location, f"kind {spec.kind}")]
+    """URLs listed by one source now, and rejects for what could not be read (no cache, no DB)."""
 
+    async def go() -> SourceDiscovery:
+        async with PoliteClient(settings) as client:
+            return await discover_async(spec, settings, client)
 
-def _discover_files(spec: SourceSpec) -> tuple[list[DiscoveredUrl], list[Reject]]:
-    pattern = spec.location
-    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
-    if Path(pattern).is_dir():
-        paths = sorted(p for p in Path(pattern).rglob("*") if p.is_file())
-    files = [p for p in paths if p.is_file()]
-    if not files:
-        return [], [Reject("discover", "no_files_match", pattern, "the pattern matched no file")]
-    return [DiscoveredUrl(url=p.resolve().as_uri()) for p in files], []
-
-
-def _discover_url_list(spec: SourceSpec) -> tuple[list[DiscoveredUrl], list[Reject]]:
-    path = Path(spec.location)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Reject("discover", "unreadable_url_list", spec.location, str(exc))]
-    urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    return [DiscoveredUrl(url=url) for url in urls], []
+    found = asyncio.run(go())
+    return found.urls, found.rejects
 
 
 def _with_source(reject: Reject, source_id: int) -> Reject:
-    return Reject(reject.stage, reject.reason, reject.url, reject.detail, reject.url_hash, source_id)
+    key = reject.url_hash
+    return Reject(reject.stage, reject.reason, reject.url, reject.detail, key, source_id)
+
+
+def load_http_cache(conn: psycopg.Connection, settings: Settings, documents: bool = True
+                    ) -> tuple[dict[str, CachedDocument], dict[str, tuple[int, bytes | None]]]:
+    """Stored validators of documents, and the robots.txt answers still fresh enough to reuse."""
+    docs: dict[str, CachedDocument] = {}
+    robots: dict[str, tuple[int, bytes | None]] = {}
+    rows = conn.execute(sql_text("fetch/load_http_cache"),
+                        {"robots_hours": settings.robots_cache_hours, "documents": documents})
+    for url, etag, last_modified, status, purpose, children, body in rows:
+        if purpose == "robots":
+            robots[url] = (int(status or 200), bytes(body) if body is not None else None)
+        else:
+            docs[url] = CachedDocument(etag, last_modified, tuple(children) if children is not None else None)
+    return docs, robots
+
+
+def save_http_cache(conn: psycopg.Connection, updates: Sequence[CacheUpdate]) -> None:
+    """Write validators (and robots rules) in the caller's transaction."""
+    if not updates:
+        return
+    conn.execute(
+        sql_text("fetch/upsert_http_cache"),
+        {
+            "urls": [u.url for u in updates],
+            "etags": [u.etag for u in updates],
+            "last_modifieds": [u.last_modified for u in updates],
+            "statuses": [u.status for u in updates],
+            "purposes": [u.purpose for u in updates],
+            "children": [Jsonb(list(u.children)) if u.children is not None else None for u in updates],
+            "bodies": [u.body for u in updates],
+        },
+    )
+
+
+def robots_updates(client: PoliteClient) -> list[CacheUpdate]:
+    """The robots.txt answers fetched by a client since the last call, as http_cache rows."""
+    fetched, client.robots.fetched = client.robots.fetched, {}
+    return [CacheUpdate(url, status, "robots", body=body) for url, (status, body) in fetched.items()]
+
+
+def insert_fetch_log(conn: psycopg.Connection, attempts: Sequence[Attempt], run_id: int) -> None:
+    """Record HTTP attempts (inside the caller's transaction)."""
+    if not attempts:
+        return
+    conn.execute(
+        sql_text("fetch/insert_fetch_log"),
+        {
+            "run_id": run_id,
+            "urls": [a.url for a in attempts],
+            "hosts": [a.host for a in attempts],
+            "purposes": [a.purpose for a in attempts],
+            "attempts": [a.attempt for a in attempts],
+            "status_codes": [a.status_code for a in attempts],
+            "error_classes": [a.error_class for a in attempts],
+            "reasons": [a.reason for a in attempts],
+            "bytes": [a.bytes for a in attempts],
+            "elapsed_ms": [a.elapsed_ms for a in attempts],
+            "conditionals": [a.conditional for a in attempts],
+        },
+    )
+
+
+def _store(conn: psycopg.Connection, settings: Settings, found: SourceDiscovery, sid: int, run_id: int,
+           attempts: Sequence[Attempt], robots: Sequence[CacheUpdate]) -> tuple[int, int]:
+    rows: dict[str, tuple[str, dict[str, Any], str | None]] = {}
+    for item in found.urls:
+        canonical = canonicalize_url(item.url)
+        fetch_from = item.fetch_from if isinstance(item, ArchivedUrl) else None
+        rows.setdefault(url_hash(canonical), (canonical, item.entry, fetch_from))
+    inserted = 0
+    if rows:
+        keys = list(rows)
+        cur = conn.execute(
+            sql_text("load/upsert_frontier"),
+            {
+                "url_hashes": keys,
+                "urls": [rows[k][0] for k in keys],
+                "source_ids": [sid] * len(keys),
+                "entries": [as_json(rows[k][1]) for k in keys],
+                "run_ids": [run_id] * len(keys),
+                "hosts": ["" if rows[k][2] else host_of(rows[k][0]) for k in keys],
+                "fetch_froms": [rows[k][2] for k in keys],
+            },
+        )
+        inserted = sum(1 for (new,) in cur if new)
+    if settings.refetch_within_hours > 0:
+        row = conn.execute(sql_text("fetch/requeue_refetch"),
+                           {"source_id": sid, "refetch_hours": settings.refetch_within_hours}).fetchone()
+        found.counts["refetch_queued"] += int(row[0]) if row else 0
+    insert_rejects(conn, [_with_source(r, sid) for r in found.rejects], run_id)
+    save_http_cache(conn, [*found.cache, *robots])
+    insert_fetch_log(conn, attempts, run_id)
+    return len(rows), inserted
+
+
+def _write(url: str, settings: Settings, found: SourceDiscovery, sid: int, run_id: int,
+           attempts: Sequence[Attempt], robots: Sequence[CacheUpdate]) -> tuple[int, int]:
+    with connect(url) as conn, conn.transaction():
+        return _store(conn, settings, found, sid, run_id, attempts, robots)
 
 
 def run_discover(
     url: str, settings: Settings, specs: Sequence[SourceSpec], source_ids: dict[str, int], run_id: int
 ) -> StageResult:
-    """List each source's URLs into the frontier; new ones become pending, none is ever lost."""
+    """List each source's URLs into the frontier; new ones become pending, none is ever lost.
+
+    Sources are read concurrently through one polite client (per-host spacing holds across
+    sources); each source's URLs, rejects, validators and fetch log land in one transaction.
+    """
     started = time.perf_counter()
     result = StageResult()
-    for spec in specs:
-        found, rejects = discover_source(spec, settings)
-        sid = source_ids[spec.name]
-        rows: dict[str, tuple[str, dict[str, Any]]] = {}
-        for item in found:
-            canonical = canonicalize_url(item.url)
-            rows.setdefault(url_hash(canonical), (canonical, item.entry))
-        with connect(url) as conn, conn.transaction():
-            inserted = 0
-            if rows:
-                keys = list(rows)
-                cur = conn.execute(
-                    sql_text("load/upsert_frontier"),
-                    {
-                        "url_hashes": keys,
-                        "urls": [rows[k][0] for k in keys],
-                        "source_ids": [sid] * len(keys),
-                        "entries": [as_json(rows[k][1]) for k in keys],
-                        "run_ids": [run_id] * len(keys),
-                    },
-                )
-                inserted = sum(1 for (new,) in cur if new)
-            insert_rejects(conn, [_with_source(r, sid) for r in rejects], run_id)
-        result.counts["discovered"] += len(rows)
-        result.counts["discovered_new"] += inserted
-        result.counts["rejected_discover"] += len(rejects)
+    with connect(url) as conn:
+        cache, robots = load_http_cache(conn, settings)
+
+    async def go() -> None:
+        async with PoliteClient(settings, robots=robots) as client:
+            async def one(spec: SourceSpec) -> tuple[SourceSpec, SourceDiscovery]:
+                return spec, await discover_async(spec, settings, client, cache)
+
+            for next_done in asyncio.as_completed([one(spec) for spec in specs]):
+                spec, found = await next_done
+                sid = source_ids[spec.name]
+                attempts, robot_rows = client.take_attempts(), robots_updates(client)
+
+                listed, inserted = await asyncio.to_thread(_write, url, settings, found, sid, run_id, attempts,
+                                                           robot_rows)
+                result.counts["discovered"] += listed
+                result.counts["discovered_new"] += inserted
+                result.counts["rejected_discover"] += len(found.rejects)
+                result.counts.update(found.counts)
+
+    asyncio.run(go())
     result.seconds = time.perf_counter() - started
     with connect(url) as conn, conn.transaction():
         add_run_stats(conn, run_id, result.counts, "discover", result.seconds)

@@ -11,9 +11,10 @@ Politeness, in the order a request meets it:
   before any connection is made and again for every redirect hop;
 * robots.txt of the origin (fetched once, cached for the run and in ``http_cache``) must allow
   the URL; its Crawl-delay raises the host's spacing;
-* :class:`HostLimiter` lets one request at a time run per host and spaces request starts by
-  the host interval, while a global semaphore bounds requests in flight over all hosts, so
-  throughput grows with the number of hosts, never with the pressure on one;
+* :class:`HostLimiter` lets one request at a time run per host and waits the host interval
+  between one request's end and the next one's start, while a global semaphore bounds
+  requests in flight over all hosts, so throughput grows with the number of hosts, never
+  with the pressure on one;
 * timeouts (connect, read, total), retries with exponential backoff and jitter on timeouts,
   connection errors, 429 and 5xx (Retry-After honoured up to a cap and applied to the whole
   host), manual redirects with a cap and loop detection, a streamed body cut at a byte limit
@@ -52,7 +53,7 @@ from etl.settings import Settings
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Reasons that say "try again later", not "this URL is bad".
-TRANSIENT_REASON = re.compile(r"^(timeout|connect_error|http_429|http_5\d\d|robots_unavailable)$")
+TRANSIENT_REASON = re.compile(r"^(timeout|connect_error|dns_error|http_429|http_5\d\d|robots_unavailable)$")
 # Response headers not kept: they describe the transfer, and the stored body is already decoded.
 TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection",
                               "keep-alive", "set-cookie"})
@@ -212,10 +213,13 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class HostLimiter:
-    """One request at a time per host, request starts spaced by the host's interval.
+    """One request at a time per host, and the host's interval between one request's end and the
+    next one's start.
 
-    The global semaphore is taken only once the host's turn has come, so a host that must
-    wait never holds a slot another host could use.
+    Counting from the end (not the start) means the server never sees two requests closer
+    than the interval, whatever the latency of either; on a fast host the rate is still
+    within a few percent of 1/interval. The global semaphore is taken only once the host's
+    turn has come, so a host that must wait never holds a slot another host could use.
     """
 
     def __init__(self, default_interval: float, concurrency: int) -> None:
@@ -242,8 +246,11 @@ class HostLimiter:
             while (wait := self.next_start.get(host, 0.0) - time.monotonic()) > 0:
                 await asyncio.sleep(wait)
             async with self.global_slots:
-                self.next_start[host] = time.monotonic() + self.interval(host)
-                yield
+                try:
+                    yield
+                finally:
+                    self.next_start[host] = max(self.next_start.get(host, 0.0),
+                                                time.monotonic() + self.interval(host))
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -269,7 +276,8 @@ class _Failure(Exception):
     def __init__(self, reason: str, detail: str, *, retry: bool = False, wait: float | None = None,
                  status: int | None = None, size: int = 0) -> None:
         super().__init__(detail)
-        self.reason, self.detail, self.retry, self.wait, self.status, self.size = reason, detail, retry, wait, status, size
+        self.reason, self.detail, self.retry, self.wait = reason, detail, retry, wait
+        self.status, self.size = status, size
 
 
 @dataclass

@@ -56,6 +56,23 @@ class Settings:
     """Processes for NER; above 1 a process pool is used."""
     ner_max_chars: int = 100_000
     """Longer texts are cut before NER (spaCy's memory grows with document length)."""
+    # reports and their data-quality gate (news_reports DAG, `newsetl report`)
+    report_refresh_work_mem: str = "256MB"
+    """work_mem of the transaction refreshing a report materialized view (its sorts and hashes)."""
+    quality_min_stories: int = 1
+    """The warehouse must hold at least this many stories (non-duplicate articles)."""
+    quality_max_reject_rate: float = 0.5
+    """Highest share of pages the latest finished run may reject at fetch or extract."""
+    quality_window_days: float = 7.0
+    """The share checks below look at stories first seen this many days back from now."""
+    quality_max_duplicate_rate: float = 0.5
+    """Highest share of near-duplicate articles among those first seen in the window."""
+    quality_max_no_date_rate: float = 0.5
+    """Highest share of stories in the window without a publication date."""
+    quality_max_no_author_rate: float = 0.5
+    """Highest share of stories in the window without an author."""
+    quality_max_empty_body_rate: float = 0.0
+    """Highest share of stories in the window with an empty body (extract rejects those: 0)."""
 
     # --- fetching ----------------------------------------------------------------------
     user_agent: str = "newsetl/0.1 (+https://github.com/newsetl/newsetl)"
@@ -67,7 +84,8 @@ class Settings:
     fetch_concurrency: int = 16
     """Requests in flight at once over all hosts (one run of fetch or discover)."""
     min_host_interval_seconds: float = 1.0
-    """Least time between two request starts to one host; robots.txt Crawl-delay may raise it."""
+    """Least time from the end of one request to a host to the start of the next (one request
+    at a time per host); a robots.txt Crawl-delay may raise it."""
     max_crawl_delay_seconds: float = 30.0
     """A robots.txt Crawl-delay above this is cut to it (else one host could stall a run)."""
     respect_robots: bool = True
