@@ -18,7 +18,8 @@ def article_json(page_id: str, outcome: Article | Reject) -> dict[str, Any]:
     if isinstance(outcome, Reject):
         return {"id": page_id, "title": None, "text": "", "published_at": None, "modified_at": None,
                 "authors": [], "language": None, "description": None, "top_image": None,
-                "canonical_url": None, "keywords": [], "extractor": None,
+                "canonical_url": None, "keywords": [], "extractor": None, "published_precision": None,
+                "agency": None, "site_name": None, "section": None,
                 "reject": {"reason": outcome.reason, "detail": outcome.detail}}
     published: str | None = None
     if outcome.published_at is not None:
@@ -30,8 +31,12 @@ def article_json(page_id: str, outcome: Article | Reject) -> dict[str, Any]:
         "title": outcome.title,
         "text": outcome.text,
         "published_at": published,
+        "published_precision": outcome.published_precision,
         "modified_at": outcome.modified_at.isoformat() if outcome.modified_at else None,
         "authors": outcome.authors,
+        "agency": outcome.agency,
+        "site_name": outcome.site_name,
+        "section": outcome.section,
         "language": outcome.language,
         "description": outcome.description,
         "top_image": outcome.top_image,

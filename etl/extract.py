@@ -1,4 +1,4 @@
-"""Extract stage: main text and metadata of a news page (trafilatura at the core)."""
+"""Extract stage: main text and metadata of a news page (trafilatura, checked by readability)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ from contextlib import contextmanager
 from typing import Any
 
 import trafilatura
-from lxml import html as lxml_html
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
-from etl import metadata
+from etl import authors, extractors, metadata
 from etl.decode import DecodeError, decode_html
 from etl.records import Article, RawPage, Reject
+from etl.selector import Choice, choose_body
 from etl.settings import Settings
+from etl.textclean import PageHints, clean_body, opens_with
 from etl.urls import canonicalize_url, same_site
 
-EXTRACTOR_VERSION = f"newsetl-extract-1+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"newsetl-extract-2+trafilatura-{trafilatura.__version__}"
 
 
-class ExtractTimeout(Exception):
-    """A page used up its time budget."""
+class ExtractTimeout(BaseException):
+    """A page used up its time budget.
+
+    A BaseException, like KeyboardInterrupt: the extractors' own ``except Exception`` blocks
+    must not swallow it and let the page run on past its budget.
+    """
 
 
 @contextmanager
@@ -78,22 +85,17 @@ def _extract(html_text: str, url: str, settings: Settings, entry: dict[str, Any]
     if not html_text.strip():
         return Reject("extract", "empty_file", url, "the page has no content")
     try:
-        tree = lxml_html.document_fromstring(html_text)
+        # trafilatura's loader: the parser settings its extractor is tuned for (comments dropped)
+        tree = load_html(html_text)
     except Exception as exc:  # lxml raises ParserError / XMLSyntaxError on hopeless input
         return Reject("extract", "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        deduplicate=False,
-    )
-    body = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if tree is None:
+        return Reject("extract", "unparseable_html", url, "no HTML tree in the document")
+    meta = metadata.page_metadata(tree, url, entry)
+    choice = _body(tree, url, meta)
+    body = choice.text
     if len(body) < settings.min_text_chars:
         return Reject("extract", "no_article_text", url, f"{len(body)} characters of body text")
-    meta = metadata.page_metadata(tree, url, doc, body, entry)
     canonical = meta.canonical_url if meta.canonical_url and same_site(meta.canonical_url, url) else url
     return Article(
         url=url,
@@ -101,17 +103,37 @@ def _extract(html_text: str, url: str, settings: Settings, entry: dict[str, Any]
         title=meta.title,
         text=body,
         description=meta.description,
-        language=meta.language,
+        language=metadata.detect_language(body, meta.declared_language),
         published_at=meta.published_at,
         published_date=meta.published_date,
         published_precision=meta.published_precision,
         modified_at=meta.modified_at,
         authors=meta.authors,
-        agency=meta.agency,
+        agency=meta.agency or authors.agency_from_dateline(body),
         keywords=meta.keywords,
         site_name=meta.site_name,
         section=meta.section,
         top_image=meta.top_image,
-        extractor="trafilatura",
+        extractor=choice.method,
         extractor_version=EXTRACTOR_VERSION,
+    )
+
+
+def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
+    """Body text: trafilatura's balanced mode; its precision mode and readability only on doubt."""
+    links = extractors.link_texts(tree)
+    extractors.unwrap_social_embeds(tree)
+    raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
+    # looking for a printed standfirst costs a tree walk: only when the description opens the text
+    dek = extractors.standfirst(tree, meta.description) if opens_with(raw, meta.description) else None
+    hints = PageHints.build(meta.headlines, meta.description, dek, links)
+
+    def clean(text: str) -> str:
+        return clean_body(text, hints)
+
+    return choose_body(
+        clean(raw),
+        lambda: clean(extractors.trafilatura_text(tree, url, "precision", fast=True)),
+        lambda: clean(extractors.readability_text(tree)),
+        meta.description,
     )

@@ -1,244 +1,399 @@
-"""Metadata of a news page: title, dates with precision, authors, language, keywords."""
+"""Metadata of a news page: title, dates with precision, authors, language, keywords, images."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-import py3langid
+from lxml import etree
 from lxml.html import HtmlElement
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from etl import authors as author_rules
+from etl import dates
+from etl.textclean import normalize
 from etl.urls import canonicalize_url
 
-EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
-AGENCIES = {
-    "reuters": "Reuters",
-    "associated press": "AP",
-    "ap": "AP",
-    "the associated press": "AP",
-    "afp": "AFP",
-    "agence france-presse": "AFP",
-    "bloomberg": "Bloomberg",
-    "dpa": "dpa",
-    "upi": "UPI",
-}
-BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di|door)\s+", re.IGNORECASE)
-BYLINE_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|&|\|)\s*", re.IGNORECASE)
-AUTHOR_NOISE = re.compile(
-    r"(\S+@\S+|https?://\S+|@\w+|\b(staff|senior|chief|special)?\s*(writer|reporter|correspondent|editor)s?\b.*$)",
-    re.IGNORECASE,
+ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$|^NewsArticle$", re.IGNORECASE)
+JSON_CONTROL = re.compile(r"[\x00-\x1f]")
+JSON_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+TITLE_SEPARATOR = re.compile(r"(\s+(?:[|·•»~/\u2013\u2014-]{1,2}|::)\s+)")
+SPACES = re.compile(r"\s+")
+KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
+HOST_WORD = re.compile(r"[^a-z0-9]")
+LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")  # ISO 639-1: the warehouse keeps two letters
+AUTHOR_META = ("author", "article:author", "byl", "dc.creator", "dcterms.creator", "parsely-author", "sailthru.author")
+# Dublin Core names people "Last, First".
+DC_AUTHOR_META = frozenset({"dc.creator", "dcterms.creator"})
+LAST_FIRST = re.compile(r"^([^,\s]+(?:\s[^,\s]+)?),\s*([^,\s]+(?:\s[^,\s]+)?)$")
+# Visible bylines: microdata names first, then elements whose class says byline, then author.
+BYLINE_XPATHS = (
+    etree.XPath("//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(*)]"),
+    etree.XPath(
+        "//*[contains(translate(@class, 'BYLINE', 'byline'), 'byline')][not(self::img)]"
+        "[not(ancestor::*[contains(translate(@class, 'BYLINE', 'byline'), 'byline')])]"
+        "[not(ancestor-or-self::form)][not(ancestor::*[contains(@class, 'comment') or contains(@id, 'comment')])]"
+    ),
+    etree.XPath(
+        "//*[contains(translate(@class, 'AUTHOR', 'author'), 'author') or @rel='author'][not(self::img)]"
+        "[not(ancestor::*[contains(translate(@class, 'AUTHOR', 'author'), 'author')])]"
+        "[not(ancestor-or-self::form)][not(ancestor::*[contains(@class, 'comment') or contains(@id, 'comment')])]"
+    ),
 )
-DATE_META_PUBLISHED = (
-    "article:published_time",
-    "og:article:published_time",
-    "datePublished",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "date",
-    "dc.date.issued",
-    "dc.date",
-    "sailthru.date",
-    "parsely-pub-date",
-)
-DATE_META_MODIFIED = ("article:modified_time", "og:updated_time", "dateModified", "last-modified")
-TITLE_SUFFIX = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014-]{2,40}$")
+BYLINE_MAX_CHARS = 120
+# py3langid also knows languages without a two-letter code; the warehouse keeps ISO 639-1, so
+# varieties map to their macrolanguage and the rest fall back to what the page declares.
+DETECTED_TO_ISO_639_1 = {"arz": "ar", "ary": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "gug": "gn", "sdh": "ku"}
+# Language is detected on the start of the text: this much is plenty, and the cost grows with it.
+LANGUAGE_SAMPLE_CHARS = 2500
+# Below this many characters the text says too little about its language: <html lang> wins.
+LANGUAGE_MIN_CHARS = 200
+# A detection this sure overrules a <html lang> that disagrees (templates often keep a default lang).
+LANGUAGE_OVERRULE = 0.95
 
 
 @dataclass
 class PageMetadata:
+    """Everything the extract stage says about a page besides its body text."""
+
     title: str | None = None
     description: str | None = None
     canonical_url: str | None = None
     published_at: datetime | None = None
     published_date: date | None = None
     published_precision: str | None = None
+    published_source: str | None = None
     modified_at: datetime | None = None
     authors: list[str] = field(default_factory=list)
     agency: str | None = None
     language: str | None = None
+    declared_language: str | None = None
     keywords: list[str] = field(default_factory=list)
     site_name: str | None = None
     section: str | None = None
     top_image: str | None = None
+    headlines: list[str] = field(default_factory=list)
 
 
-def _meta(tree: HtmlElement) -> dict[str, str]:
-    """First content of each <meta name|property|itemprop>, keys lowercased."""
+def _text(value: Any) -> str | None:
+    """A clean one-line string from a metadata value (HTML entities decoded), or None."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    if not isinstance(value, str):
+        return None
+    value = SPACES.sub(" ", html.unescape(value)).strip()
+    return value or None
+
+
+def meta_tags(tree: HtmlElement) -> dict[str, str]:
+    """First content of each <meta name|property|itemprop|http-equiv>, keys lowercased."""
     found: dict[str, str] = {}
     for node in tree.iter("meta"):
-        key = (node.get("property") or node.get("name") or node.get("itemprop") or "").strip().lower()
+        key = (node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv") or "")
+        key = key.strip().lower()
         content = (node.get("content") or "").strip()
         if key and content and key not in found:
             found[key] = content
     return found
 
 
-def _json_ld_articles(tree: HtmlElement) -> list[dict[str, Any]]:
-    """Article-like objects from JSON-LD blocks (NewsArticle, Article, ReportageNewsArticle...)."""
+def meta_all(tree: HtmlElement, key: str) -> list[str]:
+    """Every content of a repeatable <meta> (article:tag)."""
+    return [
+        (node.get("content") or "").strip()
+        for node in tree.iter("meta")
+        if (node.get("property") or node.get("name") or "").strip().lower() == key and node.get("content")
+    ]
+
+
+def _load_json(text: str) -> Any:
+    """JSON-LD as CMSs write it: raw control characters and trailing commas are forgiven."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return json.loads(JSON_TRAILING_COMMA.sub(r"\1", JSON_CONTROL.sub(" ", text)))
+    except ValueError:
+        return None
+
+
+def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    """All objects of the page's JSON-LD blocks, @graph flattened."""
     out: list[dict[str, Any]] = []
     for node in tree.iter("script"):
-        if (node.get("type") or "").lower() != "application/ld+json" or not node.text:
+        if (node.get("type") or "").strip().lower() != "application/ld+json" or not node.text:
             continue
-        try:
-            data = json.loads(node.text)
-        except ValueError:
-            continue
-        stack = [data]
+        stack = [_load_json(node.text.strip())]
         while stack:
             item = stack.pop()
             if isinstance(item, list):
-                stack.extend(item)
+                stack.extend(reversed(item))
             elif isinstance(item, dict):
                 if "@graph" in item:
                     stack.append(item["@graph"])
-                kinds = item.get("@type")
-                kinds = kinds if isinstance(kinds, list) else [kinds]
-                if any(isinstance(k, str) and k.endswith("Article") for k in kinds):
-                    out.append(item)
+                out.append(item)
     return out
 
 
-def parse_datetime(value: str | None) -> tuple[datetime | None, date | None, str | None]:
-    """(timestamp, day, precision) of an ISO-like date string; plausibility checked."""
-    if not value:
-        return None, None, None
-    value = value.strip()
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value)
-        if not match:
-            return None, None, None
-        try:
-            dt = datetime(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            return None, None, None
-        value = match[0]
-    if len(value) <= 10:
-        day = dt.date()
-        if not _plausible(datetime(day.year, day.month, day.day, tzinfo=UTC)):
-            return None, None, None
-        return None, day, "day"
-    if dt.tzinfo is None:
-        # A time without an offset: the day is trustworthy, the instant is not.
-        return None, dt.date(), "day"
-    if not _plausible(dt):
-        return None, None, None
-    return dt, dt.date(), "time"
+def _types(item: dict[str, Any]) -> list[str]:
+    kinds = item.get("@type")
+    return [k for k in (kinds if isinstance(kinds, list) else [kinds]) if isinstance(k, str)]
 
 
-def _plausible(dt: datetime) -> bool:
-    return EARLIEST_PLAUSIBLE <= dt <= datetime.now(UTC).replace(microsecond=0) + _ONE_DAY
+def json_ld_articles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The article-like objects (NewsArticle, Article, BlogPosting, ReportageNewsArticle...)."""
+    return [o for o in objects if any(ARTICLE_TYPES.search(k) for k in _types(o))]
 
 
-_ONE_DAY = datetime(2000, 1, 2) - datetime(2000, 1, 1)
+def main_article(articles: list[dict[str, Any]], url: str) -> dict[str, Any]:
+    """The page's own article among its JSON-LD articles (others are related stories in lists).
+
+    The one whose url, @id or mainEntityOfPage names this page; else the first with a headline.
+    """
+    wanted = _url_key(url)
+    for item in articles:
+        entity = item.get("mainEntityOfPage")
+        refs = [item.get("url"), item.get("@id"), entity.get("@id") if isinstance(entity, dict) else entity]
+        if any(isinstance(ref, str) and _url_key(ref) == wanted for ref in refs):
+            return item
+    return next((item for item in articles if item.get("headline")), articles[0] if articles else {})
 
 
-def clean_authors(raw: list[str]) -> tuple[list[str], str | None]:
-    """Split bylines into people, drop roles and handles, keep an agency apart."""
-    people: list[str] = []
-    agency: str | None = None
-    for line in raw:
-        for part in BYLINE_SPLIT.split(BYLINE_PREFIX.sub("", line or "")):
-            name = AUTHOR_NOISE.sub("", part).strip(" .-–—:")
-            if not name:
-                continue
-            if name.lower() in AGENCIES:
-                agency = agency or AGENCIES[name.lower()]
-                continue
-            if len(name) < 3 or len(name.split()) > 5 or any(ch.isdigit() for ch in name):
-                continue
-            name = " ".join(w if w.isupper() and len(w) <= 3 else w[:1].upper() + w[1:] for w in name.split())
-            if name.lower() not in {p.lower() for p in people}:
-                people.append(name)
-    return people, agency
+def _url_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return (parts.hostname or "").removeprefix("www.") + parts.path.rstrip("/")
 
 
-def detect_language(text: str, html_lang: str | None) -> str | None:
-    """ISO 639-1 code detected from the text, with <html lang> as the fallback."""
-    declared = (html_lang or "").split("-")[0].strip().lower()[:2] or None
-    sample = text[:5000]
-    if len(sample) < 40:
+def _name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return _text(value.get("name"))
+    if isinstance(value, list):
+        return next((n for n in (_name(v) for v in value) if n), None)
+    return _text(value)
+
+
+def _host_key(url: str) -> str:
+    host = _fold(urlsplit(url).hostname or "").lower().removeprefix("www.")
+    return HOST_WORD.sub("", host.rsplit(".", 1)[0]) if "." in host else HOST_WORD.sub("", host)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _site_like(segment: str, site_name: str | None, host_key: str) -> bool:
+    seg = normalize(_fold(segment))
+    if not seg:
+        return False
+    if site_name and seg == normalize(_fold(site_name)):
+        return True
+    squashed = seg.replace(" ", "")
+    return bool(host_key) and len(squashed) >= 3 and (squashed in host_key or host_key in squashed)
+
+
+def clean_title(title: str | None, site_name: str | None, url: str) -> str | None:
+    """The headline without the site name: "Story | Site", "Story | Site - Tagline", "Site - Story"."""
+    title = _text(title)
+    if not title:
+        return None
+    parts = TITLE_SEPARATOR.split(title)  # text, separator, text, ...
+    if len(parts) < 3:
+        return title
+    host_key = _host_key(url)
+    for index in range(2, len(parts), 2):
+        if _site_like(parts[index], site_name, host_key):
+            parts = parts[:index - 1]  # the site and whatever follows it
+            break
+    while len(parts) >= 3 and _site_like(parts[0], site_name, host_key):
+        parts = parts[2:]
+    return "".join(parts).strip() or title
+
+
+def _site_from_title(title: str | None, url: str) -> str | None:
+    parts = TITLE_SEPARATOR.split(title or "")
+    if len(parts) >= 3 and _site_like(parts[-1], None, _host_key(url)):
+        return parts[-1].strip()
+    return None
+
+
+def _lang_code(value: str | None) -> str | None:
+    match = LANG_CODE.match((value or "").strip())
+    return match.group(1).lower() if match else None
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, declared: str | None) -> str | None:
+    """ISO 639 code of the text (py3langid), checked against the language the page declares.
+
+    Short texts keep the declared language; a detection that disagrees with the declaration
+    wins only when it is nearly certain (templates often keep a default <html lang>).
+    """
+    declared = _lang_code(declared)
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    if len(sample) < LANGUAGE_MIN_CHARS:
+        if declared:
+            return declared
+        if len(sample) < 40:
+            return None
+    code, probability = _identifier().classify(sample)
+    code = DETECTED_TO_ISO_639_1.get(code, code)
+    if len(code) != 2 or (declared and code != declared and probability < LANGUAGE_OVERRULE):
         return declared
-    code, _score = py3langid.classify(sample)
-    return code or declared
+    return code
 
 
-def page_metadata(
-    tree: HtmlElement, url: str, doc: Any, body: str, entry: dict[str, Any]
-) -> PageMetadata:
-    """Everything but the body text, from JSON-LD, meta tags, trafilatura and feed entries."""
-    meta = _meta(tree)
-    articles = _json_ld_articles(tree)
-    ld = articles[0] if articles else {}
+def _image(value: Any, url: str) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    if isinstance(value, list):
+        value = next((_image(v, url) for v in value if _image(v, url)), None)
+    value = _text(value)
+    return urljoin(url, value) if value else None
+
+
+def _keywords(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any]) -> list[str]:
+    raw: list[str] = []
+    for key in ("news_keywords", "keywords", "parsely-tags"):
+        if meta.get(key):
+            raw.extend(KEYWORD_SPLIT.split(meta[key]))
+    raw.extend(meta_all(tree, "article:tag"))
+    ld_keywords = article.get("keywords")
+    if isinstance(ld_keywords, str):
+        raw.extend(KEYWORD_SPLIT.split(ld_keywords))
+    elif isinstance(ld_keywords, list):
+        raw.extend(k for k in ld_keywords if isinstance(k, str))
+    cleaned = (SPACES.sub(" ", html.unescape(k)).strip().lower() for k in raw)
+    return [k for k in dict.fromkeys(cleaned) if 1 < len(k) <= 80][:30]
+
+
+def _raw_authors(
+    tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], by_id: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Author strings from the most trusted source that has any: JSON-LD, <meta>, byline markup."""
+    found: list[str] = []
+    ld_author = article.get("author") or article.get("creator")
+    for item in ld_author if isinstance(ld_author, list) else [ld_author]:
+        if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
+            item = by_id.get(item["@id"], item)  # a Yoast-style graph points at its Person node
+        name = _name(item)
+        if name:
+            found.append(name)
+    if found:
+        return found
+    for key in AUTHOR_META:
+        value = meta.get(key)
+        if value and not value.startswith(("http://", "https://", "/")):
+            if key in DC_AUTHOR_META and (match := LAST_FIRST.match(value.strip())):
+                value = f"{match[2]} {match[1]}"
+            return [value]
+    for xpath in BYLINE_XPATHS:
+        for node in xpath(tree)[:4]:
+            text = " ".join(" ".join(node.itertext()).split())
+            if 2 < len(text) <= BYLINE_MAX_CHARS and text not in found:
+                found.append(text)
+        if found:
+            return found
+    return found
+
+
+def headlines(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], with_h1: bool = True) -> list[str]:
+    """Every form the headline takes on the page (used to drop it from the top of the body).
+
+    ``with_h1=False`` keeps to the declared titles, for finding the headline element itself
+    (a page's first <h1> is sometimes its logo).
+    """
+    values = [
+        _text(article.get("headline")),
+        meta.get("og:title"),
+        meta.get("twitter:title"),
+        _text(tree.findtext(".//title")),
+    ]
+    if with_h1:
+        values.extend(" ".join(" ".join(h.itertext()).split()) for h in tree.iter("h1"))
+    return [v for v in dict.fromkeys(html.unescape(v) for v in values if v) if v]
+
+
+def page_metadata(tree: HtmlElement, url: str, entry: dict[str, Any] | None = None) -> PageMetadata:
+    """Everything but the body text and its language, from JSON-LD, <meta>, markup and the feed entry."""
+    entry = entry or {}
+    meta = meta_tags(tree)
+    objects = json_ld_objects(tree)
+    found = json_ld_articles(objects)
+    article = main_article(found, url)
+    # the page's own article first: its dates outrank those of related stories listed with it
+    articles = [article, *(a for a in found if a is not article)] if article else []
     result = PageMetadata()
 
-    title = ld.get("headline") or meta.get("og:title") or getattr(doc, "title", None) or entry.get("title")
-    if isinstance(title, str):
-        site = meta.get("og:site_name") or getattr(doc, "sitename", None)
-        title = title.strip()
-        if site and title.endswith(site) and len(title) > len(site) + 3:
-            title = TITLE_SUFFIX.sub("", title)
-        result.title = title or None
+    result.site_name = (
+        _text(meta.get("og:site_name"))
+        or _name(article.get("publisher"))
+        or _text(meta.get("application-name"))
+        or _site_from_title(tree.findtext(".//title"), url)
+    )
+    raw_title = (
+        _text(article.get("headline"))
+        or meta.get("og:title")
+        or meta.get("twitter:title")
+        or _text(tree.findtext(".//title"))
+        or entry.get("title")
+    )
+    result.title = clean_title(raw_title, result.site_name, url)
+    result.headlines = headlines(tree, meta, article)
+    result.description = _text(
+        meta.get("og:description") or meta.get("description") or meta.get("twitter:description")
+    ) or _text(article.get("description"))
 
-    result.description = meta.get("og:description") or meta.get("description") or getattr(doc, "description", None)
-    canonical = None
-    for link in tree.iter("link"):
-        if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
-            canonical = link.get("href")
-            break
-    canonical = canonical or meta.get("og:url")
-    result.canonical_url = canonicalize_url(canonical, base=url) if canonical else None
+    links = (((link.get("rel") or "").lower(), link.get("href")) for link in tree.iter("link"))
+    canonical = next((href for rel, href in links if rel == "canonical" and href), None) or meta.get("og:url")
+    try:
+        result.canonical_url = canonicalize_url(canonical, base=url) if canonical else None
+    except ValueError:
+        result.canonical_url = None
 
-    for candidate in (
-        ld.get("datePublished"),
-        *(meta.get(key) for key in DATE_META_PUBLISHED),
-        *(node.get("datetime") for node in tree.iter("time") if node.get("datetime")),
-        getattr(doc, "date", None),
-        entry.get("published"),
-    ):
-        if isinstance(candidate, str):
-            stamp, day, precision = parse_datetime(candidate)
-            if day:
-                result.published_at, result.published_date, result.published_precision = stamp, day, precision
-                break
-    for candidate in (ld.get("dateModified"), *(meta.get(key) for key in DATE_META_MODIFIED)):
-        if isinstance(candidate, str):
-            stamp, _day, _precision = parse_datetime(candidate)
-            if stamp:
-                result.modified_at = stamp
-                break
+    finding = dates.find_published(
+        tree,
+        url,
+        meta,
+        articles,
+        entry,
+        headlines=headlines(tree, meta, article, with_h1=False),
+        other_urls=[u for u in (result.canonical_url, meta.get("og:url")) if u],
+    )
+    if finding.published is not None:
+        result.published_date = finding.published.day
+        result.published_at = finding.published.instant
+        result.published_precision = finding.published.precision
+        result.published_source = finding.source
+    result.modified_at = finding.modified
 
-    raw_authors: list[str] = []
-    ld_author = ld.get("author")
-    for item in ld_author if isinstance(ld_author, list) else [ld_author]:
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            raw_authors.append(item["name"])
-        elif isinstance(item, str):
-            raw_authors.append(item)
-    if not raw_authors:
-        for key in ("author", "article:author", "byl", "dc.creator"):
-            if meta.get(key) and not meta[key].startswith("http"):
-                raw_authors.append(meta[key])
-                break
-    if not raw_authors and getattr(doc, "author", None):
-        raw_authors = str(doc.author).split(";")
-    result.authors, result.agency = clean_authors(raw_authors)
-
-    result.language = detect_language(body, tree.get("lang"))
-    raw_keywords = meta.get("news_keywords") or meta.get("keywords") or ""
-    keywords = [k.strip().lower() for k in re.split(r"[,;]", raw_keywords) if k.strip()]
-    for tag in getattr(doc, "tags", None) or []:
-        if isinstance(tag, str) and tag.strip().lower() not in keywords:
-            keywords.append(tag.strip().lower())
-    result.keywords = [k for k in dict.fromkeys(keywords) if 1 < len(k) <= 80][:30]
-    result.site_name = meta.get("og:site_name") or getattr(doc, "sitename", None)
-    result.section = meta.get("article:section") or ld.get("articleSection") if isinstance(
-        ld.get("articleSection", ""), str
-    ) else meta.get("article:section")
-    result.top_image = meta.get("og:image") or getattr(doc, "image", None)
+    by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    result.authors, result.agency = author_rules.clean_authors(
+        _raw_authors(tree, meta, article, by_id), result.site_name, urlsplit(url).hostname
+    )
+    result.declared_language = (
+        _lang_code(tree.get("lang"))
+        or _lang_code(meta.get("content-language"))
+        or _lang_code(_text(article.get("inLanguage")))
+        or _lang_code(meta.get("og:locale"))
+    )
+    result.keywords = _keywords(tree, meta, article)
+    section = article.get("articleSection")
+    result.section = _text(meta.get("article:section")) or _text(section) or _text(meta.get("parsely-section"))
+    result.top_image = (
+        _image(meta.get("og:image") or meta.get("og:image:url") or meta.get("twitter:image"), url)
+        or _image(article.get("image"), url)
+        or _image(next((ln.get("href") for ln in tree.iter("link") if ln.get("rel") == "image_src"), None), url)
+    )
     return result

@@ -1,4 +1,4 @@
-"""Choose the body text among extractor candidates by agreement, line by line when they differ."""
+"""Choose the body text: one extractor when it looks right, agreement between three when in doubt."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 from etl.textclean import LIST_ITEM, WORD, normalize
 
-# Candidates covering each other this much (4-gram shingles, both ways) count as the same text.
-AGREEMENT = 0.98
 # A line is backed by another candidate when this share of its shingles appears there.
 LINE_SUPPORT = 0.5
 # The meta description counts as found in a text when this share of its shingles is there.
 DESCRIPTION_FOUND = 0.5
 DESCRIPTION_MIN_WORDS = 10
-# A vote that keeps less than this share of the precise candidate threw away the article.
+# A vote that keeps less than this share of a substantial precise candidate threw away the article.
 PRECISE_KEPT = 0.8
+PRECISE_MIN_CHARS = 500
 # Unbacked lines survive the vote when they read like prose: this many words, ending a sentence.
 SENTENCE_MIN_WORDS = 6
 SENTENCE_END = re.compile(r"[.!?…\"'”’»)]\s*$")
@@ -77,27 +76,53 @@ def vote(base: str, others: list[str]) -> str:
     return "\n".join(kept)
 
 
-def choose_body(precise: str, balanced: str, second_opinion: Callable[[], str], description: str | None) -> Choice:
-    """Pick the body from trafilatura's precision and balanced texts, asking readability only on doubt.
+def doubt(balanced: str, description: str | None) -> str | None:
+    """Why the balanced trafilatura text needs a second opinion, or None when it looks fine.
 
-    Doubt means the two trafilatura modes disagree, or neither contains the page's own summary
-    (a sign both took the wrong block). Then lines are kept when two extractors agree on them.
+    Cheap signals only: nothing extracted; a list in the text (related-story lists are where
+    the balanced mode errs); or the page's own summary missing from it (a sign of a wrong block).
     """
-    p, b = _Text(precise), _Text(balanced)
-    desc = shingle_set(description or "") if len(WORD.findall(description or "")) >= DESCRIPTION_MIN_WORDS else None
-    desc_missing = desc is not None and max(coverage(desc, p.shingles), coverage(desc, b.shingles)) < DESCRIPTION_FOUND
-    agree = coverage(p.shingles, b.shingles) >= AGREEMENT and coverage(b.shingles, p.shingles) >= AGREEMENT
-    if agree and not desc_missing and balanced:
-        return Choice(balanced, "trafilatura")
-    other = _Text(second_opinion())
-    if desc_missing and desc is not None and coverage(desc, other.shingles) >= DESCRIPTION_FOUND and other.text:
-        voted = vote(other.text, [balanced, precise])
-        return Choice(voted or other.text, "readability+vote")
     if not balanced.strip():
-        base, rest = (other.text, [precise]) if len(other.text) > len(precise) else (precise, [other.text])
+        return "empty"
+    if any(LIST_ITEM.match(line) for line in balanced.split("\n")):
+        return "list"
+    if _description_missing(description, [shingle_set(balanced)]):
+        return "summary-missing"
+    return None
+
+
+def _description_missing(description: str | None, texts: list[frozenset[tuple[str, ...]]]) -> bool:
+    if len(WORD.findall(description or "")) < DESCRIPTION_MIN_WORDS:
+        return False
+    wanted = shingle_set(description or "")
+    return max((coverage(wanted, t) for t in texts), default=0.0) < DESCRIPTION_FOUND
+
+
+def choose_body(
+    balanced: str, precise: Callable[[], str], readable: Callable[[], str], description: str | None
+) -> Choice:
+    """The body: trafilatura's balanced text unless in doubt, else lines two extractors agree on.
+
+    ``precise`` (trafilatura's precision mode) and ``readable`` (readability) are only called
+    when :func:`doubt` finds a reason, to keep the common page at one extraction.
+    """
+    if doubt(balanced, description) is None:
+        return Choice(balanced, "trafilatura")
+    p, b, other = _Text(precise()), _Text(balanced), _Text(readable())
+    if (
+        other.text
+        and _description_missing(description, [p.shingles, b.shingles])
+        and not _description_missing(description, [other.shingles])
+    ):
+        # both trafilatura modes missed the block holding the summary; readability found it
+        return Choice(vote(other.text, [b.text, p.text]) or other.text, "readability+vote")
+    if not b.text.strip():
+        base, rest = (other.text, [p.text]) if len(other.text) > len(p.text) else (p.text, [other.text])
+        if not any(rest):
+            return Choice(base, "readability" if base is other.text else "trafilatura-precision")
     else:
-        base, rest = balanced, [precise, other.text]
+        base, rest = b.text, [p.text, other.text]
     voted = vote(base, rest)
-    if precise and len(precise) > 500 and coverage(p.shingles, shingle_set(voted)) < PRECISE_KEPT:
-        return Choice(precise, "trafilatura-precision")
+    if len(p.text) > PRECISE_MIN_CHARS and coverage(p.shingles, shingle_set(voted)) < PRECISE_KEPT:
+        return Choice(p.text, "trafilatura-precision")
     return Choice(voted or base, "vote")

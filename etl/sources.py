@@ -52,7 +52,7 @@ def _parse_entry(entry: Any, index: int, base: Path, path: Path) -> SourceSpec:
     if kind not in SOURCE_KINDS:
         raise SourcesFileError(f"{where}: kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
     location = str(entry["location"])
-    if kind in ("files", "warc") or (kind == "urls" and "://" not in location):
+    if "://" not in location:  # a local path: relative to the sources file's folder
         candidate = Path(location).expanduser()
         location = str(candidate if candidate.is_absolute() else (base / candidate))
     options = {k: v for k, v in entry.items() if k not in ("name", "kind", "location")}

@@ -5,58 +5,71 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 WORD = re.compile(r"\w+", re.UNICODE)
 LIST_ITEM = re.compile(r"^[-•*·]\s+")
 TERMINAL_PUNCT = re.compile(r"[.!?…:;\"'”’»)\]]\s*$")
-
-# Whole lines that are page furniture, not prose (matched on lines of at most SHORT_LINE_WORDS words).
-SHORT_LINE_WORDS = 45
-PROMO_LINE_WORDS = 90
-# All-capital lines this long are teasers linking elsewhere ("SEAN SPICER ELIMINATED FROM ..."), not subheads.
-CAPS_TEASER_WORDS = 8
 UPPER_LETTER = re.compile(r"[A-Z]")
+
+# Furniture lines are short: the line rules below only look at lines of at most this many words.
+SHORT_LINE_WORDS = 45
+# Promotions run longer ("Get access to ... for as little as ..."): their rule looks this far.
+PROMO_LINE_WORDS = 90
+# All-capital lines this long are teasers linking elsewhere ("SEAN SPICER ELIMINATED FROM ..."),
+# not subheads (wire-style capital subheads are short: "NISSAN SENTRA").
+CAPS_TEASER_WORDS = 8
+# How many lines at the top may be headline, standfirst, byline or dateline.
+HEAD_LINES = 6
+HEAD_LINE_MAX_WORDS = 14
+
 BOILERPLATE_LINE = re.compile(
     r"""^(?:
-      advertisements?|advertising|anzeige|werbung|publicidad|publicit[ée]|pubblicit[àa]|reklama|реклама
+      advertisements?|advertising|anzeige|werbung|publicidad|publicit[ée]|pubblicit[àa]|reklama|реклама|광고|广告
     | (?:story|article)\s+continues\s+(?:below|after).* | continue\s+reading(?:\s+(?:below|the\s+main\s+story))?
     | scroll\s+(?:down\s+)?to\s+continue.* | skip\s+(?:advert|ad)\b.*
     | share\s+(?:this|on|via)\b.{0,60} | click\s+to\s+(?:share|email|print)\b.* | share|tweet|pin\s+it|e-?mail|print
     | (?:\d+\s+)?comments?|top\s+rated\s+comments|\(view\s+all\)|\[\s*read\s+all\s+comments\s*\]
-    | (?:leave|post|add)\s+a\s+comment.* | join\s+the\s+(?:conversation|discussion).* | tell\s+us\s+what\s+you\s+think.*
-    | kommentare?|commentaires?|comentarios?|commenti
-    | (?:read|see)\s+(?:more|also|next)\b.{0,200} | related(?:\s+(?:articles?|stories|posts?|content|coverage|news))?\s*:.*
-    | more\s*: | more\s+from\b.{0,80} | you\s+(?:may|might)\s+also\s+(?:like|be\s+interested).* | recommended(?:\s+for\s+you)?:?
-    | don'?t\s+miss:?.{0,200} | most\s+(?:popular|read|viewed).{0,40} | trending(?:\s+now)?:?
-    | lire\s+aussi.* | [àa]\s+lire\s+(?:aussi|[ée]galement).* | voir\s+aussi.* | leer\s+m[áa]s.* | lee\s+tambi[ée]n.*
-    | ver\s+tamb[ié][ée]n.* | leia\s+(?:tamb[ée]m|mais).* | veja\s+tamb[ée]m.* | leggi\s+anche.* | \(leggi\s+anche.*
-    | mehr\s+zum\s+thema.* | auch\s+interessant.* | lesen\s+sie\s+(?:auch|mehr).* | weiterlesen
-    | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categories\s*:.* | schlagw[öo]rter\s*:.*
+    | (?:leave|post|add)\s+a\s+comment.* | join\s+the\s+(?:conversation|discussion).*
+    | tell\s+us\s+what\s+you\s+think.* | kommentare?|commentaires?|comentarios?|commenti
+    | (?:read|see)\s+(?:more|also|next)\b.{0,200}
+    | related(?:\s+(?:articles?|stories|posts?|content|coverage|news))?\s*:.*
+    | more\s*: | more\s+from\b.{0,80} | you\s+(?:may|might)\s+also\s+(?:like|be\s+interested).*
+    | recommended(?:\s+for\s+you)?:? | don'?t\s+miss:?.{0,200} | most\s+(?:popular|read|viewed).{0,40}
+    | trending(?:\s+now)?:? | buyer'?s\s+guide\s*:.{0,80}
+    | lire\s+aussi.* | [àa]\s+lire\s+(?:aussi|[ée]galement).* | voir\s+aussi.* | leer\s+m[áa]s.*
+    | lee\s+tambi[ée]n.* | ver\s+tamb[ié][ée]n.* | leia\s+(?:tamb[ée]m|mais).* | veja\s+tamb[ée]m.*
+    | leggi\s+anche.* | \(leggi\s+anche.* | mehr\s+zum\s+thema.* | auch\s+interessant.* | lesen\s+sie\s+(?:auch|mehr).*
+    | weiterlesen | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categories\s*:.* | schlagw[öo]rter\s*:.*
     | source\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
     | (?:reading|read)\s+time\s*:?.{0,20} | \d+\s+min(?:ute)?s?\s+read | tempo\s+de\s+leitura.{0,20} | lesezeit.{0,20}
     | (?:(?:click|tap)\s+here\s+to\s+)?(?:get|download)\s+(?:the|our)\s+[\w\s]{1,30}\bapp\b.*
     | thanks\s+for\s+(?:signing\s+up|subscribing).* | sorry!? | there\s+was\s+an\s+error\s+processing.*
     | keep\s+an\s+eye\s+on\s+your\s+inbox.* | something\s+to\s+consider
     | [\w\s'’]{1,25}:\s*https?://\S+
+    | .*무단\s*전재.* | .*版权所有.* | .*著作権.*
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
-
-# Promotions and author contact blurbs: anywhere in a short line, these words give it away.
+# Promotions and author contact blurbs: anywhere in a line, these words give it away.
 PROMO_LINE = re.compile(
     r"""(?:
-      \bsubscribe\s+(?:to|now|today|for)\b | \bsign\s+up\s+(?:for|to)\b.{0,60}\bnewsletter
-    | \bnewsletters?\b.{0,80}\b(?:inbox|sign\s+up|subscribe)\b | \b(?:inbox|sign\s+up|subscribe)\b.{0,80}\bnewsletters?\b
-    | right\s+in\s+your\s+inbox | delivered\s+(?:to|through|straight\s+to)\s+your\s+(?:inbox|letterbox|door)
-    | \bfollow\s+(?:us|him|her|them|me)\s+on\s+(?:twitter|facebook|instagram) | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram)
-    | \bhave\s+a\s+(?:news\s+)?tip\b | \bmay\s+be\s+reached\s+at\b | \breach\s+(?:the\s+)?(?:reporters?|writers?|authors?)\b
-    | ^(?:e-?mail|contact)\s+[\w\s.]{1,40}\s+at\s+\S+@ | \bif\s+you\s+enjoyed\s+this\s+article\b | ^listen\s+to\s+\w.{0,40}\blive\b
+      ^subscribe\b | \bsubscribe\s+(?:now|today|here) | \bsubscribe\s+to\s+(?:our|the\s+[\w.'’]+(?:\s+\w+)?\s+
+        (?:newsletter|channel|podcast)) | \bsign\s+up\s+(?:for|to)\b.{0,60}\bnewsletter
+    | \bnewsletters?\b.{0,80}\b(?:inbox|sign\s+up|subscribe)\b
+    | \b(?:inbox|sign\s+up|subscribe)\b.{0,80}\bnewsletters?\b
+    | right\s+in\s+your\s+inbox | delivered\s+(?:to|through|straight\s+to)\s+your\s+(?:inbox|letterbox)
+    | \bfollow\s+(?:us|him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
+    | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram)
+    | \bhave\s+a\s+(?:news\s+)?tip\s*\? | \bmay\s+be\s+reached\s+at\s+\S+@
+    | \breach\s+(?:the\s+)?(?:reporters?|writers?|authors?)\s+(?:at|on|via)\b
+    | ^(?:e-?mail|contact)\s+[\w\s.]{1,40}\s+at\s+\S+@
+    | \bif\s+you\s+enjoyed\s+this\s+article\b | ^listen\s+to\s+\w.{0,40}\blive\b
     | \bas\s+little\s+as\b.{0,40}\bfirst\s+year\b | ^get\s+[\w\s]{1,40}\s+delivered\b
-    | ^our\s+standards\s*: | \bwe\s+use\s+income\s+earning\b | \bmay\s+(?:get|earn)\s+a\s+(?:share|commission)\b
+    | ^our\s+standards\s*: | \bwe\s+use\s+income\s+earning\b | \bif\s+you\s+buy\s+something\s+through\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
-
 # Credit lines agencies put under the text: "(Reporting by A; Editing by B)", "X contributed reporting."
 CREDIT_LINE = re.compile(
     r"""^\(?\s*(?:
@@ -66,28 +79,43 @@ CREDIT_LINE = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Photo captions and credits: "... (AP Photo/Alan Diaz)", "Photo: Meg Kinnard, AP", "... | Getty Images".
+CAPTION_LINE = re.compile(
+    r"""(?:
+      \((?:AP|AFP|Reuters|EPA|Getty|dpa)?\s*(?:photo|foto|image|picture)s?\b[^)]{0,80}\)\s*$
+    | ^(?:photo|photograph|image|picture|foto|bild)(?:\s+credit)?\s*:\s*[^.]{2,60}$
+    | (?:^|[|/,]\s*)(?:getty\s+images|shutterstock|istock(?:photo)?)\s*\)?\s*$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
 # Link teasers: "Headline of another story [PICTURES]".
 TEASER_TAG = re.compile(r"\S.{10,}\s\[(?:[A-Z][A-Z ]{2,20}|Video|Photos?|Pictures|Gallery)\]\s*$")
+# WordPress shortcodes a theme failed to render: "[button link=...]Send us ...[/button]".
+SHORTCODE = re.compile(r"\[/[a-z_]+\]|\[[a-z_]+\s+[a-z_]+=", re.IGNORECASE)
 # Section headers that start a list of links to other stories.
 LINK_LIST_HEADER = re.compile(
-    r"^(?:related(?:\s+\w+){0,2}|more(?:\s+\w+){0,3}|see\s+also|also\s+read|read\s+more|you\s+(?:may|might)\s+also\s+like"
-    r"|recommended(?:\s+\w+){0,2}|don'?t\s+miss|story\s+timeline|most\s+(?:popular|read))\s*:?\s*$",
+    r"^(?:related(?:\s+\w+){0,2}|more(?:\s+\w+){0,3}|see\s+also|also\s+read|read\s+more"
+    r"|you\s+(?:may|might)\s+also\s+like|recommended(?:\s+\w+){0,2}|don'?t\s+miss|story\s+timeline"
+    r"|most\s+(?:popular|read))\s*:?\s*$",
     re.IGNORECASE,
 )
 # Comment sections: a header after which only reader comments follow.
 COMMENTS_HEADER = re.compile(
-    r"^(?:\d+\s+)?(?:top\s+rated\s+|reader\s+|latest\s+)?(?:comments?|kommentare?|commentaires?|comentarios?|commenti"
-    r"|coment[áa]rios?|reacties)(?:\s*\(\d+\))?\s*:?\s*$",
+    r"^(?:\d+\s+)?(?:top\s+rated\s+|reader\s+|latest\s+)?(?:comments?|kommentare?|commentaires?|comentarios?"
+    r"|commenti|coment[áa]rios?|reacties)(?:\s*\(\d+\))?\s*:?\s*$",
     re.IGNORECASE,
 )
 # Lines that only say who wrote it or when: dropped near the top of the body.
 BYLINE_LINE = re.compile(
-    r"^(?:by|von|par|por|di|door|af|av|przez|от|written\s+by|words\s+by)\s+\S.{0,100}$", re.IGNORECASE
+    r"^(?:by|von|par|por|di|door|af|av|przez|от|written\s+by|words\s+by)\s+(?P<name>\S.{0,100})$", re.IGNORECASE
 )
+# A sentence ends here; "a.m."/"p.m." and initials ("J.") do not end one.
+SENTENCE_STOP = re.compile(r"(?<![ap]\.m)(?<!\b[A-Z])[.!?]\s*$")
 DATELINE_LINE = re.compile(
     r"""^(?:
       (?:published|updated|posted|last\s+updated|modified|ver[öo]ffentlicht|aktualisiert|publi[ée]|mis\s+[àa]\s+jour
         |publicado|actualizado|pubblicato|aggiornato|atualizado)\b.{0,80}
+    | (?:(?:기사\s*)?(?:입력|수정|등록)|发布时间|發佈時間|更新时间|投稿日|公開日|更新日).{0,60}
     | (?:\w+\s+)?\d{1,2}(?:st|nd|rd|th)?[\s./-]+\w+[\s./,-]+\d{2,4}\b.{0,60}
     | \w+\.?\s+\d{1,2},?\s+\d{4}\b.{0,60}
     | \d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,40}
@@ -102,19 +130,53 @@ def normalize(text: str) -> str:
     return " ".join(WORD.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
+@dataclass(frozen=True)
+class PageHints:
+    """What the page itself says that helps recognise furniture in its body text (all normalized).
+
+    ``titles``: the headline's forms (<title>, og:title, <h1>); ``description``: the meta
+    description; ``standfirst``: the description when the page prints it as a dek above the
+    text (a heading or dek/summary block), not as the first paragraph; ``link_texts``: texts
+    of the page's links.
+    """
+
+    titles: tuple[str, ...] = ()
+    description: str = ""
+    standfirst: str = ""
+    link_texts: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        titles: Iterable[str] = (),
+        description: str | None = None,
+        standfirst: str | None = None,
+        link_texts: frozenset[str] = frozenset(),
+    ) -> PageHints:
+        norms = tuple(dict.fromkeys(t for t in (normalize(x) for x in titles if x) if t))
+        return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts)
+
+
+def opens_with(text: str, passage: str | None) -> bool:
+    """True when one of the first lines of ``text`` is ``passage`` (compared normalized)."""
+    wanted = normalize(passage or "")
+    if not wanted:
+        return False
+    return any(normalize(line) == wanted for line in text.split("\n", HEAD_LINES)[:HEAD_LINES])
+
+
 def _words(line: str) -> int:
     return len(WORD.findall(line))
 
 
-def _is_title(line: str, titles: Iterable[str]) -> bool:
-    """True when a line is the headline (exactly, or the headline without the site suffix)."""
-    norm = normalize(line)
+def _is_title(norm: str, titles: Iterable[str]) -> bool:
+    """True when a normalized line is the headline (exactly, or the headline cut before the site name)."""
     if not norm:
         return False
-    for title in titles:
-        if norm == title or (len(norm) >= 20 and title.startswith(norm) and len(norm) >= 0.6 * len(title)):
-            return True
-    return False
+    return any(
+        norm == title or (len(norm) >= 20 and title.startswith(norm) and len(norm) >= 0.6 * len(title))
+        for title in titles
+    )
 
 
 def _shouted_teaser(line: str, words: int) -> bool:
@@ -128,7 +190,8 @@ def _shouted_teaser(line: str, words: int) -> bool:
     )
 
 
-def _is_boilerplate(line: str, link_texts: frozenset[str] = frozenset()) -> bool:
+def is_boilerplate(line: str, link_texts: frozenset[str] = frozenset()) -> bool:
+    """True for a line that is page furniture: promotion, share prompt, caption, credit, teaser."""
     words = _words(line)
     if words == 0:
         return bool(line.strip())
@@ -139,30 +202,40 @@ def _is_boilerplate(line: str, link_texts: frozenset[str] = frozenset()) -> bool
         return False
     if link_texts and LIST_ITEM.match(line) and normalize(bare) in link_texts:
         return True  # a list item that is one link: a related-stories list
-    if _shouted_teaser(bare, words):
-        return True
     return bool(
-        BOILERPLATE_LINE.match(bare) or CREDIT_LINE.match(bare) or TEASER_TAG.search(bare)
+        _shouted_teaser(bare, words)
+        or BOILERPLATE_LINE.match(bare)
+        or CREDIT_LINE.match(bare)
+        or CAPTION_LINE.search(bare)
+        or TEASER_TAG.search(bare)
+        or SHORTCODE.search(bare)
     )
 
 
-def _drop_head(lines: list[str], titles: list[str], description: str) -> list[str]:
-    """Drop the headline, a standfirst that only repeats the description, bylines and datelines at the top."""
+def _drop_head(lines: list[str], hints: PageHints) -> list[str]:
+    """Drop the headline, a standfirst repeating the description, bylines and datelines at the top."""
     i = 0
     title_seen = False
-    while i < len(lines) and i < 6:
+    while i < len(lines) and i < HEAD_LINES:
         line = lines[i]
-        if _is_title(line, titles):
+        norm = normalize(line)
+        if _is_title(norm, hints.titles):
             title_seen = True
+        elif norm and norm == hints.standfirst:
+            pass  # the dek printed above the text
         elif (
             title_seen
-            and description
-            and normalize(line) == description
+            and norm
+            and norm == hints.description
             and not TERMINAL_PUNCT.search(line)
             and i + 1 < len(lines)
         ):
-            pass  # a dek: the description repeated under the headline, not a sentence of the text
-        elif _words(line) <= 14 and (BYLINE_LINE.match(line) or DATELINE_LINE.match(line)):
+            pass  # a dek under the headline: the description, not a sentence of the text
+        elif _byline_or_dateline(line):
+            pass
+        elif i + 1 < len(lines) and LIST_ITEM.match(line) and norm in hints.link_texts:
+            pass  # a link to another story above the text
+        elif _head_label(lines, i, hints):
             pass
         else:
             break
@@ -170,46 +243,60 @@ def _drop_head(lines: list[str], titles: list[str], description: str) -> list[st
     return lines[i:]
 
 
+def _head_label(lines: list[str], i: int, hints: PageHints) -> bool:
+    """A 1-3 word line at the top followed by more head furniture (a section label, "Top news")."""
+    line = lines[i]
+    if i + 1 >= len(lines) or _words(line) > 3 or TERMINAL_PUNCT.search(line):
+        return False
+    following = lines[i + 1]
+    norm = normalize(following)
+    return bool(
+        (LIST_ITEM.match(following) and norm in hints.link_texts)
+        or _is_title(norm, hints.titles)
+        or _byline_or_dateline(following)
+    )
+
+
+def _byline_or_dateline(line: str) -> bool:
+    """A short line naming the author ("By Jane Doe") or the time, not a sentence ("By the time ...")."""
+    if _words(line) > HEAD_LINE_MAX_WORDS or SENTENCE_STOP.search(line):
+        return False
+    if match := BYLINE_LINE.match(line):
+        return match["name"][:1].isupper()
+    return bool(DATELINE_LINE.match(line))
+
+
 def _drop_link_lists(lines: list[str]) -> list[str]:
     """Drop "Related:" headers with the list items under them, and comment sections at the end."""
     out: list[str] = []
     skipping = False
     for index, line in enumerate(lines):
-        bare = line.strip()
-        if COMMENTS_HEADER.match(bare) and index >= len(lines) // 2:
+        if COMMENTS_HEADER.match(line) and index >= len(lines) // 2:
             break
-        if LINK_LIST_HEADER.match(bare):
+        if LINK_LIST_HEADER.match(line):
             skipping = True
             continue
-        if skipping and (LIST_ITEM.match(bare) or (_words(bare) <= 15 and not TERMINAL_PUNCT.search(bare))):
+        if skipping and (LIST_ITEM.match(line) or (_words(line) <= 15 and not TERMINAL_PUNCT.search(line))):
             continue
         skipping = False
         out.append(line)
     return out
 
 
-def clean_body(
-    text: str,
-    titles: Iterable[str] = (),
-    description: str | None = None,
-    link_texts: frozenset[str] = frozenset(),
-) -> str:
-    """The body without headline, standfirst copy, bylines, promos, share prompts, link lists and credits.
-
-    ``titles`` are the page's headline variants (<title>, og:title, <h1>), ``description`` its meta
-    description, ``link_texts`` the normalized texts of its links (see :func:`normalize`).
-    """
-    title_norms = [t for t in (normalize(t) for t in titles if t) if t]
-    desc_norm = normalize(description or "")
+def clean_body(text: str, hints: PageHints | None = None) -> str:
+    """The body without headline, standfirst, bylines, promotions, share prompts, captions, link lists, credits."""
+    hints = hints or PageHints()
     lines = [line.strip() for line in text.split("\n")]
-    lines = [line for line in lines if line]
-    lines = _drop_head(lines, title_norms, desc_norm)
+    lines = _drop_head([line for line in lines if line], hints)
     lines = _drop_link_lists(lines)
     kept: list[str] = []
+    previous = ""
     for line in lines:
-        if _is_boilerplate(line, link_texts):
+        if is_boilerplate(line, hints.link_texts):
             continue
-        if kept and normalize(kept[-1]) == normalize(line):
+        norm = normalize(line)
+        if norm and norm == previous:
             continue
         kept.append(line)
+        previous = norm
     return "\n".join(kept)

@@ -16,7 +16,8 @@ from etl.records import SourceSpec
 from etl.settings import Settings
 from etl.sqlfiles import sql_text
 
-SEED_TEXT = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"
+REPO = Path(__file__).resolve().parent.parent
+SEED_TEXT = REPO.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"
 
 
 def article_html(title: str, paragraphs: list[str], extra_head: str = "") -> str:
@@ -36,10 +37,8 @@ def corpus(tmp_path: Path) -> Path:
         encoding="utf-8")
     (folder / "empty.html").write_bytes(b"")
     (folder / "binary.html").write_bytes(bytes(range(256)) * 8)
-    (folder / "not_utf8.html").write_bytes(
-        b"<html><head><meta charset='utf-8'></head><body><p>"
-        + "caf\xe9 na\xefve \u201cquote\u201d ".encode("cp1252") * 200
-        + b"</p></body></html>")
+    # declared UTF-8, but a fifth of its characters are stray bytes no charset makes sense of
+    (folder / "not_utf8.html").write_bytes((REPO / "seeds" / "pages" / "bad_not_utf8.html").read_bytes())
     (folder / "no_text.html").write_text(article_html("Section front", ["<a href='/a'>Headline one</a>"]))
     return folder
 
@@ -114,11 +113,11 @@ def test_expired_lease_is_claimed_again_and_the_old_holder_settles_nothing(
     ids = pipeline.sync_sources(warehouse_url, [spec])
     run_id = pipeline.start_run(warehouse_url, "test", {})
     run_discover(warehouse_url, settings, [spec], ids, run_id)
-    claim = {"lease_seconds": 60, "limit": 100, "source_ids": None}
+    claim = {"lease_seconds": 60, "limit": 100, "source_ids": None, "per_host": 2, "busy_hosts": []}
     with psycopg.connect(warehouse_url.replace("postgresql+psycopg", "postgresql")) as conn:
-        dead = conn.execute(sql_text("load/claim_frontier"), dict(claim, worker="dead-worker")).fetchall()
+        dead = conn.execute(sql_text("fetch/claim_frontier"), dict(claim, worker="dead-worker")).fetchall()
         assert len(dead) == 5
-        again = conn.execute(sql_text("load/claim_frontier"), dict(claim, worker="other")).fetchall()
+        again = conn.execute(sql_text("fetch/claim_frontier"), dict(claim, worker="other")).fetchall()
         assert again == []  # leased: nobody else may take them
         conn.execute("update frontier set claim_expires_at = now() - interval '1 second'")
         conn.commit()
