@@ -29,18 +29,6 @@ REJECTED = {name: page["rejected"] for name, page in EXPECTED.items() if "reject
 ARTICLE_PAGES = sorted(name for name in EXPECTED if name not in REJECTED)
 N_ARTICLES = 24  # 25 news pages, of which the video page has no article text
 
-# Pages whose date or authors the current extraction gets wrong: (field, why). Remove an entry when
-# extraction learns the convention; a fixed page then shows up as XPASS until it is removed.
-KNOWN_GAPS: dict[str, tuple[str, str]] = {
-    "002_article_time_two_authors.html": ("authors", "two linked names in a visible 'By A and B' byline only"),
-    "003_visible_date_only.html": ("authors", "'By Name, Staff Writer' visible byline only"),
-    "004_date_in_url_only.html": ("date", "the date is only in the canonical URL; a 'Read next' link's is taken"),
-    "013_sports_results_table.html": ("authors", "visible byline only, name with an apostrophe"),
-    "019_dublin_core_university_news.html": ("authors", "DC.creator in 'Last, First' form is split in two"),
-    "022_wire_copy_b.html": ("date", "UTC JSON-LD date preferred over the page's own +08:00 offset"),
-    "024_korea_broken_jsonld.html": ("authors", "JSON-LD is invalid (trailing commas); 'Reporter Name' line"),
-}
-
 TABLES = ("sources", "frontier", "raw_pages", "articles", "rejects", "authors", "article_authors",
           "keywords", "article_keywords", "entities", "article_entities", "entity_aliases")
 
@@ -174,14 +162,7 @@ def test_page_title_and_language(seeded: SeededWarehouse, page: str) -> None:
     assert got["language"] == EXPECTED[page]["language"]
 
 
-def _gap_marks(page: str) -> list[pytest.MarkDecorator]:
-    if page not in KNOWN_GAPS:
-        return []
-    fields, why = KNOWN_GAPS[page]
-    return [pytest.mark.xfail(reason=f"known extraction gap ({fields}): {why}", strict=False)]
-
-
-@pytest.mark.parametrize("page", [pytest.param(p, marks=_gap_marks(p)) for p in ARTICLE_PAGES])
+@pytest.mark.parametrize("page", ARTICLE_PAGES)
 def test_page_date_and_authors(seeded: SeededWarehouse, page: str) -> None:
     got = seeded.articles[page]
     want = EXPECTED[page]
