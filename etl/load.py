@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.types.json import Jsonb
 
+from etl.dedup import mark_duplicates
 from etl.records import Article, EntityMention, Reject
 from etl.sqlfiles import sql_text
 from etl.urls import url_hash
@@ -39,6 +40,7 @@ class LoadItem:
 class LoadResult:
     inserted: int = 0
     updated: int = 0
+    duplicates: int = 0
     article_ids: tuple[int, ...] = ()
 
 
@@ -94,7 +96,7 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
                     "modified_at": a.modified_at,
                     "word_count": a.word_count,
                     "content_hash": content_hash(a.text),
-                    "simhash": None,
+                    "minhash": None,  # set by mark_duplicates below
                     "site_name": a.site_name,
                     "section": a.section,
                     "top_image": a.top_image,
@@ -132,7 +134,8 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
     }
 
     links: dict[str, list[object]] = defaultdict(list)
-    aliases: dict[tuple[str, str], int] = {}
+    # every (short form, label, entity) resolved in-article; learn_aliases decides what is kept
+    aliases: set[tuple[str, str, int]] = set()
     for key, item in by_hash.items():
         aid = article_ids[key]
         for position, name in enumerate(dict.fromkeys(item.article.authors)):
@@ -146,8 +149,7 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
         merged: dict[int, list[float]] = {}
         for m in item.entities:
             eid = entity_id[(m.name, m.label)]
-            for alias in m.aliases:
-                aliases.setdefault((alias, m.label), eid)
+            aliases.update((alias, m.label, eid) for alias in m.aliases)
             if eid in merged:
                 count, first, in_title, salience = merged[eid]
                 merged[eid] = [count + m.mention_count, min(first, m.first_offset),
@@ -168,13 +170,14 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
     }
     conn.execute(sql_text("load/insert_links"), params)
     if aliases:
-        keys = list(aliases)
+        learned = sorted(aliases)
         conn.execute(
             sql_text("load/learn_aliases"),
-            {"aliases": [k[0] for k in keys], "types": [k[1] for k in keys],
-             "entity_ids": [aliases[k] for k in keys]},
+            {"aliases": [k[0] for k in learned], "types": [k[1] for k in learned],
+             "entity_ids": [k[2] for k in learned]},
         )
-    conn.execute(sql_text("load/mark_exact_duplicates"), {"article_ids": ids})
+    texts = {article_ids[key]: item.article.text for key, item in by_hash.items()}
+    result.duplicates = mark_duplicates(conn, sorted(texts.items())).duplicates
     result.article_ids = tuple(ids)
     return result
 

@@ -111,6 +111,7 @@ def _process_batch(
         insert_rejects(conn, kept_rejects, run_id)
         batch["articles_inserted"] += loaded.inserted
         batch["articles_updated"] += loaded.updated
+        batch["duplicates"] += loaded.duplicates
         batch["rejected_extract"] += len(kept_rejects)
         batch["entities"] += sum(len(e) for e in entities)
         batch["lease_lost"] += len(pages) - len(held)

@@ -108,7 +108,7 @@ create table articles (
     modified_at          timestamptz,
     word_count           integer not null,
     content_hash         char(64) not null,          -- sha256 of normalized text: exact duplicates
-    simhash              bigint,                     -- 64-bit SimHash of the text: near duplicates
+    minhash              bytea,                      -- MinHash signature (128 x uint32) of word 5-grams
     duplicate_of         bigint references articles on delete set null,
     site_name            text,
     section              text,
