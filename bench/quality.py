@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.readme import replace_block
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO.parent / "shared" / "datasets" / "news-dev" / "manifest.jsonl"
 RESULTS = REPO / "bench" / "results"
@@ -272,6 +274,7 @@ def main() -> int:
         "gates": {"body_f1": GATE_BODY_F1, "date_accuracy": GATE_DATE_ACCURACY, "throughput_ratio": GATE_THROUGHPUT},
         "failed": failed,
     }, indent=2), encoding="utf-8")
+    replace_block("bench-quality", report + notes + "\n\n" + verdict)
     return 1 if failed else 0
 
 
