@@ -25,7 +25,7 @@ for dag_id, dag in bag.dags.items():
         "catchup": dag.catchup, "max_active_runs": dag.max_active_runs,
         "tags": sorted(dag.tags), "doc_md": bool(dag.doc_md),
         "dagrun_timeout": dag.dagrun_timeout.total_seconds() if dag.dagrun_timeout else None,
-        "timezone": str(dag.timetable.summary) + "|" + str(getattr(dag.timetable, "_timezone", "")),
+        "start_date_aware": dag.start_date is not None and dag.start_date.tzinfo is not None,
         "owners": sorted({t.owner for t in dag.tasks}),
         "retries": sorted({t.retries for t in dag.tasks}),
         "params": sorted(dag.params.keys()),
@@ -56,6 +56,7 @@ def test_every_dag_follows_policy(dagbag_report: dict) -> None:
         assert info["doc_md"], dag_id
         assert info["tags"], dag_id
         assert info["dagrun_timeout"], dag_id
+        assert info["start_date_aware"], dag_id
         assert info["owners"] == ["newsetl"], dag_id
         assert min(info["retries"]) >= 1, dag_id
     assert set(dagbag_report["dags"]["news_etl"]["params"]) >= {"sources", "limit", "reprocess", "extra_sources"}
