@@ -1,0 +1,270 @@
+"""news_etl in a running Airflow, used the way users use it: REST API v2 trigger, params, logs, assets.
+
+One Airflow stack (api-server, scheduler, dag-processor, triggerer; LocalExecutor; metadata in
+PostgreSQL) serves the module; a last test runs `make airflow`'s launcher and stops it with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import psycopg
+import pytest
+
+from etl import migrate
+from etl.db import libpq_url
+from etl.sources import load_sources
+from tests.conftest import REPO, drop_database, new_database
+from tests.live_airflow import (
+    TERMINAL,
+    LiveAirflow,
+    dag_runs,
+    running_airflow,
+    runs_report,
+    task_instances,
+    task_log_events,
+    wait_for,
+)
+
+pytestmark = pytest.mark.airflow
+
+DAGS = REPO / "dags"
+SEED_SOURCES = REPO / "seeds" / "sources.yaml"
+REPORTS_DAG = DAGS / "news_reports.py"
+RUN_TIMEOUT = 150
+
+
+def _sources_file(tmp: Path) -> Path:
+    """The seed corpus' sources file, or (while it is being written) a small one of our own."""
+    if SEED_SOURCES.exists():
+        return SEED_SOURCES
+    path = tmp / "sources.yaml"
+    path.write_text(f"sources:\n  - name: seed-corpus\n    kind: files\n    location: {REPO}/seeds/pages/*.html\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterator[tuple[LiveAirflow, str, Path]]:
+    """A running Airflow over a fresh warehouse; yields (stack, warehouse URL, sources file)."""
+    tmp = tmp_path_factory.mktemp("live-airflow")
+    warehouse = new_database(pg_admin_url, "wh")
+    migrate.upgrade(warehouse)
+    sources = _sources_file(tmp)
+    env = {"NEWSETL_SOURCES_FILE": str(sources), "NEWSETL_DATA_DIR": str(tmp / "data")}
+    try:
+        with running_airflow(tmp / "airflow", pg_admin_url, warehouse, env) as stack:
+            yield stack, warehouse, sources
+    finally:
+        drop_database(pg_admin_url, warehouse)
+
+
+@pytest.fixture(scope="module")
+def finished(live: tuple[LiveAirflow, str, Path]) -> dict[str, Any]:
+    """Unpause, trigger news_etl as the UI's trigger form does, and wait until every run has ended.
+
+    Unpausing also starts the latest scheduled interval (02:15 today); news_etl allows one
+    active run, so the scheduled and the manual run go one after the other and both must succeed.
+    """
+    stack, _, sources = live
+    api = stack.api
+    wanted = {"news_etl"} | ({"news_reports"} if REPORTS_DAG.exists() else set())
+
+    def parsed() -> bool:
+        errors = api.json("GET", "/api/v2/importErrors")
+        assert errors["total_entries"] == 0, errors["import_errors"]
+        return wanted <= {d["dag_id"] for d in api.json("GET", "/api/v2/dags")["dags"]}
+
+    wait_for(f"{sorted(wanted)} parsed", parsed, 120, stack)
+    # consumers first: a paused DAG gets no run from an asset event
+    for dag_id in sorted(wanted, key=lambda d: d == "news_etl"):
+        assert api.json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})["is_paused"] is False
+
+    names = [s.name for s in load_sources(sources)]
+    conf = {"sources": names[:1], "extra_sources": [], "limit": None, "reprocess": False,
+            "reprocess_since": None, "reprocess_until": None}
+    started = time.monotonic()
+    resp = api.request("POST", "/api/v2/dags/news_etl/dagRuns", json={"logical_date": None, "conf": conf})
+    assert resp.status_code == 200, resp.text
+    manual = resp.json()
+    assert manual["run_type"] == "manual" and manual["conf"] == conf
+
+    def all_ended() -> list[dict[str, Any]] | None:
+        runs = dag_runs(api, "news_etl")
+        ours = [r for r in runs if r["dag_run_id"] == manual["dag_run_id"]]
+        return runs if ours and all(r["state"] in TERMINAL for r in runs) else None
+
+    runs = wait_for("news_etl runs to end", all_ended, RUN_TIMEOUT, stack)
+    return {"manual": manual, "runs": runs, "conf": conf, "seconds": time.monotonic() - started}
+
+
+def test_triggered_run_succeeds_and_loads_the_warehouse(live: tuple[LiveAirflow, str, Path],
+                                                        finished: dict[str, Any]) -> None:
+    stack, warehouse, sources = live
+    runs = {r["dag_run_id"]: r for r in finished["runs"]}
+    report = runs_report(stack.api, "news_etl", finished["runs"])
+    assert all(r["state"] == "success" for r in runs.values()), f"{report}\n{stack.logs()}"
+    assert {r["run_type"] for r in runs.values()} <= {"manual", "scheduled"}
+
+    pages = sum(len(glob.glob(s.location, recursive=True)) for s in load_sources(sources) if s.kind == "files")
+    with psycopg.connect(libpq_url(warehouse)) as conn:
+
+        def one(sql: str) -> Any:
+            row = conn.execute(sql).fetchone()
+            return row[0] if row else None
+        articles = one("select count(*) from articles")
+        extract_rejects = one("select count(*) from rejects where stage = 'extract'")
+        assert one("select count(*) from raw_pages") == pages
+        assert articles + extract_rejects == pages, report  # every page became an article or a reject
+        assert one("select count(*) - count(distinct url_hash) from rejects") == 0
+        assert one("select count(*) - count(distinct raw_page_id) from articles") == 0
+        assert articles >= 20
+        title = one("select title from articles where url like '%000_seed_article.html'")
+        assert title.startswith("Amid Row Over Sanctions, Taiwan, China And US")
+        recorded = {ext: (status, params, counts) for ext, status, params, counts in conn.execute(
+            "select external_id, status, params, counts from pipeline_runs where trigger = 'airflow'")}
+    # one pipeline_runs row per Airflow run; the pages were loaded once over both runs
+    assert set(recorded) == {f"news_etl/{rid}" for rid in runs}
+    assert {status for status, _, _ in recorded.values()} == {"success"}
+    assert sum(int(c.get("articles_inserted", 0)) for _, _, c in recorded.values()) == articles
+    assert sum(int(c.get("articles_updated", 0)) for _, _, c in recorded.values()) == 0
+    _, params, _ = recorded[f"news_etl/{finished['manual']['dag_run_id']}"]
+    assert params["sources"] == finished["conf"]["sources"] and params["limit"] is None
+
+    # what an operator looks at: `newsetl runs` lists the Airflow runs with their status
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSETL_")}
+    proc = subprocess.run([str(Path(sys.executable).parent / "newsetl"), "runs"], capture_output=True, text=True,
+                          timeout=120, env={**env, "NEWSETL_DATABASE_URL": warehouse, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert sum("airflow" in line and "success" in line for line in proc.stdout.splitlines()) == len(runs), proc.stdout
+
+
+def test_invalid_param_is_refused_with_its_name(live: tuple[LiveAirflow, str, Path],
+                                                finished: dict[str, Any]) -> None:
+    api = live[0].api
+    for bad in ({"limit": -5}, {"limit": "abc"}, {"reprocess_since": "yesterday"}):
+        resp = api.request("POST", "/api/v2/dags/news_etl/dagRuns",
+                           json={"logical_date": None, "conf": {**finished["conf"], **bad}})
+        assert resp.status_code in (400, 422), (bad, resp.status_code, resp.text)
+        detail = str(resp.json()["detail"])
+        assert f"param {next(iter(bad))}" in detail, detail
+    assert len(dag_runs(api, "news_etl")) == len(finished["runs"])  # nothing was queued
+
+
+def test_task_logs_show_batches_and_one_summary(live: tuple[LiveAirflow, str, Path],
+                                                finished: dict[str, Any]) -> None:
+    api = live[0].api
+    seen: dict[str, int] = {}
+    for run in finished["runs"]:
+        for ti in task_instances(api, "news_etl", run["dag_run_id"]):
+            if ti["state"] != "success" or ti["task_id"] not in ("fetch", "process", "publish"):
+                continue
+            events = task_log_events(api, "news_etl", run["dag_run_id"], ti["task_id"], ti["map_index"],
+                                     ti["try_number"])
+            if ti["task_id"] == "publish":
+                assert sum(bool(re.match(r"run \d+ (success|degraded) in ", e)) for e in events) == 1, events
+            else:
+                summaries = [e for e in events if e.startswith(f"{ti['task_id']} summary: ")]
+                batches = [e for e in events if e.startswith(f"{ti['task_id']} batch")]
+                assert len(summaries) == 1 and batches, events
+            seen[ti["task_id"]] = seen.get(ti["task_id"], 0) + 1
+    assert {"fetch", "process", "publish"} <= set(seen), seen
+
+
+def test_news_reports_runs_on_the_asset_event(live: tuple[LiveAirflow, str, Path],
+                                              finished: dict[str, Any]) -> None:
+    if not REPORTS_DAG.exists():
+        pytest.skip("dags/news_reports.py does not exist yet")
+    stack = live[0]
+
+    def ended() -> list[dict[str, Any]] | None:
+        runs = dag_runs(stack.api, "news_reports")
+        triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
+        return runs if triggered and all(r["state"] in TERMINAL for r in runs) else None
+
+    runs = wait_for("news_reports to run from the news_warehouse asset", ended, 120, stack)
+    triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
+    assert all(r["state"] == "success" for r in triggered), (triggered, stack.logs())
+
+
+def _stack_processes(home: Path, data_dir: Path) -> list[psutil.Process]:
+    """Processes of a launcher run: Airflow ones by AIRFLOW_HOME, PostgreSQL by its data folder."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if str(data_dir / "pg") in " ".join(proc.info["cmdline"] or []) or \
+                    proc.environ().get("AIRFLOW_HOME") == str(home):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+@pytest.fixture
+def launcher_data_dir() -> Iterator[Path]:
+    """A data folder outside pytest's basetemp: a pytest starting elsewhere on the machine resets
+    /tmp/pytest-of-<user> to 0700, which locks the 'pgserver' user out of a server kept there."""
+    path = Path(tempfile.mkdtemp(prefix="newsetl-launcher-"))
+    yield path / "data"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_make_airflow_prints_the_login_and_ctrl_c_stops_everything(launcher_data_dir: Path) -> None:
+    data_dir = launcher_data_dir
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
+    env["NEWSETL_DATA_DIR"] = str(data_dir)
+    launcher = subprocess.Popen([sys.executable, "-m", "etl.local_airflow", "--port", "0"], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 150
+        url = password = None
+        assert launcher.stdout is not None
+        while time.monotonic() < deadline and launcher.poll() is None:
+            line = launcher.stdout.readline()
+            lines.append(line)
+            if line.startswith(("DAGs parsed", "import error")):  # the launcher's last start-up line
+                break
+            if m := re.match(r"Airflow is up: (http://\S+)", line):
+                url = m.group(1)
+            if m := re.match(r"\s+login: admin / (\S+)", line):
+                password = m.group(1)
+        assert url and password, "".join(lines)
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get("/api/v2/dags").status_code == 401  # not all-admins: a login is required
+            assert http.get("/auth/token").status_code == 403
+            token = http.post("/auth/token", json={"username": "admin", "password": password}).json()["access_token"]
+            pools = http.get("/api/v2/pools", headers={"Authorization": f"Bearer {token}"}).json()["pools"]
+            assert "news_fetch" in {p["name"] for p in pools}
+            health = http.get("/api/v2/monitor/health").json()
+            assert health["metadatabase"]["status"] == "healthy"
+        metadata = f"postgresql://postgres@/airflow?host={data_dir / 'pg'}"  # the warehouse's server
+        with psycopg.connect(metadata) as conn:
+            assert conn.execute("select count(*) from dag where dag_id = 'news_etl'").fetchone() == (1,)
+        assert _stack_processes(data_dir / "airflow", data_dir)  # sanity: the scan sees the stack
+        os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        rest, _ = launcher.communicate(timeout=60)
+        assert launcher.returncode == 0, "".join(lines) + rest
+        assert "stopped" in rest
+        time.sleep(1)
+        left = _stack_processes(data_dir / "airflow", data_dir)
+        assert not left, [(p.pid, p.cmdline()) for p in left]
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+        for proc in _stack_processes(data_dir / "airflow", data_dir):
+            proc.kill()
