@@ -48,24 +48,37 @@ def run_process(
     result = StageResult()
     me = worker_id()
     remaining = quota if quota is not None else math.inf
-    while remaining > 0:
-        take = int(min(settings.batch_size, remaining))
-        with connect(url) as conn, conn.transaction():
-            claimed = conn.execute(
-                sql_text("load/claim_raw_pages"),
-                {"worker": me, "lease_seconds": settings.lease_seconds, "limit": take,
-                 "source_ids": list(source_ids) if source_ids else None},
-            ).fetchall()
-        if not claimed:
-            break
-        remaining -= len(claimed)
-        batch = _process_batch(url, settings, run_id, me, claimed, nlp)
-        result.counts.update(batch)
-        log.info("process batch of %d: %s", len(claimed), dict(batch))
-        if progress:
-            progress(len(claimed))
+    try:
+        while remaining > 0:
+            take = int(min(settings.batch_size, remaining))
+            with connect(url) as conn, conn.transaction():
+                claimed = conn.execute(
+                    sql_text("load/claim_raw_pages"),
+                    {"worker": me, "lease_seconds": settings.lease_seconds, "limit": take,
+                     "source_ids": list(source_ids) if source_ids else None},
+                ).fetchall()
+            if not claimed:
+                break
+            remaining -= len(claimed)
+            batch = _process_batch(url, settings, run_id, me, claimed, nlp)
+            result.counts.update(batch)
+            log.info("process batch of %d: %s", len(claimed), dict(batch))
+            if progress:
+                progress(len(claimed))
+    except BaseException:
+        _release_claims(url, me)
+        raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _release_claims(url: str, me: str) -> None:
+    """Hand back unsettled claims after an error; if even that fails, the lease expiry frees them."""
+    try:
+        with connect(url) as conn, conn.transaction():
+            conn.execute(sql_text("load/release_raw_pages"), {"worker": me})
+    except Exception:  # the database may be what failed
+        log.warning("could not release claims of %s; they free up when the lease expires", me)
 
 
 def _process_batch(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -11,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
 
 from etl import migrate
 from etl.db import ensure_database, libpq_url
@@ -18,22 +22,39 @@ from etl.settings import Settings, load_settings
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
+# Property tests: `make test` runs the "ci" profile (fixed seed, few examples, same inputs every
+# run); `make fuzz` sets HYPOTHESIS_PROFILE=fuzz (random seed, many examples, failures kept in
+# .hypothesis/ so a found counterexample is replayed first next time).
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, max_examples=25, deadline=None, database=None, print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a failure costs seconds, not minutes
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+hypothesis_settings.register_profile(
+    "fuzz", max_examples=2000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """URL of the 'postgres' database on a real server: NEWSETL_TEST_ADMIN_URL or an embedded one."""
     if os.environ.get("NEWSETL_TEST_ADMIN_URL"):
         yield os.environ["NEWSETL_TEST_ADMIN_URL"]
         return
     import pgserver
 
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # Not under pytest's basetemp: a concurrent pytest session resets that tree to mode 0700, which
+    # would lock the `pgserver` system user (root runs) out of its own data folder.
+    folder = Path(tempfile.mkdtemp(prefix="newsetl-test-pg-"))
+    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
     yield server.get_uri("postgres")
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def new_database(admin_url: str, prefix: str = "t") -> str:
