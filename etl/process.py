@@ -8,14 +8,17 @@ import math
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+import psycopg
 
 from etl.db import connect
 from etl.entities import extract_entities
 from etl.extract import extract_page
 from etl.load import LoadItem, insert_rejects, load_articles
 from etl.pipeline import Progress, StageResult, add_run_stats, worker_id
-from etl.records import Article, RawPage, Reject
+from etl.records import Article, EntityMention, RawPage, Reject
 from etl.settings import Settings
 from etl.sqlfiles import sql_text
 
@@ -81,54 +84,93 @@ def _release_claims(url: str, me: str) -> None:
         log.warning("could not release claims of %s; they free up when the lease expires", me)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """One claimed page after extract + entities: an article to load, or a reject to record."""
+
+    page: RawPage
+    article: Article | None = None
+    entities: list[EntityMention] = field(default_factory=list)
+    reject: Reject | None = None
+
+
+# SQLSTATE classes that say the server or the connection is in trouble, not the data: the batch
+# must be retried as a whole (connection exception, operator intervention, insufficient resources).
+TRANSIENT_SQLSTATE_CLASSES = ("08", "57", "53")
+
+
+def _transient(exc: psycopg.Error) -> bool:
+    return exc.sqlstate is None or exc.sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
+
+
 def _process_batch(
     url: str, settings: Settings, run_id: int, me: str, claimed: Sequence[tuple[Any, ...]], nlp: Any | None
 ) -> Counter[str]:
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pages = [
         RawPage(raw_page_id=r[0], url_hash=r[1], url=r[2], final_url=r[3], source_id=r[4],
                 body=gzip.decompress(r[5]), content_type=r[6], headers=r[7] or {}, entry=r[8] or {})
         for r in claimed
     ]
-    extracted: list[tuple[RawPage, Article]] = []
-    rejects: list[Reject] = []
-    for page in pages:
-        outcome = extract_page(page, settings)
-        if isinstance(outcome, Reject):
-            rejects.append(outcome)
-        else:
-            extracted.append((page, outcome))
-    timings["extract"] = time.perf_counter() - t0
+    outcomes = [(page, extract_page(page, settings)) for page in pages]
+    timings = {"extract": time.perf_counter() - t0}
     t1 = time.perf_counter()
-    entities = extract_entities([a for _, a in extracted], settings, nlp=nlp) if extracted else []
+    articles = [(page, outcome) for page, outcome in outcomes if isinstance(outcome, Article)]
+    entities = extract_entities([a for _, a in articles], settings, nlp=nlp) if articles else []
+    found = {page.raw_page_id: ents for (page, _), ents in zip(articles, entities, strict=True)}
     timings["entities"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    prepared = [
+        _Prepared(page, outcome, found[page.raw_page_id]) if isinstance(outcome, Article)
+        else _Prepared(page, reject=outcome)
+        for page, outcome in outcomes
+    ]
+    try:
+        return _load(url, run_id, me, prepared, timings)
+    except psycopg.Error as exc:
+        if _transient(exc):
+            raise
+        log.warning("batch load failed (%s: %s); loading its %d pages one by one",
+                    type(exc).__name__, exc, len(prepared))
+    # One page's data broke the batch (an oversized value, a constraint): isolate it, land the rest.
+    total = Counter[str]()
+    for item in prepared:
+        try:
+            total.update(_load(url, run_id, me, [item], {}))
+        except psycopg.Error as exc:
+            if _transient(exc):
+                raise
+            reject = Reject("load", "load_error", item.page.url, f"{type(exc).__name__}: {exc}"[:500],
+                            item.page.url_hash, item.page.source_id)
+            total.update(_load(url, run_id, me, [_Prepared(item.page, reject=reject)], {}))
+    return total
+
+
+def _load(url: str, run_id: int, me: str, prepared: Sequence[_Prepared], timings: dict[str, float]) -> Counter[str]:
+    """Settle the pages this worker still holds and load them, all in one transaction."""
+    started = time.perf_counter()
     batch = Counter[str]()
     with connect(url) as conn, conn.transaction():
-        done_ids = [p.raw_page_id for p, _ in extracted]
-        rejected_ids = [r_page.raw_page_id for r_page in pages if r_page.raw_page_id not in set(done_ids)]
         held: set[int] = set()
-        for status, ids in (("done", done_ids), ("rejected", rejected_ids)):
+        for status, ids in (("done", [p.page.raw_page_id for p in prepared if p.article is not None]),
+                            ("rejected", [p.page.raw_page_id for p in prepared if p.article is None])):
             if ids:
                 cur = conn.execute(sql_text("load/settle_raw_pages"),
                                    {"status": status, "raw_page_ids": ids, "worker": me})
                 held.update(i for (i,) in cur)
-        items = [
-            LoadItem(article=a, entities=ents, source_id=p.source_id, raw_page_id=p.raw_page_id)
-            for (p, a), ents in zip(extracted, entities, strict=True)
-            if p.raw_page_id in held
-        ]
+        mine = [p for p in prepared if p.page.raw_page_id in held]
+        items = [LoadItem(article=p.article, entities=p.entities, source_id=p.page.source_id,
+                          raw_page_id=p.page.raw_page_id) for p in mine if p.article is not None]
         loaded = load_articles(conn, items, run_id)
-        kept_rejects = [r for r in rejects if any(p.url_hash == r.url_hash and p.raw_page_id in held for p in pages)]
-        insert_rejects(conn, kept_rejects, run_id)
+        rejects = [p.reject for p in mine if p.reject is not None]
+        insert_rejects(conn, rejects, run_id)
         batch["articles_inserted"] += loaded.inserted
         batch["articles_updated"] += loaded.updated
         batch["duplicates"] += loaded.duplicates
-        batch["rejected_extract"] += len(kept_rejects)
-        batch["entities"] += sum(len(e) for e in entities)
-        batch["lease_lost"] += len(pages) - len(held)
-        timings["load"] = time.perf_counter() - t2
+        for reject in rejects:
+            batch[f"rejected_{reject.stage}"] += 1
+        batch["entities"] += sum(len(item.entities) for item in items)
+        batch["lease_lost"] += len(prepared) - len(mine)
+        timings = dict(timings, load=time.perf_counter() - started)
         for stage, seconds in timings.items():
             add_run_stats(conn, run_id, batch if stage == "load" else Counter(), stage, seconds)
     return batch

@@ -146,3 +146,26 @@ def test_raw_pages_keep_the_bytes_as_fetched(warehouse_url: str, settings: Setti
     _run_all(warehouse_url, settings, corpus)
     body_gz, size = db.execute("select body_gz, body_bytes from raw_pages where url like '%binary.html'").fetchone()
     assert gzip.decompress(body_gz) == (corpus / "binary.html").read_bytes() and size == 2048
+
+
+def test_a_page_that_breaks_its_batch_load_is_rejected_and_the_rest_lands(
+    warehouse_url: str, settings: Settings, tmp_path: Path, db: psycopg.Connection
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    lines = SEED_TEXT.read_text(encoding="utf-8").splitlines()
+    for name in ("one", "two", "poison", "three"):
+        title = "POISON row" if name == "poison" else f"Story {name}"
+        (folder / f"{name}.html").write_text(article_html(title, [f"{name}: {line}" for line in lines[1:]]))
+    # Stands for a row the server refuses (oversized value, violated constraint) in one batch.
+    db.execute("""create function refuse_poison() returns trigger language plpgsql as $$
+                  begin if new.title like 'POISON%' then
+                      raise exception 'row refused' using errcode = 'check_violation'; end if;
+                  return new; end $$""")
+    db.execute("create trigger refuse_poison before insert on articles for each row execute function refuse_poison()")
+    run_id = _run_all(warehouse_url, settings, folder)
+    titles = sorted(t for (t,) in db.execute("select title from articles"))
+    assert titles == ["Story one", "Story three", "Story two"]
+    rejects = db.execute("select url, stage, reason from rejects where run_id = %s", (run_id,)).fetchall()
+    assert [(Path(u).name, s, r) for u, s, r in rejects] == [("poison.html", "load", "load_error")]
+    assert db.execute("select count(*) from raw_pages where process_status = 'pending'").fetchone()[0] == 0
