@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -175,6 +175,84 @@ def runs(limit: Annotated[int, typer.Option(min=1)] = 10) -> None:
         shown = ", ".join(f"{k}={int(float(v))}" for k, v in sorted(counts.items()) if float(v))
         table.add_row(str(run_id), trigger, status, f"{started:%Y-%m-%d %H:%M:%S}", f"{seconds:.1f}", shown)
     out.print(table)
+
+
+@app.command()
+def report(
+    name: Annotated[str | None, typer.Argument(help="Report name (newsetl report --list)")] = None,
+    list_reports: Annotated[bool, typer.Option("--list", help="List the reports, one line each")] = False,
+    since: Annotated[str | None, typer.Option(help="From this day on (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this day (YYYY-MM-DD), included")] = None,
+    entity: Annotated[str | None, typer.Option(help="Entity name or alias, any case")] = None,
+    limit: Annotated[int | None, typer.Option(help="Rows per day/week (top reports), or rows")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    chart: Annotated[Path | None, typer.Option(help="Also draw the report's chart into this .png")] = None,
+    refresh: Annotated[bool, typer.Option(help="Refresh stale report views first (--no-refresh: never)")] = True,
+) -> None:
+    """Print a report of the warehouse (table, CSV or JSON), optionally with a chart."""
+    from etl import reports
+
+    if list_reports:
+        for r in reports.REPORTS.values():
+            out.print(f"{r.name:<20} {r.purpose}", soft_wrap=True, highlight=False, markup=False)
+        return
+    with user_errors():
+        try:
+            result = _report_rows(name, since, until, entity, limit, fmt, chart, refresh)
+            if fmt == "table":
+                cells = [[reports.cell(v) for v in row] for row in result.rows]
+                table = Table(title=result.report.name, caption=result.report.purpose, title_justify="left",
+                              caption_justify="left")
+                for column in result.columns:
+                    table.add_column(column, no_wrap=True)
+                for row_cells in cells:
+                    table.add_row(*row_cells)
+                widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+                wide = Console(file=out.file, width=max(out.width, sum(widths) + 3 * len(widths) + 1))
+                wide.print(table)
+            else:
+                sys.stdout.write(reports.render(result, fmt))
+            if not result.rows:
+                console.print(f"{result.report.name}: no rows")
+            if chart is not None:
+                reports.draw_chart(result, chart)
+                console.print(f"chart written to {chart}")
+        except reports.ReportInputError as exc:
+            _fail(str(exc))
+
+
+def _report_rows(name: str | None, since: str | None, until: str | None, entity: str | None, limit: int | None,
+                 fmt: str, chart: Path | None, refresh: bool) -> Any:
+    """Check a report request, refresh stale views when asked, and run the report's query."""
+    import psycopg
+
+    from etl import reports
+    from etl.db import connect
+
+    if not name:
+        raise reports.ReportInputError("name a report; newsetl report --list shows them")
+    chosen = reports.get_report(name)
+    day = reports.parse_since(since)
+    last_day = reports.parse_since(until, "--until")
+    if fmt not in reports.FORMATS:
+        raise reports.ReportInputError(f"--format must be one of {', '.join(reports.FORMATS)}, got {fmt!r}")
+    if chart is not None:
+        reports.check_chart_path(chosen, chart)
+    settings = _settings()
+    url = resolve_database_url(settings)
+    if refresh:
+        try:
+            done = reports.refresh_reports(url, settings, only_stale=True)
+        except psycopg.errors.InsufficientPrivilege:
+            console.print("note: report views are stale and this role may not refresh them")
+        else:
+            if done:
+                console.print(f"refreshed report views in {sum(done.values()):.1f}s")
+    with connect(url) as conn:
+        try:
+            return reports.run_report(conn, chosen.name, day, entity, limit, last_day)
+        except psycopg.errors.UndefinedTable as exc:
+            raise reports.ReportInputError("the warehouse has no report views yet; run `newsetl db upgrade`") from exc
 
 
 @app.callback()

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from etl import migrate
+from etl import migrate, seeds
 from etl.db import connect
 from etl.load import as_json
 from etl.records import SourceSpec
@@ -49,8 +49,10 @@ class StageResult:
 
 
 def prepare_database(url: str) -> None:
-    """Migrate the warehouse to the newest schema (safe from many processes at once)."""
+    """Migrate the warehouse to the newest schema (safe from many processes at once), then load the
+    seed entity aliases (idempotent: a second call changes nothing)."""
     migrate.upgrade(url)
+    seeds.load_seeds(url)
 
 
 def start_run(url: str, trigger: str, params: dict[str, Any], external_id: str | None = None) -> int:
@@ -119,7 +121,7 @@ def finish_run(url: str, settings: Settings, run_id: int, error: str | None = No
         counts_row = conn.execute(sql_text("queries/run_counts"), {"run_id": run_id}).fetchone()
         counts = Counter({k: int(float(v)) for k, v in (counts_row[0] if counts_row else {}).items()})
         attempted = counts["fetched"] + counts["rejected_fetch"]
-        rejected = counts["rejected_fetch"] + counts["rejected_extract"]
+        rejected = counts["rejected_fetch"] + counts["rejected_extract"] + counts["rejected_load"]
         status = "failed" if error else "success"
         if not error and attempted and rejected / attempted > settings.degraded_reject_rate:
             status = "degraded"

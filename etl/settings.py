@@ -53,7 +53,8 @@ class Settings:
     ner_batch_size: int = 32
     """Texts per nlp.pipe batch."""
     ner_workers: int = 1
-    """Processes for NER; above 1 a process pool is used."""
+    """Processes for NER; above 1 a pool of spawned processes runs the batches (same results; a
+    script calling the pipeline directly needs the usual `if __name__ == "__main__":` guard)."""
     ner_max_chars: int = 100_000
     """Longer texts are cut before NER (spaCy's memory grows with document length)."""
     # reports and their data-quality gate (news_reports DAG, `newsetl report`)

@@ -1,31 +1,85 @@
-"""Entity stage: the real spaCy model, and the normalization rules inside one article."""
+"""Entity stage: the real spaCy model, the normalization rules inside one article, and entities across
+the warehouse (seed aliases, learned short forms, ambiguity)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from etl.entities import clean_mention, extract_entities, is_junk, load_model, normalize_mentions
-from etl.records import Article
+from etl import pipeline
+from etl.entities import (
+    ENTITY_TYPES,
+    clean_mention,
+    extract_entities,
+    is_junk,
+    load_model,
+    normalize_mentions,
+    relabel,
+    shutdown_pool,
+)
+from etl.load import LoadItem, load_articles
+from etl.records import Article, EntityMention
+from etl.seeds import ALIASES_FILE, SeedFileError, load_seeds, read_alias_seeds
 from etl.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"
 
 
+def seed_article() -> Article:
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    return Article(url="https://example.org/seed", canonical_url="https://example.org/seed", title=lines[0],
+                   text="\n".join(lines[1:]), language="en")
+
+
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [("Secretary Blinken", "Blinken"), ("the White House", "White House"), ("Xi's", "Xi"),
-     ("Chinese President Xi Jinping", "Xi Jinping"),
-     ("President Joe Biden", "Joe Biden"), ("Mr. Smith", "Smith"), ("“Reuters”", "Reuters")],
+     ("Chinese President Xi Jinping", "Xi Jinping"), ("President Joe Biden", "Joe Biden"), ("Mr. Smith", "Smith"),
+     ("“Reuters”", "Reuters"), ("Blinken’s", "Blinken"), ("the U.S.", "U.S."), ("U.S.", "U.S."),
+     ("State Councilor and Foreign Minister Qin", "Qin"), ("ex-President Trump", "Trump"),
+     ("Secretary-General António Guterres", "António Guterres"), ("Dr. Anthony Fauci", "Anthony Fauci"),
+     ("Reuters'", "Reuters"), ("The United States of America", "United States of America"),
+     ("Secretary of State", "Secretary of State")],  # no name follows: kept whole, then dropped as a role
 )
 def test_clean_mention(raw: str, clean: str) -> None:
     assert clean_mention(raw) == clean
 
 
-@pytest.mark.parametrize("name", ["A", "--", "2023", "the", "people"])
+@pytest.mark.parametrize(("raw", "label"), [("General Motors", "ORG"), ("Justice Department", "ORG"),
+                                            ("King's College", "ORG")])
+def test_titles_are_only_stripped_from_people(raw: str, label: str) -> None:
+    assert clean_mention(raw, label) == raw
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["A", "--", "2023", "the", "people", "State", "Councilor", "State Councilor", "Foreign Minister",
+     "Secretary of State", "Prime Minister", "Mr", "Monday", "Ministry", "www.example.com", "@reuters",
+     "One Two Three Four Five Six Seven Eight Nine", "Advertisement Business > Agriculture Quebec", "Home | News"],
+)
 def test_junk_never_becomes_an_entity(name: str) -> None:
     assert is_junk(name)
+
+
+@pytest.mark.parametrize("name", ["US", "U.S.", "Supreme Court", "Defense Ministry", "General Assembly", "Xi",
+                                  "NATO", "iPhone", "Qin Gang", "Chinese", "AC/DC", "Disney+"])
+def test_real_names_are_not_junk(name: str) -> None:
+    assert not is_junk(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "expected"),
+    [("Rosoboronexport", "GPE", "ORG"), ("Sberbank", "PERSON", "ORG"), ("Harvard University", "PERSON", "ORG"),
+     ("Bank of England", "GPE", "ORG"), ("West Bank", "GPE", "GPE"), ("Soviet Union", "GPE", "GPE"),
+     ("Russian Federation", "GPE", "GPE"), ("Beijing", "GPE", "GPE"), ("Joe Biden", "PERSON", "PERSON"),
+     ("Bank Holiday", "EVENT", "EVENT")],
+)
+def test_relabel_organizations_the_model_calls_places_or_people(name: str, label: str, expected: str) -> None:
+    assert relabel(name, label) == expected
 
 
 def test_short_forms_resolve_to_the_longest_mention_and_label_majority_wins() -> None:
@@ -39,19 +93,219 @@ def test_short_forms_resolve_to_the_longest_mention_and_label_majority_wins() ->
     assert out["China"].salience > out["Xi Jinping"].salience
 
 
-def test_seed_article_people_with_the_real_model() -> None:
-    lines = SEED.read_text(encoding="utf-8").splitlines()
-    article = Article(url="file:///seed", canonical_url="file:///seed", title=lines[0],
-                      text="\n".join(lines[1:]), language="en")
-    settings = Settings()
-    [mentions] = extract_entities([article], settings)
-    people = {m.name for m in mentions if m.label == "PERSON"}
-    assert {"Antony Blinken", "Xi Jinping", "Joe Biden", "Wang Yi", "Qin Gang", "Li Shangfu"} <= people
-    assert not {"Blinken", "Biden", "Xi", "Qin"} & people
-    assert load_model(settings.spacy_model).pipe_names == ["ner"]
+def test_salience_formula() -> None:
+    # total length 100: mentions at 0 (title) and 50 -> (0.5 + 0.5*1) + (0.5 + 0.5*0.5) + 2 title bonus
+    [m] = normalize_mentions([("Kenya", "GPE", 0), ("Kenya", "GPE", 50)], title_len=10, text_len=90)
+    assert (m.mention_count, m.first_offset, m.in_title, m.salience) == (2, 0, True, 3.75)
+    [m] = normalize_mentions([("Kenya", "GPE", 50)], title_len=10, text_len=90)
+    assert (m.in_title, m.salience) == (False, 0.75)
+
+
+def test_label_is_the_majority_weighted_by_mention_length() -> None:
+    ents = [("Jordan", "PERSON", 10), ("Jordan", "GPE", 20), ("Jordan", "GPE", 30)]
+    [m] = normalize_mentions(ents, 0, 100)
+    assert (m.name, m.label, m.mention_count) == ("Jordan", "GPE", 3)
+
+
+def test_ambiguous_short_form_takes_the_nearest_full_name_and_is_not_learned() -> None:
+    ents = [("Joe Biden", "PERSON", 0), ("Biden", "PERSON", 100), ("Hunter Biden", "PERSON", 200),
+            ("Biden", "PERSON", 300), ("Biden", "PERSON", 310)]
+    out = {m.name: m for m in normalize_mentions(ents, 0, 1000)}
+    assert set(out) == {"Joe Biden", "Hunter Biden"}
+    assert out["Joe Biden"].mention_count == 2 and out["Hunter Biden"].mention_count == 3
+    assert out["Joe Biden"].aliases == () and out["Hunter Biden"].aliases == ()
+
+
+def test_places_are_not_merged_into_longer_places_or_people() -> None:
+    ents = [("South Sudan", "GPE", 0), ("Sudan", "GPE", 50), ("George Washington", "PERSON", 100),
+            ("Washington", "GPE", 150), ("South Africa", "GPE", 200), ("Africa", "LOC", 250),
+            ("New York City", "GPE", 300), ("New York", "GPE", 350)]
+    out = {m.name: m for m in normalize_mentions(ents, 0, 1000)}
+    assert set(out) == {"South Sudan", "Sudan", "George Washington", "Washington", "South Africa", "Africa",
+                        "New York City"}
+    assert out["New York City"].mention_count == 2
+    assert out["New York City"].aliases == ()  # places merge in the article but are never learned
+
+
+def test_case_variants_and_possessives_are_one_entity_and_roles_are_dropped() -> None:
+    ents = [("Reuters", "ORG", 0), ("REUTERS", "ORG", 40), ("Reuters'", "ORG", 60), ("State", "ORG", 80),
+            ("Councilor", "PERSON", 90), ("the White House", "ORG", 100), ("White House's", "ORG", 120),
+            ("2023", "DATE", 130), ("two", "CARDINAL", 140), ("people", "NORP", 150)]
+    out = {m.name: m for m in normalize_mentions(ents, 0, 200)}
+    assert set(out) == {"Reuters", "White House"}
+    assert out["Reuters"].mention_count == 3 and out["White House"].mention_count == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(
+    st.sampled_from(["Antony Blinken", "Blinken", "the US", "US", "Xi", "Xi Jinping", "State", "2023", "a",
+                     "President Biden", "Biden", "Joe Biden", "Hunter Biden", "Reuters", "REUTERS", "South Sudan",
+                     "Sudan", "Mr.", "people", "Rosoboronexport", "  ", "…", "O'Brien's"]),
+    st.sampled_from(sorted(ENTITY_TYPES) + ["DATE", "CARDINAL"]),
+    st.integers(min_value=0, max_value=999)), max_size=30))
+def test_normalization_invariants(ents: list[tuple[str, str, int]]) -> None:
+    out = normalize_mentions(ents, title_len=50, text_len=950)
+    names = [m.name for m in out]
+    assert len(names) == len(set(names))
+    kept = [(t, lab, o) for t, lab, o in ents if lab in ENTITY_TYPES and not is_junk(clean_mention(t, lab))]
+    assert sum(m.mention_count for m in out) == len(kept)
+    for m in out:
+        assert m.label in ENTITY_TYPES and not is_junk(m.name)
+        assert m.in_title == (m.first_offset < 50)
+        assert 0.5 * m.mention_count <= m.salience <= m.mention_count + 2.0 + 1e-6
+        assert m.name not in m.aliases
+
+
+def test_seed_article_with_the_real_model() -> None:
+    settings_ = Settings()
+    [mentions] = extract_entities([seed_article()], settings_)
+    by_label: dict[str, set[str]] = {}
+    for m in mentions:
+        by_label.setdefault(m.label, set()).add(m.name)
+    people = by_label["PERSON"]
+    assert {"Antony Blinken", "Xi Jinping", "Joe Biden", "Wang Yi", "Qin Gang", "Li Shangfu"} == people
+    assert {"Reuters", "White House", "Rosoboronexport"} <= by_label["ORG"]
+    assert "State" not in by_label["ORG"] and "Rosoboronexport" not in by_label.get("GPE", set())
+    assert load_model(settings_.spacy_model).pipe_names == ["ner"]
+
+
+def test_a_process_pool_gives_the_same_entities() -> None:
+    article = seed_article()
+    paragraphs = article.text.split("\n")
+    articles = [Article(url=f"u{i}", canonical_url=f"u{i}", title=f"Part {i}", text=p, language="en")
+                for i, p in enumerate(paragraphs)] + [article]
+    one = extract_entities(articles, Settings(ner_batch_size=4))
+    try:
+        pooled = extract_entities(articles, Settings(ner_batch_size=4, ner_workers=2))
+    finally:
+        shutdown_pool()
+    assert pooled == one
+    assert sum(len(m) for m in one) > 30
 
 
 def test_non_english_articles_get_no_entities() -> None:
     article = Article(url="u", canonical_url="u", title="Berlin", language="de",
                       text="Bundeskanzler Olaf Scholz traf am Montag in Berlin den französischen Präsidenten.")
     assert extract_entities([article], Settings()) == [[]]
+
+
+# --- across the warehouse ---------------------------------------------------------------------
+
+
+def _source(db: psycopg.Connection) -> int:
+    return db.execute("insert into sources (name, kind, location) values ('s', 'files', 'x') "
+                      "on conflict (name) do update set kind = excluded.kind returning source_id").fetchone()[0]
+
+
+def _load(url: str, db: psycopg.Connection, *articles: tuple[Article, list[EntityMention]]) -> None:
+    sid = _source(db)
+    with psycopg.connect(url) as conn, conn.transaction():
+        load_articles(conn, [LoadItem(a, ents, sid, None) for a, ents in articles], None)
+
+
+def _article(key: str, text: str = "Body.") -> Article:
+    return Article(url=f"https://example.org/{key}", canonical_url=f"https://example.org/{key}", title=key,
+                   text=f"{text} {key}", language="en")
+
+
+def _mention(name: str, label: str, aliases: tuple[str, ...] = ()) -> EntityMention:
+    return EntityMention(name, label, 1, 0, False, 1.0, aliases)
+
+
+def _entities(db: psycopg.Connection) -> set[tuple[str, str]]:
+    return {(n, t) for n, t in db.execute(
+        "select e.name, e.type from entities e where exists "
+        "(select 1 from article_entities ae where ae.entity_id = e.entity_id)")}
+
+
+def test_seed_article_in_the_warehouse_one_row_per_entity(warehouse_url: str, db: psycopg.Connection) -> None:
+    pipeline.prepare_database(warehouse_url)
+    article = seed_article()
+    [mentions] = extract_entities([article], Settings())
+    spelled = _article("us-spellings", "Officials in the U.S. and the United States of America and USA agreed.")
+    _load(warehouse_url, db, (article, mentions),
+          (spelled, [_mention("U.S.", "GPE"), _mention("United States of America", "GPE"), _mention("USA", "ORG")]))
+    linked = _entities(db)
+    people = {n for n, t in linked if t == "PERSON"}
+    assert people == {"Antony Blinken", "Xi Jinping", "Joe Biden", "Wang Yi", "Qin Gang", "Li Shangfu"}
+    assert {("Reuters", "ORG"), ("White House", "ORG"), ("United States", "GPE")} <= linked
+    assert not {n for n, _ in linked} & {"Blinken", "Biden", "Xi", "Qin", "US", "U.S.", "USA", "State", "Councilor"}
+    assert db.execute("select count(*) from entities where name in ('US', 'United States', 'U.S.')").fetchone() == (1,)
+    us_links = db.execute(
+        "select a.title, ae.mention_count from article_entities ae join entities e using (entity_id) "
+        "join articles a using (article_id) where e.name = 'United States' order by a.title").fetchall()
+    assert us_links[1] == ("us-spellings", 3)  # three spellings merged into one link
+    assert us_links[0][1] == 14  # 11 "US" + 3 "the United States" in the seed article
+    learned = dict(db.execute("select alias, e.name from entity_aliases a join entities e using (entity_id) "
+                              "where a.source = 'learned'").fetchall())
+    assert learned == {"Blinken": "Antony Blinken", "Biden": "Joe Biden", "Xi": "Xi Jinping", "Qin": "Qin Gang"}
+
+
+def test_a_learned_short_form_resolves_later_articles(warehouse_url: str, db: psycopg.Connection) -> None:
+    _load(warehouse_url, db, (_article("a"), [_mention("Antony Blinken", "PERSON", ("Blinken",))]))
+    _load(warehouse_url, db, (_article("b"), [_mention("Blinken", "PERSON")]),
+          (_article("c"), [_mention("BLINKEN", "PERSON")]))  # all capitals never matches in another case
+    rows = db.execute("select a.title, e.name from article_entities join entities e using (entity_id) "
+                      "join articles a using (article_id) order by a.title").fetchall()
+    assert rows == [("a", "Antony Blinken"), ("b", "Antony Blinken"), ("c", "BLINKEN")]
+
+
+def test_an_ambiguous_learned_alias_is_blocked(warehouse_url: str, db: psycopg.Connection) -> None:
+    _load(warehouse_url, db, (_article("joe"), [_mention("Joe Biden", "PERSON", ("Biden",))]))
+    assert db.execute("select count(*) from entity_aliases where alias = 'Biden'").fetchone() == (1,)
+    _load(warehouse_url, db, (_article("hunter"), [_mention("Hunter Biden", "PERSON", ("Biden",))]))
+    assert db.execute("select count(*) from entity_aliases where alias = 'Biden'").fetchone() == (0,)
+    blocked = db.execute("select alias, type, cardinality(entity_ids) from blocked_aliases").fetchall()
+    assert blocked == [("Biden", "PERSON", 2)]
+    # never learned again, and a lone "Biden" stays its own entity rather than the wrong Biden
+    _load(warehouse_url, db, (_article("joe2"), [_mention("Joe Biden", "PERSON", ("Biden",))]),
+          (_article("lone"), [_mention("Biden", "PERSON")]))
+    assert db.execute("select count(*) from entity_aliases where alias = 'Biden'").fetchone() == (0,)
+    assert ("Biden", "PERSON") in _entities(db)
+
+
+def test_two_entities_learning_one_alias_in_one_batch_block_it(warehouse_url: str, db: psycopg.Connection) -> None:
+    _load(warehouse_url, db, (_article("1"), [_mention("Li Qiang", "PERSON", ("Li",))]),
+          (_article("2"), [_mention("Li Shangfu", "PERSON", ("Li",))]))
+    assert db.execute("select count(*) from entity_aliases where alias = 'Li'").fetchone() == (0,)
+    assert db.execute("select alias from blocked_aliases").fetchall() == [("Li",)]
+
+
+def test_seeds_load_idempotently_and_fold_older_spellings(warehouse_url: str, db: psycopg.Connection) -> None:
+    # a warehouse loaded before the seeds existed: "US" and "UK" are entities of their own
+    _load(warehouse_url, db, (_article("old"), [_mention("US", "GPE"), _mention("UK", "GPE")]),
+          (_article("both"), [_mention("US", "GPE"), _mention("United States", "GPE")]))
+    n = load_seeds(warehouse_url)
+    assert n == len(read_alias_seeds())
+    counts = db.execute("select (select count(*) from entities), (select count(*) from entity_aliases), "
+                        "(select count(*) from article_entities)").fetchone()
+    links = db.execute("select a.title, e.name, ae.mention_count, ae.salience from article_entities ae "
+                       "join entities e using (entity_id) join articles a using (article_id) "
+                       "order by a.title, e.name").fetchall()
+    assert links == [("both", "United States", 2, 2.0), ("old", "United Kingdom", 1, 1.0),
+                     ("old", "United States", 1, 1.0)]
+    xmin_before = db.execute("select array_agg(xmin::text order by alias, type) from entity_aliases").fetchone()
+    load_seeds(warehouse_url)
+    assert db.execute("select (select count(*) from entities), (select count(*) from entity_aliases), "
+                      "(select count(*) from article_entities)").fetchone() == counts
+    assert db.execute("select array_agg(xmin::text order by alias, type) from entity_aliases").fetchone() \
+        == xmin_before  # nothing rewritten
+
+
+def test_seed_aliases_answer_for_confused_labels_but_not_ambiguous_names() -> None:
+    seeds = {(s.alias, s.label): (s.canonical, s.canonical_type) for s in read_alias_seeds(ALIASES_FILE)}
+    assert seeds[("UAE", "ORG")] == ("United Arab Emirates", "GPE")
+    assert seeds[("United States of America", "GPE")] == ("United States", "GPE")
+    assert seeds[("United States", "GPE")] == ("United States", "GPE")
+    assert seeds[("EU", "GPE")] == ("European Union", "ORG")
+    assert not {"America", "Holland", "AU", "ICC", "Emirates"} & {alias for alias, _ in seeds}
+
+
+def test_an_ambiguous_seed_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.csv"
+    path.write_text("alias,type,canonical\nAU,ORG,African Union\nAU,GPE,Australia\n", encoding="utf-8")
+    with pytest.raises(SeedFileError, match="'AU'.*ambiguous"):
+        read_alias_seeds(path)
+    path.write_text("alias,type,canonical\nX,MONEY,Y\n", encoding="utf-8")
+    with pytest.raises(SeedFileError, match="MONEY"):
+        read_alias_seeds(path)

@@ -1,0 +1,94 @@
+"""Seed data: canonical entities and their aliases from seeds/entity_aliases.csv, loaded idempotently."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from etl.db import connect
+from etl.entities import ENTITY_TYPES, clean_mention
+from etl.settings import SEEDS_DIR
+from etl.sqlfiles import sql_text
+
+__all__ = ["ALIASES_FILE", "AliasSeed", "SeedFileError", "load_seeds", "read_alias_seeds", "seed_aliases"]
+
+ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
+# The small model mixes these labels up for countries and organizations ("UAE" tagged ORG,
+# "Czechia" ORG, "AU" NORP): a seed alias of one of them answers for a mention labelled with any.
+CONFUSABLE = ("GPE", "ORG", "LOC", "NORP")
+
+
+class SeedFileError(ValueError):
+    """The seed file is malformed; the message names the file, the line and the fix."""
+
+
+@dataclass(frozen=True)
+class AliasSeed:
+    """One row of entity_aliases: a spelling and mention label that mean one canonical entity."""
+
+    alias: str
+    label: str
+    canonical: str
+    canonical_type: str
+
+
+def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
+    """Parse the seed CSV (alias, type, canonical) into alias rows, one per spelling and label.
+
+    Aliases are cleaned like mentions ("the United States" -> "United States"), so they match what
+    the entity stage produces. The canonical name is its own alias. Two rows giving one spelling
+    two canonical entities are an error: a seed must never be ambiguous.
+    """
+    lines = [ln for ln in Path(path).read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("#")]
+    reader = csv.reader(ln for ln in lines if ln.strip())
+    header = next(reader, None)
+    if header != ["alias", "type", "canonical"]:
+        raise SeedFileError(f"seed file {path}: the first row must be 'alias,type,canonical', got {header}")
+    seeds: dict[tuple[str, str], AliasSeed] = {}
+    for number, row in enumerate(reader, 2):
+        if len(row) != 3 or not all(cell.strip() for cell in row):
+            raise SeedFileError(f"seed file {path}, data row {number - 1}: expected alias,type,canonical, got {row}")
+        alias, etype, canonical = (cell.strip() for cell in row)
+        if etype not in ENTITY_TYPES:
+            raise SeedFileError(f"seed file {path}, data row {number - 1}: type {etype!r} is not one of "
+                                f"{', '.join(sorted(ENTITY_TYPES))}")
+        labels = CONFUSABLE if etype in CONFUSABLE else (etype,)
+        for spelling in dict.fromkeys((clean_mention(alias, etype), clean_mention(canonical, etype))):
+            for label in labels:
+                seed = AliasSeed(spelling, label, canonical, etype)
+                known = seeds.get((spelling, label))
+                if known and (known.canonical, known.canonical_type) != (canonical, etype):
+                    raise SeedFileError(
+                        f"seed file {path}: {spelling!r} ({label}) is given for both {known.canonical!r} and "
+                        f"{canonical!r}; an ambiguous spelling must be left out"
+                    )
+                seeds[(spelling, label)] = seed
+    return list(seeds.values())
+
+
+def seed_aliases(conn: psycopg.Connection, seeds: list[AliasSeed]) -> None:
+    """Upsert the seed entities and aliases, then fold entities that a seed now names into it.
+
+    Runs inside the caller's transaction. A 'manual' alias is never overwritten; a 'learned' one is.
+    Entities stored before a seed existed ("US" as its own GPE) are merged into the canonical one:
+    their article links move over, so every spelling counts as one entity in the reports.
+    """
+    if not seeds:
+        return
+    conn.execute(
+        sql_text("load/seed_entity_aliases"),
+        {"aliases": [s.alias for s in seeds], "labels": [s.label for s in seeds],
+         "names": [s.canonical for s in seeds], "types": [s.canonical_type for s in seeds]},
+    )
+    conn.execute(sql_text("load/merge_aliased_entities"))
+
+
+def load_seeds(url: str, path: Path = ALIASES_FILE) -> int:
+    """Load the seed aliases into the warehouse at ``url`` (one transaction); returns the alias rows."""
+    seeds = read_alias_seeds(path)
+    with connect(url) as conn, conn.transaction():
+        seed_aliases(conn, seeds)
+    return len(seeds)
