@@ -62,6 +62,26 @@ def insert_rejects(conn: psycopg.Connection, rejects: Sequence[Reject], run_id: 
     )
 
 
+def resolve_entities(conn: psycopg.Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Entity ids of (name, type) pairs, created when missing.
+
+    A pair another transaction is creating at the same moment can be missing from one statement's
+    snapshot; asking again in a new statement (a new snapshot) finds it.
+    """
+    found: dict[tuple[str, str], int] = {}
+    for _attempt in range(3):
+        todo = sorted(pairs - found.keys())
+        if not todo:
+            break
+        rows = conn.execute(sql_text("load/resolve_entities"),
+                            {"names": [p[0] for p in todo], "types": [p[1] for p in todo]})
+        found.update(((name, etype), eid) for name, etype, eid in rows)
+    missing = pairs - found.keys()
+    if missing:
+        raise RuntimeError(f"entities could not be resolved: {sorted(missing)[:5]}")
+    return found
+
+
 def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: int | None) -> LoadResult:
     """Upsert articles and replace their links to authors, keywords and entities.
 
@@ -124,14 +144,7 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
     keyword_id = {
         kw: kid for kid, kw in conn.execute(sql_text("load/upsert_keywords"), {"keywords": keyword_list})
     }
-    pairs = sorted({(m.name, m.label) for item in by_hash.values() for m in item.entities})
-    entity_id = {
-        (name, etype): eid
-        for name, etype, eid in conn.execute(
-            sql_text("load/resolve_entities"),
-            {"names": [p[0] for p in pairs], "types": [p[1] for p in pairs]},
-        )
-    }
+    entity_id = resolve_entities(conn, {(m.name, m.label) for item in by_hash.values() for m in item.entities})
 
     links: dict[str, list[object]] = defaultdict(list)
     # every (short form, label, entity) resolved in-article; learn_aliases decides what is kept

@@ -94,9 +94,13 @@ class _Prepared:
     reject: Reject | None = None
 
 
-# SQLSTATE classes that say the server or the connection is in trouble, not the data: the batch
-# must be retried as a whole (connection exception, operator intervention, insufficient resources).
-TRANSIENT_SQLSTATE_CLASSES = ("08", "57", "53")
+# SQLSTATE classes that say the server, the connection or a concurrent transaction is in the way,
+# not the data: the batch must be retried as a whole (connection exception, operator intervention,
+# insufficient resources, serialization failure or deadlock).
+TRANSIENT_SQLSTATE_CLASSES = ("08", "57", "53", "40")
+
+
+CONFLICT_RETRIES = 3  # a deadlock or serialization failure with a concurrent batch: retry in place
 
 
 def _transient(exc: psycopg.Error) -> bool:
@@ -124,13 +128,19 @@ def _process_batch(
         else _Prepared(page, reject=outcome)
         for page, outcome in outcomes
     ]
-    try:
-        return _load(url, run_id, me, prepared, timings)
-    except psycopg.Error as exc:
-        if _transient(exc):
-            raise
-        log.warning("batch load failed (%s: %s); loading its %d pages one by one",
-                    type(exc).__name__, exc, len(prepared))
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            return _load(url, run_id, me, prepared, timings)
+        except psycopg.Error as exc:
+            if (exc.sqlstate or "").startswith("40") and attempt < CONFLICT_RETRIES:
+                log.info("batch load lost a race with another worker (%s); trying again", exc.sqlstate)
+                time.sleep(0.2 * attempt)
+                continue
+            if _transient(exc):
+                raise
+            log.warning("batch load failed (%s: %s); loading its %d pages one by one",
+                        type(exc).__name__, exc, len(prepared))
+            break
     # One page's data broke the batch (an oversized value, a constraint): isolate it, land the rest.
     total = Counter[str]()
     for item in prepared:
