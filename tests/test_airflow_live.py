@@ -43,7 +43,6 @@ pytestmark = pytest.mark.airflow
 
 DAGS = REPO / "dags"
 SEED_SOURCES = REPO / "seeds" / "sources.yaml"
-REPORTS_DAG = DAGS / "news_reports.py"
 RUN_TIMEOUT = 150
 
 
@@ -80,7 +79,7 @@ def finished(live: tuple[LiveAirflow, str, Path]) -> dict[str, Any]:
     """
     stack, _, sources = live
     api = stack.api
-    wanted = {"news_etl"} | ({"news_reports"} if REPORTS_DAG.exists() else set())
+    wanted = {"news_etl", "news_reports"}
 
     def parsed() -> bool:
         errors = api.json("GET", "/api/v2/importErrors")
@@ -185,8 +184,6 @@ def test_task_logs_show_batches_and_one_summary(live: tuple[LiveAirflow, str, Pa
 
 def test_news_reports_runs_on_the_asset_event(live: tuple[LiveAirflow, str, Path],
                                               finished: dict[str, Any]) -> None:
-    if not REPORTS_DAG.exists():
-        pytest.skip("dags/news_reports.py does not exist yet")
     stack = live[0]
 
     def ended() -> list[dict[str, Any]] | None:
