@@ -25,6 +25,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from newsetl_airflow import FETCH_POOL, WAREHOUSE_ASSET, external_run_id, task_settings, warehouse_url
 
 from etl import pipeline
+from etl.params import BadRequest, check_day
 from etl.records import SourceSpec
 from etl.runner import sources_for_run
 from etl.sources import SourcesFileError
@@ -137,8 +138,12 @@ def news_etl() -> None:
         settings = task_settings()
         url = warehouse_url(settings)
         if params["reprocess"]:
-            queued = requeue_stored_pages(url, run["source_ids"], params["reprocess_since"],
-                                          params["reprocess_until"])
+            try:
+                since = check_day("reprocess_since", params["reprocess_since"])
+                until = check_day("reprocess_until", params["reprocess_until"])
+            except BadRequest as exc:  # a user error: retrying cannot fix it
+                raise AirflowFailException(str(exc)) from exc
+            queued = requeue_stored_pages(url, run["source_ids"], since, until)
             log.info("reprocess: %d stored pages queued again", queued)
         pending = pipeline.count_pending(url, "process", run["source_ids"])
         quotas = pipeline.plan_quotas(pending, None, settings.batch_size, MAX_MAPPED_TASKS)

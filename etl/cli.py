@@ -19,6 +19,7 @@ from rich.table import Table
 from etl import __version__
 from etl.db import DatabaseUnavailable, redact, redact_text, resolve_database_url
 from etl.entities import NerModelMissing
+from etl.params import BadRequest, check_day
 from etl.settings import Settings, load_settings
 from etl.sources import SourcesFileError
 
@@ -29,7 +30,7 @@ app.add_typer(db_app, name="db")
 console = Console(stderr=True)
 out = Console()
 
-USER_ERRORS = (DatabaseUnavailable, SourcesFileError, NerModelMissing, FileNotFoundError)
+USER_ERRORS = (DatabaseUnavailable, SourcesFileError, NerModelMissing, FileNotFoundError, BadRequest)
 
 
 VERBOSE = False
@@ -97,6 +98,9 @@ def run(
     from etl.runner import RunRequest, run_pipeline
 
     settings = _settings()
+    with user_errors():
+        check_day("--since", since)
+        check_day("--until", until)
     request = RunRequest(
         sources_file=sources or settings.sources_file,
         source_names=tuple(source or ()),

@@ -27,6 +27,7 @@ BANDS = 32  # 32 bands of 4 rows: a pair at Jaccard 0.7 shares a bucket with pro
 ROWS = NUM_PERM // BANDS
 SHINGLE_WORDS = 5
 DUPLICATE_JACCARD = 0.7
+DEDUP_LOCK_ID = 7_311_002  # advisory lock serializing the compare-and-store step across workers
 WORDS = re.compile(r"\w+", re.UNICODE)
 
 
@@ -66,9 +67,11 @@ class DedupResult:
 def mark_duplicates(conn: psycopg.Connection, articles: Sequence[tuple[int, str]]) -> DedupResult:
     """Store signatures and bands of (article_id, text) pairs and set ``duplicate_of``.
 
-    Runs inside the caller's transaction. Articles are taken in id order, so within a batch a later
-    copy finds the earlier one's bands; the duplicate points at the earliest copy's root.
+    Runs inside the caller's transaction, holding a lock until it commits: a copy is a duplicate of
+    whatever copy reached the warehouse first (within a batch, of the one with the lower id), and
+    points at that copy's root, so chains never form and a root never points at its duplicates.
     """
+    conn.execute(sql_text("load/lock_dedup"), {"lock_id": DEDUP_LOCK_ID})
     duplicates = 0
     ids, roots = [], []
     for article_id, text in sorted(articles):
@@ -79,7 +82,7 @@ def mark_duplicates(conn: psycopg.Connection, articles: Sequence[tuple[int, str]
             {"article_id": article_id, "bands": list(range(BANDS)), "buckets": buckets},
         ).fetchall()
         matches = [root for _cid, other, root in candidates
-                   if other is not None
+                   if other is not None and root != article_id
                    and estimated_jaccard(sig, np.frombuffer(other, dtype=np.uint32)) >= DUPLICATE_JACCARD]
         root = min(matches) if matches else None
         duplicates += root is not None

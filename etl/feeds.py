@@ -67,6 +67,17 @@ def _entry_link(entry: Any) -> str | None:
     return None
 
 
+# Numeric character references to code points no text can hold (NUL, lone surrogates, beyond
+# U+10FFFF) make feedparser build strings it then cannot encode: they become U+FFFD first.
+CHAR_REF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+
+
+def _fix_char_ref(match: re.Match[bytes]) -> bytes:
+    ref = match.group(1)
+    code = int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
+    return match.group(0) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
 def parse_feed(data: bytes, base_url: str) -> ParsedFeed:
     """Entries of an RSS or Atom document; ``error`` is set when it is not a usable feed.
 
@@ -76,7 +87,7 @@ def parse_feed(data: bytes, base_url: str) -> ParsedFeed:
     """
     forbid_entities(data)
     parsed = feedparser.parse(
-        data,
+        CHAR_REF.sub(_fix_char_ref, data),
         response_headers={"content-location": base_url},
         sanitize_html=False,
         resolve_relative_uris=True,

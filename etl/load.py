@@ -6,8 +6,9 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -18,6 +19,7 @@ from etl.sqlfiles import sql_text
 from etl.urls import url_hash
 
 WORDS = re.compile(r"\w+", re.UNICODE)
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def content_hash(text: str) -> str:
@@ -62,24 +64,30 @@ def insert_rejects(conn: psycopg.Connection, rejects: Sequence[Reject], run_id: 
     )
 
 
-def resolve_entities(conn: psycopg.Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Entity ids of (name, type) pairs, created when missing.
+def _ids_of(conn: psycopg.Connection, query: str, keys: set[Any], params: Callable[[list[Any]], dict[str, Any]],
+            key_of: Callable[[tuple[Any, ...]], Any]) -> dict[Any, int]:
+    """Ids of names (authors, keywords, entities), created when missing.
 
-    A pair another transaction is creating at the same moment can be missing from one statement's
-    snapshot; asking again in a new statement (a new snapshot) finds it.
+    A name another transaction is creating at the same moment is missing from one statement's
+    snapshot (its insert waits, then does nothing); asking again in a new statement finds it.
     """
-    found: dict[tuple[str, str], int] = {}
+    found: dict[Any, int] = {}
     for _attempt in range(3):
-        todo = sorted(pairs - found.keys())
+        todo = sorted(keys - found.keys())
         if not todo:
             break
-        rows = conn.execute(sql_text("load/resolve_entities"),
-                            {"names": [p[0] for p in todo], "types": [p[1] for p in todo]})
-        found.update(((name, etype), eid) for name, etype, eid in rows)
-    missing = pairs - found.keys()
+        found.update((key_of(row), int(row[-1])) for row in conn.execute(sql_text(query), params(todo)))
+    missing = keys - found.keys()
     if missing:
-        raise RuntimeError(f"entities could not be resolved: {sorted(missing)[:5]}")
+        raise RuntimeError(f"{query}: no id for {sorted(missing)[:5]}")
     return found
+
+
+def resolve_entities(conn: psycopg.Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Entity ids of (name, type) pairs: a known alias wins, else the entity (created when missing)."""
+    return _ids_of(conn, "load/resolve_entities", pairs,
+                   lambda todo: {"names": [p[0] for p in todo], "types": [p[1] for p in todo]},
+                   lambda row: (row[0], row[1]))
 
 
 def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: int | None) -> LoadResult:
@@ -136,14 +144,10 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
     ids = list(article_ids.values())
     conn.execute(sql_text("load/delete_article_children"), {"article_ids": ids})
 
-    author_names = sorted({n for item in by_hash.values() for n in item.article.authors})
-    author_id = {
-        name: aid for aid, name in conn.execute(sql_text("load/upsert_authors"), {"names": author_names})
-    }
-    keyword_list = sorted({k for item in by_hash.values() for k in item.article.keywords})
-    keyword_id = {
-        kw: kid for kid, kw in conn.execute(sql_text("load/upsert_keywords"), {"keywords": keyword_list})
-    }
+    author_id = _ids_of(conn, "load/upsert_authors", {n for item in by_hash.values() for n in item.article.authors},
+                        lambda todo: {"names": todo}, lambda row: row[0])
+    keyword_id = _ids_of(conn, "load/upsert_keywords", {k for item in by_hash.values() for k in item.article.keywords},
+                         lambda todo: {"keywords": todo}, lambda row: row[0])
     entity_id = resolve_entities(conn, {(m.name, m.label) for item in by_hash.values() for m in item.entities})
 
     links: dict[str, list[object]] = defaultdict(list)
@@ -195,6 +199,22 @@ def load_articles(conn: psycopg.Connection, items: Sequence[LoadItem], run_id: i
     return result
 
 
+def _storable(value: Any) -> Any:
+    """The value with what PostgreSQL text cannot hold (NUL, lone surrogates) replaced, recursively."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value
+
+
+def storable_text(text: str) -> str:
+    """Text PostgreSQL accepts: NUL removed, lone surrogates replaced by U+FFFD."""
+    return SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
 def as_json(value: object) -> Jsonb:
-    """Wrap a value for a jsonb parameter."""
-    return Jsonb(value)
+    """Wrap a value for a jsonb parameter (made storable first: feeds and pages carry NUL bytes)."""
+    return Jsonb(_storable(value))

@@ -51,6 +51,7 @@ def run_process(
     result = StageResult()
     me = worker_id()
     remaining = quota if quota is not None else math.inf
+    failures: list[psycopg.Error] = []
     try:
         while remaining > 0:
             take = int(min(settings.batch_size, remaining))
@@ -63,11 +64,24 @@ def run_process(
             if not claimed:
                 break
             remaining -= len(claimed)
-            batch = _process_batch(url, settings, run_id, me, claimed, nlp)
+            try:
+                batch = _process_batch(url, settings, run_id, me, claimed, nlp)
+            except psycopg.Error as exc:
+                if _connection_lost(exc):
+                    raise
+                # The server could not take this batch now (disk full, out of memory, a lost race):
+                # keep its claims so the loop moves on to other pages, and fail at the end so the
+                # task is retried for this batch once the others have landed.
+                log.warning("batch of %d pages failed (%s: %s); going on with the others",
+                            len(claimed), type(exc).__name__, str(exc).strip())
+                failures.append(exc)
+                continue
             result.counts.update(batch)
             log.info("process batch of %d: %s", len(claimed), dict(batch))
             if progress:
                 progress(len(claimed))
+        if failures:
+            raise failures[0]
     except BaseException:
         _release_claims(url, me)
         raise
@@ -101,6 +115,11 @@ TRANSIENT_SQLSTATE_CLASSES = ("08", "57", "53", "40")
 
 
 CONFLICT_RETRIES = 3  # a deadlock or serialization failure with a concurrent batch: retry in place
+
+
+def _connection_lost(exc: psycopg.Error) -> bool:
+    """The connection or the server is gone: nothing else can land in this process now."""
+    return exc.sqlstate is None or exc.sqlstate[:2] in ("08", "57")
 
 
 def _transient(exc: psycopg.Error) -> bool:

@@ -12,6 +12,7 @@ from etl import pipeline
 from etl.db import connect
 from etl.discover import run_discover
 from etl.fetch import run_fetch
+from etl.params import check_day
 from etl.process import requeue_stored_pages, run_process
 from etl.records import SourceSpec
 from etl.settings import Settings
@@ -100,7 +101,8 @@ def run_pipeline(
         with progress("fetch", to_fetch) as advance:
             run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
         if request.reprocess:
-            requeue_stored_pages(url, selected, request.reprocess_since, request.reprocess_until)
+            requeue_stored_pages(url, selected, check_day("--since", request.reprocess_since),
+                                 check_day("--until", request.reprocess_until))
         with progress("extract+entities+load", pipeline.count_pending(url, "process", selected)) as advance:
             run_process(url, settings, run_id, selected, progress=advance)
     except BaseException as exc:

@@ -1,10 +1,10 @@
--- one row per author name; returns the ids of all names asked for
+-- one row per author name asked for: (name, author_id), created when missing
 with new_authors as (
     insert into authors (name)
     select distinct unnest(%(names)s::text[])
     on conflict (name) do nothing
-    returning author_id, name
+    returning name, author_id
 )
-select author_id, name from new_authors
+select name, author_id from new_authors
 union all
-select author_id, name from authors where name = any(%(names)s::text[])
+select name, author_id from authors where name = any(%(names)s::text[])

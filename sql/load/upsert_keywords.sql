@@ -1,10 +1,10 @@
--- one row per keyword; returns the ids of all keywords asked for
+-- one row per keyword asked for: (keyword, keyword_id), created when missing
 with new_keywords as (
     insert into keywords (keyword)
     select distinct unnest(%(keywords)s::text[])
     on conflict (keyword) do nothing
-    returning keyword_id, keyword
+    returning keyword, keyword_id
 )
-select keyword_id, keyword from new_keywords
+select keyword, keyword_id from new_keywords
 union all
-select keyword_id, keyword from keywords where keyword = any(%(keywords)s::text[])
+select keyword, keyword_id from keywords where keyword = any(%(keywords)s::text[])
