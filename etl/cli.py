@@ -118,7 +118,8 @@ def run(
     table.add_column("count", justify="right")
     for label, key in (("pages discovered (new)", "discovered_new"), ("pages fetched", "fetched"),
                        ("articles added", "articles_inserted"), ("articles updated", "articles_updated"),
-                       ("rejected at fetch", "rejected_fetch"), ("rejected at extract", "rejected_extract")):
+                       ("of which duplicates", "duplicates"), ("rejected at fetch", "rejected_fetch"),
+                       ("rejected at extract", "rejected_extract"), ("rejected at load", "rejected_load")):
         table.add_row(label, str(int(float(counts.get(key, 0)))))
     out.print(table)
     if summary["top_entities"]:
