@@ -1,0 +1,704 @@
+"""End-to-end benchmark: the whole pipeline against plain trafilatura + spaCy, 1 vs 2 workers, load vs COPY.
+
+Run ``.venv/bin/python -m bench.e2e`` (or ``make bench``, which also runs the other benchmarks).
+The dev pages (/work/shared/datasets/news-dev/pages/*.html.gz, read from there, never copied)
+and synthetic copies of them (the same HTML at another URL: /c<k>/<id>.html) are served over
+HTTP by a child process on 127.0.0.1-4, and an embedded PostgreSQL holds one fresh warehouse per
+scenario. Everything below is measured in the same run, on the same pages:
+
+* **overhead**: wall time of ``newsetl run`` over N pages (one process: discover, fetch, extract,
+  entities, load, from process start to exit) / wall time of a process doing only plain
+  ``trafilatura.bare_extraction`` (same options as etl.extract) over the same pages plus plain
+  ``nlp.pipe`` over the extracted texts (same model, NER pipe only, as the pipeline loads it);
+* **parallel**: the process stage (extract + entities + load, where the time goes) with two worker
+  processes vs one, over the same fetched pages (what two mapped ``process`` tasks of news_etl do);
+  also two whole ``newsetl run`` processes started together vs one;
+* **load**: rows the load stage wrote per second (its recorded ``load`` seconds) vs a raw binary
+  ``COPY`` of exactly those rows into the same tables (same indexes and constraints);
+* **incremental**: a second ``newsetl run`` over the unchanged sources vs the first;
+* **memory**: peak RSS of ``newsetl run`` at N pages vs at a larger N;
+* **newspaper**: plain newspaper4k (``Article.download(input_html) + parse()`` and ``nlp()`` per
+  article) over the same pages, for articles/s side by side;
+* **profile**: cProfile of one in-process run (``run_pipeline``) over a smaller N, summed by area.
+
+Results: a table on stdout and bench/results/e2e.json (bench/run_all.py merges it into
+latest.json and writes the README table). This is a benchmark, not a test: nothing fails on a
+missed target; the numbers say which target was missed and by how much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import io
+import json
+import os
+import pstats
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEV = REPO.parent / "shared" / "datasets" / "news-dev"
+RESULTS = REPO / "bench" / "results" / "e2e.json"
+NEWSETL = str(Path(sys.executable).parent / "newsetl")
+HOSTS = 4
+# Lease of parallel workers: a worker that dies mid-batch holds its pages this long before a restarted
+# worker may take them (the default 600 s would dominate the benchmark).
+LEASE_FOR_RESTARTS = 15
+TARGETS = {"overhead_ratio": 1.25, "parallel_ratio": 0.65, "load_vs_copy": 0.5, "incremental_ratio": 0.05,
+           "memory_growth": 0.20}
+# Tables the load stage writes, and how to pick the rows it wrote (seed rows exist before any run).
+LOAD_TABLES = ("authors", "keywords", "entities", "articles", "article_authors", "article_keywords",
+               "article_entities", "article_lsh_bands", "entity_aliases", "blocked_aliases", "rejects")
+
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+
+
+# --------------------------------------------------------------------------------------------
+# Pages and the HTTP server that serves them
+# --------------------------------------------------------------------------------------------
+
+
+def dev_pages() -> list[tuple[str, str, bytes]]:
+    """(id, original URL, HTML bytes) of every dev page, decompressed from the shared dataset."""
+    rows = [json.loads(line) for line in (DEV / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return [(r["id"], r["url"], gzip.decompress((DEV / r["path"]).read_bytes())) for r in rows]
+
+
+def copy_path(i: int, ids: list[str]) -> str:
+    """The i-th page of a run: copy i // len(ids) of dev page i % len(ids)."""
+    return f"/c{i // len(ids)}/{ids[i % len(ids)]}.html"
+
+
+def serve(hosts: int) -> None:
+    """Child process: serve the dev pages at /c<k>/<id>.html on 127.0.0.1..hosts; print the base URLs."""
+    pages = {pid: body for pid, _url, body in dev_pages()}
+    page_re = re.compile(r"^/c\d+/([\w-]+)\.html$")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            match = page_re.match(self.path)
+            body = pages.get(match.group(1)) if match else None
+            if body is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    servers = [ThreadingHTTPServer((f"127.0.0.{n}", 0), Handler) for n in range(1, hosts + 1)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(json.dumps([f"http://127.0.0.{n}:{s.server_address[1]}" for n, s in enumerate(servers, 1)]), flush=True)
+    threading.Event().wait()
+
+
+class Site:
+    """The page server, in a child process (its CPU is not the pipeline's, its memory not either)."""
+
+    def __init__(self, hosts: int = HOSTS) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.e2e", "--serve", str(hosts)], cwd=REPO,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.bases: list[str] = json.loads(self.proc.stdout.readline())
+        self.ids = [pid for pid, _url, _body in dev_pages()]
+
+    def urls(self, n: int) -> list[str]:
+        return [self.bases[i % len(self.bases)] + copy_path(i, self.ids) for i in range(n)]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+# --------------------------------------------------------------------------------------------
+# The warehouse server and process helpers
+# --------------------------------------------------------------------------------------------
+
+
+class Warehouse:
+    """An embedded PostgreSQL for the benchmark, one fresh database per scenario."""
+
+    def __init__(self, root: Path) -> None:
+        import pgserver
+
+        self.server = pgserver.get_server(root / "pg", cleanup_mode="stop")
+        self.admin_url = self.server.get_uri("postgres")
+
+    def fresh(self, label: str) -> str:
+        from etl import pipeline
+        from etl.db import ensure_database
+
+        name = f"bench_{label}_{uuid.uuid4().hex[:6]}"
+        ensure_database(self.admin_url, name)
+        url = self.server.get_uri(name)
+        pipeline.prepare_database(url)  # migrate + seeds before the clock starts, as on any live warehouse
+        return url
+
+
+def cli_env(url: str, tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSETL_")}
+    env.update(NEWSETL_DATABASE_URL=url, NEWSETL_ALLOWED_HOSTS="127.0.0.0/24", NEWSETL_MIN_HOST_INTERVAL_SECONDS="0",
+               NEWSETL_DATA_DIR=str(tmp / "data"))
+    return env
+
+
+def write_sources(tmp: Path, urls: list[str], name: str) -> Path:
+    listing = tmp / f"{name}.txt"
+    listing.write_text("".join(u + "\n" for u in urls), encoding="utf-8")
+    sources = tmp / f"{name}.yaml"
+    sources.write_text(f"sources:\n  - {{name: bench, kind: urls, location: '{listing}'}}\n", encoding="utf-8")
+    return sources
+
+
+def timed_processes(commands: list[list[str]], env: dict[str, str], tmp: Path, restarts: int = 0) -> dict[str, Any]:
+    """Start the commands at once; wall time until the last exits, each one's peak RSS and CPU (wait4).
+
+    A process that fails is started again (as Airflow retries a failed task) up to ``restarts``
+    times in all; each failure is recorded with the last line of its output.
+    """
+    def start(command: list[str]) -> tuple[subprocess.Popen[bytes], Any, list[str]]:
+        log = open(tmp / f"proc-{uuid.uuid4().hex[:6]}.log", "w+")  # noqa: SIM115 - closed when reaped
+        return subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=log), log, command
+
+    started = time.perf_counter()
+    running = [start(c) for c in commands]
+    rss, cpu, failures = [], [], []
+    while running:
+        time.sleep(0.05)
+        for item in list(running):
+            proc, log, command = item
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == 0:
+                continue
+            running.remove(item)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            rss.append(usage.ru_maxrss / 1024)
+            cpu.append(round(usage.ru_utime + usage.ru_stime, 2))
+            log.seek(0)
+            output = log.read()
+            log.close()
+            if proc.returncode == 0:
+                continue
+            lines = [ln for ln in output.splitlines() if ln.strip()]
+            failures.append({"exit": proc.returncode, "error": lines[-1][:300] if lines else "",
+                             "at_seconds": round(time.perf_counter() - started, 1)})
+            if len(failures) > restarts:
+                raise RuntimeError(f"a process failed (exit {proc.returncode}):\n{output[-3000:]}")
+            say(f"a process failed ({failures[-1]['error']}); starting it again")
+            running.append(start(command))
+    return {"wall": time.perf_counter() - started, "peak_rss_mb": rss, "cpu_seconds": cpu, "failures": failures}
+
+
+def run_cli(url: str, sources: Path, tmp: Path, workers: int = 1) -> dict[str, Any]:
+    env = cli_env(url, tmp)
+    if workers > 1:  # a worker that fails mid-batch leaves a lease; keep it short so a restart can take it
+        env["NEWSETL_LEASE_SECONDS"] = str(LEASE_FOR_RESTARTS)
+    return timed_processes([[NEWSETL, "run", "--sources", str(sources)]] * workers, env, tmp,
+                           restarts=2 if workers > 1 else 0)
+
+
+def query(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    from etl.db import libpq_url
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def run_stats(url: str) -> dict[str, Any]:
+    """Summed stage seconds and counts of every run in the warehouse."""
+    timings: dict[str, float] = defaultdict(float)
+    counts: dict[str, float] = defaultdict(float)
+    for stage_timings, run_counts in query(url, "select stage_timings, counts from pipeline_runs"):
+        for k, v in stage_timings.items():
+            timings[k] += float(v)
+        for k, v in run_counts.items():
+            counts[k] += float(v)
+    (articles,) = query(url, "select count(*) from articles")[0]
+    return {"stage_seconds": {k: round(v, 2) for k, v in timings.items()},
+            "counts": {k: int(v) for k, v in counts.items()}, "articles": articles}
+
+
+def fetched_warehouse(warehouse: Warehouse, sources: Path, tmp: Path, label: str) -> tuple[str, int]:
+    """A fresh warehouse with the pages discovered and fetched (in this process): ready for process workers."""
+    from etl import pipeline
+    from etl.discover import run_discover
+    from etl.fetch import run_fetch
+    from etl.runner import sources_for_run
+    from etl.settings import load_settings
+
+    url = warehouse.fresh(label)
+    settings = load_settings(environ={}, allowed_hosts=("127.0.0.0/24",), min_host_interval_seconds=0.0,
+                             data_dir=tmp / "data")
+    specs = sources_for_run(sources, ())
+    ids = pipeline.sync_sources(url, specs)
+    run_id = pipeline.start_run(url, "bench", {})
+    run_discover(url, settings, specs, ids, run_id)
+    run_fetch(url, settings, run_id)
+    return url, run_id
+
+
+def process_child(url: str, run_id: int) -> None:
+    """One process-stage worker (what one mapped `process` task of news_etl runs)."""
+    from etl.process import run_process
+    from etl.settings import load_settings
+
+    run_process(url, load_settings(environ={}, lease_seconds=LEASE_FOR_RESTARTS), run_id)
+
+
+def run_process_workers(url: str, run_id: int, workers: int, tmp: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.e2e", "--process-child", url, str(run_id)]
+    result = timed_processes([command] * workers, dict(os.environ), tmp, restarts=2 if workers > 1 else 0)
+    return {"wall": result["wall"], "peak_rss_mb": result["peak_rss_mb"], "cpu_seconds": result["cpu_seconds"],
+            "failures": result["failures"], **run_stats(url)}
+
+
+# --------------------------------------------------------------------------------------------
+# Baselines (each in a child process: same interpreter start and imports as `newsetl run`)
+# --------------------------------------------------------------------------------------------
+
+
+def baseline_child(n: int, hosts_urls: list[str]) -> dict[str, Any]:
+    """Plain trafilatura.bare_extraction over the pages + plain nlp.pipe over the texts."""
+    started = time.perf_counter()
+    import spacy
+    import trafilatura
+
+    from etl.entities import UNUSED_PIPES
+    from etl.settings import load_settings
+
+    settings = load_settings(environ={})
+    pages = dev_pages()
+    t0 = time.perf_counter()
+    texts = []
+    for i in range(n):
+        _pid, _url, body = pages[i % len(pages)]
+        doc = trafilatura.bare_extraction(body, url=hosts_urls[i], favor_precision=True, with_metadata=True,
+                                          include_comments=False, include_tables=False, deduplicate=False)
+        text = (getattr(doc, "text", None) or "") if doc is not None else ""
+        if len(text.strip()) >= settings.min_text_chars:
+            texts.append(text[: settings.ner_max_chars])
+    t1 = time.perf_counter()
+    nlp = spacy.load(settings.spacy_model, exclude=list(UNUSED_PIPES))
+    t2 = time.perf_counter()
+    ents = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=settings.ner_batch_size))
+    t3 = time.perf_counter()
+    return {"extract_seconds": t1 - t0, "model_load_seconds": t2 - t1, "ner_seconds": t3 - t2,
+            "imports_seconds": t0 - started, "texts": len(texts), "entities": ents}
+
+
+def newspaper_child(n: int, hosts_urls: list[str]) -> dict[str, Any]:
+    """Plain newspaper4k: Article.download(input_html) + parse(), then nlp() per article."""
+    import spacy
+    from newspaper import Article
+
+    from etl.entities import UNUSED_PIPES
+    from etl.settings import load_settings
+
+    settings = load_settings(environ={})
+    pages = dev_pages()
+    nlp = spacy.load(settings.spacy_model, exclude=list(UNUSED_PIPES))
+    t0 = time.perf_counter()
+    parsed = ents = 0
+    parse_seconds = ner_seconds = 0.0
+    for i in range(n):
+        _pid, _url, body = pages[i % len(pages)]
+        a = time.perf_counter()
+        article = Article(hosts_urls[i], fetch_images=False)
+        article.download(input_html=body.decode("utf-8", errors="replace"))
+        try:
+            article.parse()
+        except Exception:  # noqa: BLE001 - a page newspaper cannot parse counts as not parsed
+            continue
+        b = time.perf_counter()
+        if len(article.text.strip()) >= settings.min_text_chars:
+            parsed += 1
+            ents += len(nlp(article.text[: settings.ner_max_chars]).ents)
+        parse_seconds += b - a
+        ner_seconds += time.perf_counter() - b
+    return {"loop_seconds": time.perf_counter() - t0, "parse_seconds": parse_seconds, "ner_seconds": ner_seconds,
+            "texts": parsed, "entities": ents}
+
+
+def run_child(mode: str, n: int, urls: list[str], tmp: Path) -> dict[str, Any]:
+    """Run a baseline in a fresh interpreter; wall and peak RSS measured from outside, like the CLI's."""
+    args_file = tmp / f"{mode}-urls.json"
+    args_file.write_text(json.dumps(urls[:n]))
+    out = tmp / f"{mode}-out.json"
+    result = timed_processes([[sys.executable, "-m", "bench.e2e", f"--{mode}-child", str(n), str(args_file),
+                               str(out)]], dict(os.environ), tmp)
+    return {"wall": result["wall"], "peak_rss_mb": result["peak_rss_mb"][0], "cpu_seconds": result["cpu_seconds"][0],
+            **json.loads(out.read_text())}
+
+
+# --------------------------------------------------------------------------------------------
+# Load stage vs COPY
+# --------------------------------------------------------------------------------------------
+
+
+def load_rows_filter(table: str) -> str:
+    """Rows of a table written by the load stage (not seed rows made by prepare_database)."""
+    if table == "entity_aliases":
+        return "where source = 'learned'"
+    if table == "entities":
+        return "where entity_id not in (select entity_id from entity_aliases where source <> 'learned')"
+    if table == "rejects":
+        return "where stage = 'extract'"
+    return ""
+
+
+def copy_cost(source_url: str, target_url: str, load_seconds: float) -> dict[str, Any]:
+    """Binary COPY of the rows the load stage wrote (same ids) into a fresh warehouse: seconds and rows."""
+    import psycopg
+    from psycopg import sql
+
+    from etl.db import libpq_url
+
+    present = {t for (t,) in query(source_url, "select table_name from information_schema.tables "
+                                                 "where table_schema = 'public'")}
+    tables = [t for t in LOAD_TABLES if t in present]
+    parents = ["sources", "pipeline_runs", "frontier", "raw_pages"]
+    dumps: dict[str, list[bytes]] = {}
+    rows: dict[str, int] = {}
+    with psycopg.connect(libpq_url(source_url)) as src:
+        for table in parents + tables:
+            where = sql.SQL(load_rows_filter(table))  # a fixed string from load_rows_filter, never a value
+            stmt = sql.SQL("copy (select * from {} {}) to stdout (format binary)").format(sql.Identifier(table), where)
+            chunks: list[bytes] = []
+            with src.cursor().copy(stmt) as copy:
+                for data in copy:
+                    chunks.append(bytes(data))
+            dumps[table] = chunks
+            count = sql.SQL("select count(*) from {} {}").format(sql.Identifier(table), where)
+            rows[table] = src.execute(count).fetchone()[0]  # type: ignore[index]
+    with psycopg.connect(libpq_url(target_url)) as dst:
+        with dst.transaction():  # the FK parents, untimed; the seed entities are already there
+            dst.execute("delete from entity_aliases where source = 'learned'")
+            dst.execute("delete from entities where entity_id not in (select entity_id from entity_aliases)")
+            for table in parents:
+                _copy_in(dst, table, dumps[table])
+        started = time.perf_counter()
+        with dst.transaction():
+            for table in tables:
+                _copy_in(dst, table, dumps[table])
+        seconds = time.perf_counter() - started
+    total = sum(rows[t] for t in tables)
+    return {"rows": total, "rows_by_table": {t: rows[t] for t in tables}, "copy_seconds": round(seconds, 3),
+            "load_seconds": round(load_seconds, 3), "copy_rows_per_s": round(total / seconds),
+            "load_rows_per_s": round(total / load_seconds) if load_seconds else None,
+            "load_vs_copy": round(seconds / load_seconds, 3) if load_seconds else None}
+
+
+def _copy_in(conn: Any, table: str, chunks: list[bytes]) -> None:
+    from psycopg import sql
+
+    with conn.cursor().copy(sql.SQL("copy {} from stdin (format binary)").format(sql.Identifier(table))) as copy:
+        for chunk in chunks:
+            copy.write(chunk)
+
+
+# --------------------------------------------------------------------------------------------
+# Profile
+# --------------------------------------------------------------------------------------------
+
+AREAS = [("extract", ("trafilatura", "lxml", "justext", "htmldate", "courlan", "charset_normalizer", "etl/extract",
+                      "etl/metadata", "etl/dates", "etl/decode", "etl/authors", "etl/extractors", "etl/textclean",
+                      "etl/selector", "readability", "py3langid", "dateparser", "lzma")),
+         ("entities (spaCy)", ("spacy", "thinc", "numpy", "srsly", "catalogue", "confection", "cymem", "preshed",
+                               "blis", "etl/entities")),
+         ("dedup", ("datasketch", "etl/dedup", "scipy")),
+         ("database (psycopg)", ("psycopg", "etl/load", "etl/process", "etl/pipeline", "etl/db")),
+         ("migrate (alembic)", ("alembic", "sqlalchemy", "mako", "etl/migrate", "etl/seeds")),
+         ("fetch (httpx)", ("httpx", "httpcore", "etl/http", "etl/fetch", "anyio", "h11", "ssl", "asyncio",
+                            "selectors", "etl/netguard", "etl/robots")),
+         ("discover", ("etl/discover", "etl/urls", "etl/feeds", "etl/sitemaps")),
+         ("imports and regex compiling", ("<frozen", "importlib", "re/_", "sre_", "typing", "inspect", "ast")),
+         ("gzip/zlib", ("gzip", "zlib"))]
+
+
+# Entry points whose cumulative time says where a run's seconds go: (label, file part, function name).
+ENTRY_POINTS = [
+    ("prepare_database (migrate + seeds)", "etl/pipeline", "prepare_database"),
+    ("discover stage", "etl/discover", "run_discover"),
+    ("fetch stage", "etl/fetch", "run_fetch"),
+    ("extract_page (decode + trafilatura + metadata)", "etl/extract", "extract_page"),
+    ("  trafilatura.bare_extraction", "trafilatura/core", "bare_extraction"),
+    ("  metadata.page_metadata", "etl/metadata", "page_metadata"),
+    ("extract_entities (spaCy NER)", "etl/entities", "extract_entities"),
+    ("  spaCy model load", "etl/entities", "load_model"),
+    ("load_articles (whole load transaction body)", "etl/load", "load_articles"),
+    ("  near-duplicate marking", "etl/dedup", "mark_duplicates"),
+    ("    MinHash signatures (inside the transaction)", "etl/dedup", "signature"),
+    ("psycopg connect (new connections)", "psycopg/connection", "connect"),
+    ("psycopg execute (all statements)", "psycopg/cursor", "execute"),
+    ("gzip decompress of stored pages", "gzip", "decompress"),
+]
+
+
+def _area(filename: str) -> str:
+    return next((a for a, keys in AREAS if any(k in filename for k in keys)), "other")
+
+
+def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path) -> dict[str, Any]:
+    """cProfile of run_pipeline in this process over n pages: entry points' cumulative time, own time by area."""
+    from etl.runner import RunRequest, run_pipeline
+    from etl.settings import load_settings
+
+    url = warehouse.fresh("profile")
+    sources = write_sources(tmp, site.urls(n), f"profile-{n}")
+    settings = load_settings(environ={}, allowed_hosts=("127.0.0.0/24",), min_host_interval_seconds=0.0,
+                             data_dir=tmp / "data")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    run_pipeline(url, settings, RunRequest(sources_file=sources), trigger="bench")
+    profiler.disable()
+    wall = time.perf_counter() - started
+    raw = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    by_area: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, callers) in raw.items():
+        if filename != "~":
+            by_area[_area(filename)] += tottime
+            continue
+        # C functions (lxml, sockets, spaCy's compiled parts): charged to the Python code calling them
+        weights = {c: v[3] for c, v in callers.items()} or {("~", 0, ""): 1.0}
+        total = sum(weights.values()) or 1.0
+        for (cfile, _cl, _cn), weight in weights.items():
+            by_area["other" if cfile == "~" else _area(cfile)] += tottime * weight / total
+    entry: dict[str, dict[str, float]] = {}
+    for label, part, name in ENTRY_POINTS:
+        calls = cum = 0.0
+        for (filename, _line, fname), (_cc, nc, _tt, ct, _callers) in raw.items():
+            if fname == name and part in filename:
+                calls += nc
+                cum = max(cum, ct) if name in ("run_discover", "run_fetch") else cum + ct
+        entry[label] = {"calls": int(calls), "seconds": round(cum, 2)}
+    statements: dict[str, dict[str, float]] = defaultdict(lambda: {"calls": 0, "seconds": 0.0})
+    for (filename, _line, fname), (_cc, _nc, _tt, _ct, callers) in raw.items():
+        if fname == "execute" and filename.endswith(("psycopg/connection.py", "psycopg/cursor.py")):
+            for (cfile, _cl, cname), (_c1, ncalls, _t1, cum_t) in callers.items():
+                if "/etl/" in cfile:
+                    key = f"{Path(cfile).stem}.{cname}"
+                    statements[key]["calls"] += ncalls
+                    statements[key]["seconds"] += cum_t
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(r"etl/", 40)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    (RESULTS.parent / "e2e-profile.txt").write_text(text.getvalue())
+    return {"pages": n, "wall": round(wall, 2), "stage_seconds": run_stats(url)["stage_seconds"],
+            "entry_points": entry,
+            "statements_by_caller": {k: {"calls": int(v["calls"]), "seconds": round(v["seconds"], 3)}
+                                     for k, v in sorted(statements.items(), key=lambda kv: -kv[1]["seconds"])},
+            "own_seconds_by_area": {k: round(v, 2) for k, v in sorted(by_area.items(), key=lambda kv: -kv[1])}}
+
+
+# --------------------------------------------------------------------------------------------
+# The whole benchmark
+# --------------------------------------------------------------------------------------------
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="newsetl-bench-"))
+    site = Site()
+    warehouse = Warehouse(tmp)
+    n = args.pages
+    urls = site.urls(max(n, args.profile_pages))
+    out: dict[str, Any] = {"pages": n, "unique_dev_pages": len(site.ids), "hosts": len(site.bases),
+                           "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                           "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+    try:
+        say(f"baseline: plain trafilatura + nlp.pipe over {n} pages")
+        out["baseline"] = {"load_average": _load(), **run_child("baseline", n, urls, tmp)}
+
+        say(f"pipeline, 1 worker, {n} pages")
+        url1 = warehouse.fresh("one")
+        sources = write_sources(tmp, urls[:n], f"main-{n}")
+        load_before = _load()
+        first = run_cli(url1, sources, tmp)
+        out["pipeline_1"] = {"load_average": load_before, "wall": first["wall"], "cpu_seconds": first["cpu_seconds"][0],
+                             "peak_rss_mb": first["peak_rss_mb"][0], **run_stats(url1)}
+
+        say("incremental: the same run again, sources unchanged")
+        again = run_cli(url1, sources, tmp)
+        out["incremental"] = {"wall": again["wall"], "ratio": again["wall"] / first["wall"]}
+
+        say("load stage vs COPY of the same rows")
+        out["load"] = copy_cost(url1, warehouse.fresh("copy"), out["pipeline_1"]["stage_seconds"].get("load", 0.0))
+
+        for workers in (1, 2):
+            say(f"process stage (extract + entities + load), {workers} worker process(es), {n} fetched pages")
+            url_p, run_p = fetched_warehouse(warehouse, sources, tmp, f"proc{workers}")
+            out[f"process_{workers}"] = {"load_average": _load(), **run_process_workers(url_p, run_p, workers, tmp)}
+
+        say(f"two `newsetl run` started at once, {n} pages")
+        url2 = warehouse.fresh("two")
+        two = run_cli(url2, sources, tmp, workers=2)
+        per_run = [{"fetched": int(float(c.get("fetched", 0))), "articles": int(float(c.get("articles_inserted", 0)))}
+                   for (c,) in query(url2, "select counts from pipeline_runs order by run_id")]
+        out["pipeline_2"] = {"wall": two["wall"], "peak_rss_mb": two["peak_rss_mb"], "per_run": per_run,
+                             "failures": two["failures"], **run_stats(url2)}
+
+        if not args.skip_newspaper:
+            say(f"newspaper4k + nlp() per article over {n} pages")
+            optional(out, "newspaper", lambda: run_child("newspaper", n, urls, tmp))
+
+        pages_per_s = out["pipeline_1"]["articles"] / first["wall"]
+        big = args.memory_pages or min(10_000, max(2 * n, int(pages_per_s * args.memory_budget) // 1000 * 1000))
+        if big > n:
+            say(f"memory: pipeline, 1 worker, {big} pages (fits the ~{args.memory_budget:.0f}s budget)")
+            def big_run() -> dict[str, Any]:
+                url3 = warehouse.fresh("big")
+                done = run_cli(url3, write_sources(tmp, site.urls(big), f"big-{big}"), tmp)
+                return {"pages": big, "wall": done["wall"], "peak_rss_mb": done["peak_rss_mb"][0], **run_stats(url3)}
+
+            optional(out, "pipeline_big", big_run)
+        if args.profile_pages:
+            say(f"profile: cProfile of run_pipeline over {args.profile_pages} pages")
+            optional(out, "profile", lambda: profile_run(warehouse, site, args.profile_pages, tmp))
+    finally:
+        site.close()
+        warehouse.server.cleanup()
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    out["summary"] = summarize(out)
+    return out
+
+
+def optional(out: dict[str, Any], key: str, scenario: Any) -> None:
+    """Run a scenario the headline numbers do not depend on; a failure is recorded, not fatal."""
+    try:
+        out[key] = scenario()
+    except Exception as exc:  # noqa: BLE001 - reported in the results
+        out[f"{key}_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        say(f"{key} failed: {out[f'{key}_error'][:300]}")
+
+
+def summarize(r: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers and their targets."""
+    base = r["baseline"]
+    p1, p2 = r["pipeline_1"], r["pipeline_2"]
+    s: dict[str, Any] = {
+        "overhead_ratio": round(p1["wall"] / base["wall"], 3),
+        "parallel_ratio": round(r["process_2"]["wall"] / r["process_1"]["wall"], 3),
+        "cli_parallel_ratio": round(p2["wall"] / p1["wall"], 3),
+        "load_vs_copy": r["load"]["load_vs_copy"],
+        "incremental_ratio": round(r["incremental"]["ratio"], 4),
+        "articles_per_s_1": round(p1["articles"] / p1["wall"], 2),
+        "articles_per_s_2": round(p2["articles"] / p2["wall"], 2),
+        "baseline_articles_per_s": round(base["texts"] / base["wall"], 2),
+    }
+    if "newspaper" in r:
+        s["newspaper_articles_per_s"] = round(r["newspaper"]["texts"] / r["newspaper"]["wall"], 2)
+    if "pipeline_big" in r:
+        small, big = p1["peak_rss_mb"], r["pipeline_big"]["peak_rss_mb"]
+        s["memory_growth"] = round(big / small - 1, 3)
+        s["memory_pages"] = [r["pages"], r["pipeline_big"]["pages"]]
+        s["peak_rss_mb"] = [round(small), round(big)]
+    s["targets"] = TARGETS
+    s["met"] = {
+        "overhead_ratio": s["overhead_ratio"] <= TARGETS["overhead_ratio"],
+        "parallel_ratio": s["parallel_ratio"] <= TARGETS["parallel_ratio"],
+        "load_vs_copy": (s["load_vs_copy"] or 0) >= TARGETS["load_vs_copy"],
+        "incremental_ratio": s["incremental_ratio"] <= TARGETS["incremental_ratio"],
+        **({"memory_growth": abs(s["memory_growth"]) < TARGETS["memory_growth"]} if "memory_growth" in s else {}),
+    }
+    return s
+
+
+def print_table(r: dict[str, Any]) -> None:
+    s = r["summary"]
+    p1, base = r["pipeline_1"], r["baseline"]
+    rows = [
+        ("pages (dev pages + copies)", f"{r['pages']} ({r['unique_dev_pages']} unique)", "", ""),
+        ("pipeline, 1 worker", f"{p1['wall']:.1f}s, {s['articles_per_s_1']} articles/s", "", ""),
+        ("plain trafilatura + nlp.pipe", f"{base['wall']:.1f}s, {s['baseline_articles_per_s']} articles/s", "", ""),
+        ("overhead ratio", f"{s['overhead_ratio']:.2f}", "<= 1.25", ok(s["met"]["overhead_ratio"])),
+        ("process stage, 2 workers / 1 (wall)", f"{s['parallel_ratio']:.2f}", "<= 0.65",
+         ok(s["met"]["parallel_ratio"])),
+        ("two `newsetl run` at once / one", f"{s['cli_parallel_ratio']:.2f}", "", ""),
+        ("load rows/s vs COPY", f"{s['load_vs_copy']:.2f}", ">= 0.5", ok(s["met"]["load_vs_copy"])),
+        ("second run / first run", f"{s['incremental_ratio']:.3f}", "<= 0.05", ok(s["met"]["incremental_ratio"])),
+    ]
+    if "memory_growth" in s:
+        rows.append((f"peak RSS at {s['memory_pages'][0]} vs {s['memory_pages'][1]} pages",
+                     f"{s['peak_rss_mb'][0]} MB vs {s['peak_rss_mb'][1]} MB ({s['memory_growth']:+.0%})", "< 20%",
+                     ok(s["met"]["memory_growth"])))
+    if "newspaper_articles_per_s" in s:
+        rows.append(("newspaper4k + nlp() per article", f"{r['newspaper']['wall']:.1f}s, "
+                     f"{s['newspaper_articles_per_s']} articles/s", "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print("stage seconds (1 worker):", json.dumps(p1["stage_seconds"]))
+
+
+def _load() -> float:
+    """The 1-minute load average: other work on the machine skews every number of this benchmark."""
+    return round(os.getloadavg()[0], 2)
+
+
+def ok(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def say(message: str) -> None:
+    print(f"[e2e {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000, help="pages of the main scenarios (dev pages + copies)")
+    parser.add_argument("--memory-pages", type=int, default=0,
+                        help="pages of the memory scenario (default: the most that fit --memory-budget, <= 10000)")
+    parser.add_argument("--memory-budget", type=float, default=600.0, help="seconds the memory scenario may take")
+    parser.add_argument("--profile-pages", type=int, default=200, help="pages of the cProfile run (0: none)")
+    parser.add_argument("--skip-newspaper", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--newspaper-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--process-child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    if args.process_child:
+        process_child(args.process_child[0], int(args.process_child[1]))
+        return
+    for mode, fn in (("baseline_child", baseline_child), ("newspaper_child", newspaper_child)):
+        child = getattr(args, mode)
+        if child:
+            n, urls_file, out_file = int(child[0]), Path(child[1]), Path(child[2])
+            out_file.write_text(json.dumps(fn(n, json.loads(urls_file.read_text()))))
+            return
+    results = measure(args)
+    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()
