@@ -8,8 +8,9 @@ scenario. Everything below is measured in the same run, on the same pages:
 
 * **overhead**: wall time of ``newsetl run`` over N pages (one process: discover, fetch, extract,
   entities, load, from process start to exit) / wall time of a process doing only plain
-  ``trafilatura.bare_extraction`` (same options as etl.extract) over the same pages plus plain
-  ``nlp.pipe`` over the extracted texts (same model, NER pipe only, as the pipeline loads it);
+  ``trafilatura.bare_extraction`` (with_metadata, favor_precision) over the same pages plus plain
+  ``nlp.pipe`` over the extracted texts (the model configured exactly as the pipeline loads it:
+  ``etl.entities.load_model``, only the components NER needs);
 * **parallel**: the process stage (extract + entities + load, where the time goes) with two worker
   processes vs one, over the same fetched pages (what two mapped ``process`` tasks of news_etl do);
   also two whole ``newsetl run`` processes started together vs one;
@@ -283,10 +284,9 @@ def run_process_workers(url: str, run_id: int, workers: int, tmp: Path) -> dict[
 def baseline_child(n: int, hosts_urls: list[str]) -> dict[str, Any]:
     """Plain trafilatura.bare_extraction over the pages + plain nlp.pipe over the texts."""
     started = time.perf_counter()
-    import spacy
     import trafilatura
 
-    from etl.entities import UNUSED_PIPES
+    from etl.entities import load_model
     from etl.settings import load_settings
 
     settings = load_settings(environ={})
@@ -301,7 +301,7 @@ def baseline_child(n: int, hosts_urls: list[str]) -> dict[str, Any]:
         if len(text.strip()) >= settings.min_text_chars:
             texts.append(text[: settings.ner_max_chars])
     t1 = time.perf_counter()
-    nlp = spacy.load(settings.spacy_model, exclude=list(UNUSED_PIPES))
+    nlp = load_model(settings.spacy_model)  # configured exactly as the pipeline's: only what NER needs runs
     t2 = time.perf_counter()
     ents = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=settings.ner_batch_size))
     t3 = time.perf_counter()
@@ -311,15 +311,14 @@ def baseline_child(n: int, hosts_urls: list[str]) -> dict[str, Any]:
 
 def newspaper_child(n: int, hosts_urls: list[str]) -> dict[str, Any]:
     """Plain newspaper4k: Article.download(input_html) + parse(), then nlp() per article."""
-    import spacy
     from newspaper import Article
 
-    from etl.entities import UNUSED_PIPES
+    from etl.entities import load_model
     from etl.settings import load_settings
 
     settings = load_settings(environ={})
     pages = dev_pages()
-    nlp = spacy.load(settings.spacy_model, exclude=list(UNUSED_PIPES))
+    nlp = load_model(settings.spacy_model)
     t0 = time.perf_counter()
     parsed = ents = 0
     parse_seconds = ner_seconds = 0.0
@@ -441,8 +440,7 @@ AREAS = [("extract", ("trafilatura", "lxml", "justext", "htmldate", "courlan", "
 # Entry points whose cumulative time says where a run's seconds go: (label, file part, function name).
 ENTRY_POINTS = [
     ("prepare_database (migrate + seeds)", "etl/pipeline", "prepare_database"),
-    ("discover stage", "etl/discover", "run_discover"),
-    ("fetch stage", "etl/fetch", "run_fetch"),
+    ("fetching one claimed URL (summed over URLs)", "etl/fetch", "fetch_claim"),
     ("extract_page (decode + trafilatura + metadata)", "etl/extract", "extract_page"),
     ("  trafilatura.bare_extraction", "trafilatura/core", "bare_extraction"),
     ("  metadata.page_metadata", "etl/metadata", "page_metadata"),
@@ -493,7 +491,7 @@ def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path) -> dict[str
         for (filename, _line, fname), (_cc, nc, _tt, ct, _callers) in raw.items():
             if fname == name and part in filename:
                 calls += nc
-                cum = max(cum, ct) if name in ("run_discover", "run_fetch") else cum + ct
+                cum += ct
         entry[label] = {"calls": int(calls), "seconds": round(cum, 2)}
     statements: dict[str, dict[str, float]] = defaultdict(lambda: {"calls": 0, "seconds": 0.0})
     for (filename, _line, fname), (_cc, _nc, _tt, _ct, callers) in raw.items():
