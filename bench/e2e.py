@@ -37,6 +37,7 @@ import json
 import os
 import pstats
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -459,7 +460,7 @@ def _area(filename: str) -> str:
     return next((a for a, keys in AREAS if any(k in filename for k in keys)), "other")
 
 
-def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path) -> dict[str, Any]:
+def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, listing: Path) -> dict[str, Any]:
     """cProfile of run_pipeline in this process over n pages: entry points' cumulative time, own time by area."""
     from etl.runner import RunRequest, run_pipeline
     from etl.settings import load_settings
@@ -504,8 +505,8 @@ def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path) -> dict[str
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(r"etl/", 40)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    (RESULTS.parent / "e2e-profile.txt").write_text(text.getvalue())
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text(text.getvalue())
     return {"pages": n, "wall": round(wall, 2), "stage_seconds": run_stats(url)["stage_seconds"],
             "entry_points": entry,
             "statements_by_caller": {k: {"calls": int(v["calls"]), "seconds": round(v["seconds"], 3)}
@@ -525,31 +526,41 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     n = args.pages
     urls = site.urls(max(n, args.profile_pages))
     out: dict[str, Any] = {"pages": n, "unique_dev_pages": len(site.ids), "hosts": len(site.bases),
-                           "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                           "cpus": os.cpu_count(), "python": sys.version.split()[0], "repeat": args.repeat,
                            "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
-        say(f"baseline: plain trafilatura + nlp.pipe over {n} pages")
-        out["baseline"] = {"load_average": _load(), **run_child("baseline", n, urls, tmp)}
-
-        say(f"pipeline, 1 worker, {n} pages")
-        url1 = warehouse.fresh("one")
         sources = write_sources(tmp, urls[:n], f"main-{n}")
-        load_before = _load()
-        first = run_cli(url1, sources, tmp)
-        out["pipeline_1"] = {"load_average": load_before, "wall": first["wall"], "cpu_seconds": first["cpu_seconds"][0],
-                             "peak_rss_mb": first["peak_rss_mb"][0], **run_stats(url1)}
+        baselines, singles = [], []
+        for round_ in range(1, args.repeat + 1):  # alternated, so a busy minute hits both sides
+            say(f"round {round_}/{args.repeat}: baseline, plain trafilatura + nlp.pipe over {n} pages")
+            baselines.append({"load_average": _load(), **run_child("baseline", n, urls, tmp)})
+            say(f"round {round_}/{args.repeat}: pipeline, 1 worker, {n} pages")
+            url_r = warehouse.fresh(f"one{round_}")
+            load_before = _load()
+            done = run_cli(url_r, sources, tmp)
+            singles.append({"url": url_r, "load_average": load_before, "wall": done["wall"],
+                            "cpu_seconds": done["cpu_seconds"][0], "peak_rss_mb": done["peak_rss_mb"][0],
+                            **run_stats(url_r)})
+        out["baseline"] = fastest(baselines)
+        out["pipeline_1"] = fastest(singles)
+        url1 = out["pipeline_1"].pop("url")
 
         say("incremental: the same run again, sources unchanged")
         again = run_cli(url1, sources, tmp)
-        out["incremental"] = {"wall": again["wall"], "ratio": again["wall"] / first["wall"]}
+        out["incremental"] = {"wall": again["wall"], "ratio": again["wall"] / out["pipeline_1"]["wall"]}
 
         say("load stage vs COPY of the same rows")
         out["load"] = copy_cost(url1, warehouse.fresh("copy"), out["pipeline_1"]["stage_seconds"].get("load", 0.0))
 
-        for workers in (1, 2):
-            say(f"process stage (extract + entities + load), {workers} worker process(es), {n} fetched pages")
-            url_p, run_p = fetched_warehouse(warehouse, sources, tmp, f"proc{workers}")
-            out[f"process_{workers}"] = {"load_average": _load(), **run_process_workers(url_p, run_p, workers, tmp)}
+        process_runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+        for round_ in range(1, args.repeat + 1):
+            for workers in (1, 2):
+                say(f"round {round_}/{args.repeat}: process stage (extract + entities + load), {workers} worker "
+                    f"process(es), {n} fetched pages")
+                url_p, run_p = fetched_warehouse(warehouse, sources, tmp, f"proc{workers}r{round_}")
+                process_runs[workers].append({"load_average": _load(),
+                                              **run_process_workers(url_p, run_p, workers, tmp)})
+        out["process_1"], out["process_2"] = fastest(process_runs[1]), fastest(process_runs[2])
 
         say(f"two `newsetl run` started at once, {n} pages")
         url2 = warehouse.fresh("two")
@@ -563,7 +574,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             say(f"newspaper4k + nlp() per article over {n} pages")
             optional(out, "newspaper", lambda: run_child("newspaper", n, urls, tmp))
 
-        pages_per_s = out["pipeline_1"]["articles"] / first["wall"]
+        pages_per_s = out["pipeline_1"]["articles"] / out["pipeline_1"]["wall"]
         big = args.memory_pages or min(10_000, max(2 * n, int(pages_per_s * args.memory_budget) // 1000 * 1000))
         if big > n:
             say(f"memory: pipeline, 1 worker, {big} pages (fits the ~{args.memory_budget:.0f}s budget)")
@@ -575,13 +586,22 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             optional(out, "pipeline_big", big_run)
         if args.profile_pages:
             say(f"profile: cProfile of run_pipeline over {args.profile_pages} pages")
-            optional(out, "profile", lambda: profile_run(warehouse, site, args.profile_pages, tmp))
+            listing = args.out.with_name(f"{args.out.stem}-profile.txt")  # bench/results/e2e-profile.txt
+            optional(out, "profile", lambda: profile_run(warehouse, site, args.profile_pages, tmp, listing))
     finally:
         site.close()
-        warehouse.server.cleanup()
+        warehouse.server.cleanup()  # stops the server; its files (GBs of pages at big N) go too
+        shutil.rmtree(tmp, ignore_errors=True)
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     out["summary"] = summarize(out)
     return out
+
+
+def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The least disturbed of repeated runs (the fastest), with every run's wall time kept."""
+    best = dict(min(runs, key=lambda r: r["wall"]))
+    best["walls"] = [round(r["wall"], 2) for r in runs]
+    return best
 
 
 def optional(out: dict[str, Any], key: str, scenario: Any) -> None:
@@ -672,6 +692,8 @@ def main() -> None:
                         help="pages of the memory scenario (default: the most that fit --memory-budget, <= 10000)")
     parser.add_argument("--memory-budget", type=float, default=600.0, help="seconds the memory scenario may take")
     parser.add_argument("--profile-pages", type=int, default=200, help="pages of the cProfile run (0: none)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="rounds of the ratio scenarios (baseline/pipeline, 1/2 workers); the fastest is kept")
     parser.add_argument("--skip-newspaper", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)

@@ -99,9 +99,10 @@ def readme_table(latest: dict[str, Any]) -> str:
         f"Measured {e2e.get('measured_at', '?')} on {e2e['cpus']} CPUs (load average "
         f"{e2e.get('load_average_before', ['?'])[0]} before, {e2e.get('load_average_after', ['?'])[0]} after), "
         f"{e2e['pages']} pages = the {e2e['unique_dev_pages']} dev pages and synthetic copies, "
-        f"served over HTTP by {e2e['hosts']} local hosts.",
+        f"served over HTTP by {e2e['hosts']} local hosts. Ratios use the fastest of "
+        f"{e2e.get('repeat', 1)} alternating rounds of each side (every round's wall time is in latest.json).",
         "",
-        "| measure | measured | target | |",
+        "| measure | measured | target | verdict |",
         "|---|---|---|---|",
         f"| whole pipeline, 1 worker (`newsetl run`) | {_fmt(p1['wall'], 1)} s, "
         f"{s['articles_per_s_1']} articles/s | | |",
@@ -136,7 +137,7 @@ def readme_table(latest: dict[str, Any]) -> str:
         lines += [f"- {name}, after {f['at_seconds']} s, exit {f['exit']}: `{f['error']}`" for name, f in failures]
     why = missed_reasons(e2e)
     if why:
-        lines += ["", "Missed targets, with the measured numbers (analysis and suggestions in "
+        lines += ["", "Missed targets and findings, with the measured numbers (analysis and suggestions in "
                       "[doc/benchmarks.md](doc/benchmarks.md)):", ""]
         lines += [f"- {reason}" for reason in why]
     others = [f"`{name}`: {entry['status']}" + (f" in {entry['seconds']} s" if "seconds" in entry else "")
