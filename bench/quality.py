@@ -108,12 +108,12 @@ def contenders() -> list[Contender]:
     import trafilatura
     from htmldate import find_date
 
-    from etl.benchmark_io import article_json
-    from etl.decode import DecodeError, decode_html
-    from etl.extract import extract_page
+    from etl.extract.decode import DecodeError, decode_html
+    from etl.extract.page import extract_page
     from etl.records import RawPage
     from etl.settings import load_settings
     from etl.urls import url_hash
+    from tools.manifests import article_json
 
     settings = load_settings()
 

@@ -216,10 +216,10 @@ def time_query(url: str, name: str, runs: int = 15, **kwargs: Any) -> dict[str, 
 
 
 def run(articles: int) -> dict[str, Any]:
-    from etl import migrate
-    from etl.db import ensure_database, libpq_url
     from etl.reports import refresh_reports
     from etl.settings import Settings
+    from etl.store import migrate
+    from etl.store.db import ensure_database, libpq_url
 
     entities = max(LINKS_PER_ARTICLE * 50, articles // 5)
     print(f"synthetic warehouse: {articles:,} articles, {articles * LINKS_PER_ARTICLE:,} article_entities, "

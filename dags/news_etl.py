@@ -102,7 +102,7 @@ def news_etl() -> None:
     @task(map_index_template="{{ task.op_kwargs['source']['name'] }}")
     def discover(source: dict[str, Any]) -> dict[str, Any]:
         """List one source's URLs into the frontier."""
-        from etl.discover import run_discover
+        from etl.acquire.discover import run_discover
 
         settings = task_settings()
         spec = SourceSpec(source["name"], source["kind"], source["location"], source["options"])
@@ -123,7 +123,7 @@ def news_etl() -> None:
     @task(pool=FETCH_POOL, map_index_template="{{ task.op_kwargs['work']['quota'] }} pages")
     def fetch(work: dict[str, Any]) -> dict[str, Any]:
         """Claim and fetch pending URLs up to this task's quota."""
-        from etl.fetch import run_fetch
+        from etl.acquire.fetch import run_fetch
 
         settings = task_settings()
         result = run_fetch(warehouse_url(settings), settings, work["run_id"], work["source_ids"], work["quota"])

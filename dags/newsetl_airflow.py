@@ -10,8 +10,8 @@ import logging
 from airflow.sdk import Asset, Connection, get_current_context
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from etl.db import resolve_database_url, url_from_parts
 from etl.settings import Settings, load_settings
+from etl.store.db import resolve_database_url, url_from_parts
 
 WAREHOUSE_CONN_ID = "news_warehouse"
 # Updated by news_etl when a run has loaded; news_reports is scheduled on it.

@@ -17,11 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from etl import __version__
-from etl.db import DatabaseUnavailable, redact, redact_text, resolve_database_url
 from etl.entities import NerModelMissing
 from etl.params import BadRequest, check_day
 from etl.settings import Settings, load_settings
 from etl.sources import SourcesFileError
+from etl.store.db import DatabaseUnavailable, redact, redact_text, resolve_database_url
 
 app = typer.Typer(help="newsetl: news pages in, a normalized PostgreSQL warehouse out.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -134,7 +134,7 @@ def run(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the warehouse to the newest schema."""
-    from etl import migrate
+    from etl.store import migrate
 
     with user_errors():
         url = resolve_database_url(_settings())
@@ -156,7 +156,7 @@ def extract(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write one JSON object per page")],
 ) -> None:
     """Run the extract + metadata stages on every page of a manifest (benchmark contract)."""
-    from etl.benchmark_io import extract_manifest
+    from tools.manifests import extract_manifest
 
     with user_errors():
         n = extract_manifest(manifest, out_file, _settings())
@@ -166,8 +166,8 @@ def extract(
 @app.command()
 def runs(limit: Annotated[int, typer.Option(min=1)] = 10) -> None:
     """List recent runs with status, duration and counts."""
-    from etl.db import connect
-    from etl.sqlfiles import sql_text
+    from etl.store.db import connect
+    from etl.store.sqlfiles import sql_text
 
     with user_errors():
         url = resolve_database_url(_settings())
@@ -232,7 +232,7 @@ def _report_rows(name: str | None, since: str | None, until: str | None, entity:
     import psycopg
 
     from etl import reports
-    from etl.db import connect
+    from etl.store.db import connect
 
     if not name:
         raise reports.ReportInputError("name a report; newsetl report --list shows them")

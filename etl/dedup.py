@@ -20,7 +20,7 @@ import numpy as np
 import psycopg
 from datasketch import MinHash
 
-from etl.sqlfiles import sql_text
+from etl.store.sqlfiles import sql_text
 
 NUM_PERM = 128
 BANDS = 32  # 32 bands of 4 rows: a pair at Jaccard 0.7 shares a bucket with probability > 0.999

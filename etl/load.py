@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from etl.dedup import mark_duplicates
 from etl.records import Article, EntityMention, Reject
-from etl.sqlfiles import sql_text
+from etl.store.sqlfiles import sql_text
 from etl.urls import url_hash
 
 WORDS = re.compile(r"\w+", re.UNICODE)

@@ -20,12 +20,13 @@ from typing import Any
 
 import psycopg
 
-from etl import migrate, seeds
-from etl.db import connect
+from etl import seeds
 from etl.load import as_json
 from etl.records import SourceSpec
 from etl.settings import Settings
-from etl.sqlfiles import sql_text
+from etl.store import migrate
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 
 log = logging.getLogger(__name__)
 

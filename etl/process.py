@@ -13,14 +13,14 @@ from typing import Any
 
 import psycopg
 
-from etl.db import connect
 from etl.entities import extract_entities
-from etl.extract import extract_page
+from etl.extract.page import extract_page
 from etl.load import LoadItem, insert_rejects, load_articles
 from etl.pipeline import Progress, StageResult, add_run_stats, worker_id
 from etl.records import Article, EntityMention, RawPage, Reject
 from etl.settings import Settings
-from etl.sqlfiles import sql_text
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 
 log = logging.getLogger(__name__)
 

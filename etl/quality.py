@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from etl.db import connect
 from etl.settings import Settings
-from etl.sqlfiles import sql_text
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 
 __all__ = ["Check", "QualityCheckFailed", "assert_quality", "quality_checks"]
 

@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from etl.db import connect
 from etl.settings import Settings
-from etl.sqlfiles import sql_text
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 
 __all__ = ["FORMATS", "MATERIALIZED_VIEWS", "REPORTS", "Chart", "Report", "ReportInputError", "ReportResult",
            "draw_chart", "get_report", "parse_since", "refresh_reports", "render", "report_sql", "run_report",

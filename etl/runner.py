@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from etl import pipeline
-from etl.db import connect
-from etl.discover import run_discover
-from etl.fetch import run_fetch
+from etl.acquire.discover import run_discover
+from etl.acquire.fetch import run_fetch
 from etl.params import check_day
 from etl.process import requeue_stored_pages, run_process
 from etl.records import SourceSpec
 from etl.settings import Settings
 from etl.sources import SourcesFileError, load_sources
-from etl.sqlfiles import sql_text
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 
 # A stage progress reporter: called with (stage name, total) and returns a context manager
 # yielding a callback that takes the number of items just done.

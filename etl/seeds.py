@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psycopg
 
-from etl.db import connect
 from etl.entities import ENTITY_TYPES, clean_mention
 from etl.settings import SEEDS_DIR
-from etl.sqlfiles import sql_text
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 
 __all__ = ["ALIASES_FILE", "AliasSeed", "SeedFileError", "load_seeds", "read_alias_seeds", "seed_aliases"]
 

@@ -24,7 +24,7 @@ def airflow_env(home: Path, warehouse_url: str, metadata_url: str | None = None,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
     from urllib.parse import parse_qs, urlsplit
 
-    from etl.db import libpq_url  # the connection is given as JSON fields, socket host included
+    from etl.store.db import libpq_url  # the connection is given as JSON fields, socket host included
 
     parts = urlsplit(libpq_url(warehouse_url))
     host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]

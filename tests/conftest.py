@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
-from etl import migrate
-from etl.db import ensure_database, libpq_url
 from etl.settings import Settings, load_settings
+from etl.store import migrate
+from etl.store.db import ensure_database, libpq_url
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
-from etl.db import libpq_url
+from etl.store.db import libpq_url
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent

@@ -1,6 +1,6 @@
 """Start a real Airflow (api-server, scheduler, dag-processor, triggerer) for a test, and always stop it.
 
-The stack is the one `make airflow` runs (``etl.local_airflow.LocalAirflow``), on a free port,
+The stack is the one `make airflow` runs (``tools.local_airflow.LocalAirflow``), on a free port,
 with its own AIRFLOW_HOME and a metadata database of its own on the test session's PostgreSQL.
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl.local_airflow import (
+from tests.conftest import drop_database, new_database
+from tools.local_airflow import (
     ADMIN_USER,
     FETCH_POOL,
     FETCH_POOL_DESCRIPTION,
@@ -24,7 +25,6 @@ from etl.local_airflow import (
     free_port,
     migrate_metadata,
 )
-from tests.conftest import drop_database, new_database
 
 TERMINAL = {"success", "failed"}
 

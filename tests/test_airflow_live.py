@@ -24,9 +24,9 @@ import psutil
 import psycopg
 import pytest
 
-from etl import migrate
-from etl.db import libpq_url
 from etl.sources import load_sources
+from etl.store import migrate
+from etl.store.db import libpq_url
 from tests.conftest import REPO, drop_database, new_database
 from tests.live_airflow import (
     TERMINAL,
@@ -222,7 +222,7 @@ def test_make_airflow_prints_the_login_and_ctrl_c_stops_everything(launcher_data
     data_dir = launcher_data_dir
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
     env["NEWSETL_DATA_DIR"] = str(data_dir)
-    launcher = subprocess.Popen([sys.executable, "-m", "etl.local_airflow", "--port", "0"], cwd=REPO, env=env,
+    launcher = subprocess.Popen([sys.executable, "-m", "tools.local_airflow", "--port", "0"], cwd=REPO, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
     lines: list[str] = []

@@ -23,10 +23,10 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from etl.db import libpq_url, url_from_parts
-from etl.local_airflow import connection_json, metadata_sqlalchemy_url
 from etl.settings import ENV_PREFIX, Settings
+from etl.store.db import libpq_url, url_from_parts
 from tests.conftest import REPO, drop_database, new_database
+from tools.local_airflow import connection_json, metadata_sqlalchemy_url
 
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from etl.db import libpq_url
+from etl.store.db import libpq_url
 from tests.airflow_support import DAGS, REPO, airflow_env, migrate_metadata, run_dag_test
 
 pytestmark = pytest.mark.airflow

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 
 from etl import pipeline
+from etl.acquire.discover import run_discover
+from etl.acquire.fetch import run_fetch
 from etl.dedup import estimated_jaccard, shingles, signature
-from etl.discover import run_discover
-from etl.fetch import run_fetch
 from etl.process import run_process
 from etl.records import SourceSpec
 from etl.settings import Settings

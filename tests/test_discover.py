@@ -14,11 +14,11 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from etl import pipeline
-from etl.discover import ArchivedUrl, discover_source, run_discover
-from etl.feeds import UnsafeXml, parse_feed
+from etl.acquire.discover import ArchivedUrl, discover_source, run_discover
+from etl.acquire.feeds import UnsafeXml, parse_feed
+from etl.acquire.sitemaps import SitemapError, parse_sitemap
 from etl.records import SourceSpec
 from etl.settings import Settings
-from etl.sitemaps import SitemapError, parse_sitemap
 
 pytest.register_assert_rewrite("tests.webserver")  # its helpers assert too
 
@@ -269,7 +269,7 @@ def test_validators_are_saved_only_with_the_urls(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("etl.discover.insert_rejects", broken)
+    monkeypatch.setattr("etl.acquire.discover.insert_rejects", broken)
     with pytest.raises(RuntimeError):
         run_discover(warehouse_url, s, specs, ids, pipeline.start_run(warehouse_url, "test", {}))
     monkeypatch.undo()

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from etl import extract, extractors, selector
-from etl.decode import DecodeError, decode_html
-from etl.extract import ExtractTimeout, extract_html, extract_page, time_budget
+from etl.extract import extractors, selector
+from etl.extract import page as extract
+from etl.extract.decode import DecodeError, decode_html
+from etl.extract.page import ExtractTimeout, extract_html, extract_page, time_budget
+from etl.extract.textclean import PageHints, clean_body, is_boilerplate
 from etl.records import Article, RawPage, Reject
 from etl.settings import Settings
-from etl.textclean import PageHints, clean_body, is_boilerplate
 from tests.conftest import REPO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"

@@ -16,16 +16,17 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from etl import migrate, pipeline
+from etl import pipeline
 from etl import process as process_module
-from etl.db import DatabaseUnavailable, libpq_url
-from etl.discover import run_discover
-from etl.fetch import run_fetch
+from etl.acquire.discover import run_discover
+from etl.acquire.fetch import run_fetch
 from etl.load import LoadItem, load_articles
 from etl.process import run_process
 from etl.records import Article, EntityMention, SourceSpec
 from etl.runner import RunRequest, run_pipeline, sources_for_run
 from etl.settings import Settings, load_settings
+from etl.store import migrate
+from etl.store.db import DatabaseUnavailable, libpq_url
 from tests.airflow_support import airflow_env, migrate_metadata, run_dag_test
 from tests.conftest import drop_database, new_database
 from tests.fault_support import (

@@ -21,12 +21,12 @@ import psycopg
 import pytest
 
 from etl import pipeline
-from etl.db import libpq_url
-from etl.fetch import Fetched, _claim, fetch_url, run_fetch
-from etl.http import BodyDecoder, HostLimiter, TooLarge, UnsupportedEncoding, decode_body, retry_after_seconds
-from etl.netguard import BlockedAddress, GuardedBackend, HostGuard, is_public
+from etl.acquire.fetch import Fetched, _claim, fetch_url, run_fetch
+from etl.acquire.http import BodyDecoder, HostLimiter, TooLarge, UnsupportedEncoding, decode_body, retry_after_seconds
+from etl.acquire.netguard import BlockedAddress, GuardedBackend, HostGuard, is_public
 from etl.records import Reject, SourceSpec
 from etl.settings import Settings
+from etl.store.db import libpq_url
 
 pytest.register_assert_rewrite("tests.webserver")  # its helpers assert too
 
@@ -325,7 +325,7 @@ def test_a_killed_workers_lease_expires(
     specs = [SourceSpec("list", "urls", web.url("/list/3", 3))]
     run_id = pipeline.start_run(warehouse_url, "test", {})
     ids = pipeline.sync_sources(warehouse_url, specs)
-    from etl.discover import run_discover
+    from etl.acquire.discover import run_discover
 
     run_discover(warehouse_url, s, specs, ids, run_id)
     with psycopg.connect(libpq_url(warehouse_url)) as conn, conn.transaction():
@@ -404,7 +404,7 @@ def test_file_urls_are_read_only_for_local_sources(
     db.execute("insert into frontier (url_hash, url, source_id) values (%s, %s, %s)",
                ("f" * 64, page.as_uri() + "?x", ids["feedish"]))
     run_id = pipeline.start_run(warehouse_url, "test", {})
-    from etl.discover import run_discover
+    from etl.acquire.discover import run_discover
 
     run_discover(warehouse_url, settings, specs[1:], ids, run_id)
     result = run_fetch(warehouse_url, settings, run_id)

@@ -22,16 +22,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etl import migrate, pipeline
-from etl.db import libpq_url
-from etl.discover import discover_source, run_discover
-from etl.extract import extract_page
-from etl.feeds import ParsedFeed, UnsafeXml, parse_feed
-from etl.fetch import fetch_url
+from etl import pipeline
+from etl.acquire.discover import discover_source, run_discover
+from etl.acquire.feeds import ParsedFeed, UnsafeXml, parse_feed
+from etl.acquire.fetch import fetch_url
+from etl.acquire.sitemaps import Sitemap, SitemapError, parse_sitemap
+from etl.extract.page import extract_page
 from etl.records import Article, RawPage, Reject, SourceSpec
 from etl.runner import RunRequest, run_pipeline
 from etl.settings import Settings, load_settings
-from etl.sitemaps import Sitemap, SitemapError, parse_sitemap
+from etl.store import migrate
+from etl.store.db import libpq_url
 from tests.conftest import REPO, drop_database, new_database
 from tests.fault_support import article_html, http_server, one
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from etl import authors, dates, metadata
+from etl.extract import authors, dates, metadata
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 NOW = datetime(2024, 6, 1, tzinfo=UTC)

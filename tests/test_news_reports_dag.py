@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from etl.db import libpq_url
+from etl.store.db import libpq_url
 from tests.airflow_support import airflow_env, migrate_metadata, run_dag_test
 from tests.test_reports import build_warehouse
 

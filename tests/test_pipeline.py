@@ -9,12 +9,12 @@ import psycopg
 import pytest
 
 from etl import pipeline
-from etl.discover import run_discover
-from etl.fetch import run_fetch
+from etl.acquire.discover import run_discover
+from etl.acquire.fetch import run_fetch
 from etl.process import run_process
 from etl.records import SourceSpec
 from etl.settings import Settings
-from etl.sqlfiles import sql_text
+from etl.store.sqlfiles import sql_text
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TEXT = REPO.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"

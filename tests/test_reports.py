@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from etl import pipeline, quality, reports
-from etl.db import libpq_url
 from etl.load import LoadItem, insert_rejects, load_articles
 from etl.records import Article, EntityMention, Reject
 from etl.settings import Settings
+from etl.store.db import libpq_url
 from tests.test_cli import run_cli
 
 MON, TUE, NEXT_MON = date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 11)

@@ -21,8 +21,8 @@ from typing import Any
 import psycopg
 
 from etl import pipeline
-from etl.discover import run_discover
-from etl.fetch import run_fetch
+from etl.acquire.discover import run_discover
+from etl.acquire.fetch import run_fetch
 from etl.records import SourceSpec
 from etl.settings import Settings, load_settings
 
@@ -67,8 +67,8 @@ def _settings(tmp: Path, lease: int) -> dict[str, Any]:
 def live_worker(url: str, kwargs: dict[str, Any], run_id: int, start: Any, out: Any) -> None:
     """Fetch and process until nothing is pending (or the deadline), as a generic worker would."""
     try:
+        from etl.acquire.fetch import run_fetch
         from etl.entities import load_model
-        from etl.fetch import run_fetch
         from etl.process import run_process
 
         settings = load_settings(environ={}, **kwargs)
@@ -101,7 +101,7 @@ def dead_worker(stage: str, url: str, kwargs: dict[str, Any], run_id: int, claim
         module.extract_page = hang
         module.run_process(url, settings, run_id, quota=BATCH)
     else:
-        import etl.fetch as fmodule
+        import etl.acquire.fetch as fmodule
 
         async def hang_fetch(*_args: Any, **_kwargs: Any) -> Any:
             claimed.set()

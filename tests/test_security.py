@@ -22,11 +22,12 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from etl import migrate, pipeline
-from etl.db import DatabaseUnavailable, libpq_url
+from etl import pipeline
 from etl.runner import RunRequest, run_pipeline, sources_for_run
 from etl.settings import Settings
 from etl.sources import SourcesFileError
+from etl.store import migrate
+from etl.store.db import DatabaseUnavailable, libpq_url
 from tests.airflow_support import DAGS, airflow_env
 from tests.conftest import REPO
 from tests.fault_support import RestartableServer, cli_env, one, run_cli, table_counts, write_corpus

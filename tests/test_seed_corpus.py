@@ -13,10 +13,10 @@ import psycopg
 import pytest
 import yaml
 
-from etl import migrate
-from etl.db import libpq_url
 from etl.runner import RunRequest, run_pipeline
 from etl.settings import Settings, load_settings
+from etl.store import migrate
+from etl.store.db import libpq_url
 from tests.conftest import REPO, SHARED, drop_database, new_database
 
 SEEDS = REPO / "seeds"

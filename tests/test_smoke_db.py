@@ -2,7 +2,7 @@
 
 import psycopg
 
-from etl import migrate
+from etl.store import migrate
 
 TABLES = {
     "sources", "raw_pages", "articles", "authors", "article_authors", "entities", "article_entities",

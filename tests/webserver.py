@@ -371,8 +371,8 @@ def run_stages(url: str, settings: Any, specs: Sequence[Any], *, progress: Any =
                ) -> tuple[int, Any, Any, dict[str, Any]]:
     """One run as the runner does it: start, sync sources, discover, fetch, finish."""
     from etl import pipeline
-    from etl.discover import run_discover
-    from etl.fetch import run_fetch
+    from etl.acquire.discover import run_discover
+    from etl.acquire.fetch import run_fetch
 
     run_id = pipeline.start_run(url, "test", {})
     ids = pipeline.sync_sources(url, specs)

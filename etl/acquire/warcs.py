@@ -19,7 +19,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from etl.http import HTML_TYPES
+from etl.acquire.http import HTML_TYPES
 
 LOCATOR_PREFIX = "warc:"
 

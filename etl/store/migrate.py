@@ -10,8 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from etl.db import DatabaseUnavailable, redact, sqlalchemy_url
-from etl.sqlfiles import sql_text
+from etl.store.db import DatabaseUnavailable, redact, sqlalchemy_url
+from etl.store.sqlfiles import sql_text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # One advisory lock id for migrations, so two processes starting at once do not both migrate.

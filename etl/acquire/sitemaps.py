@@ -14,8 +14,8 @@ from typing import Any
 
 from lxml import etree
 
-from etl.feeds import forbid_entities
-from etl.http import TooLarge, decode_body
+from etl.acquire.feeds import forbid_entities
+from etl.acquire.http import TooLarge, decode_body
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -1,6 +1,6 @@
 """Initial normalized schema (sql/migrations/0001_initial.sql)."""
 
-from etl.migrate import run_sql_file
+from etl.store.migrate import run_sql_file
 
 revision = "0001_initial"
 down_revision = None

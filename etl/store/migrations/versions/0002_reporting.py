@@ -1,6 +1,6 @@
 """Reporting layer: schema, reader role and the report views (sql/migrations/0002_reporting.sql, sql/reports/)."""
 
-from etl.migrate import run_sql_file
+from etl.store.migrate import run_sql_file
 
 revision = "0002_reporting"
 down_revision = "0001_initial"

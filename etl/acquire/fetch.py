@@ -27,15 +27,15 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from etl import warcs
-from etl.db import libpq_url
-from etl.discover import insert_fetch_log, load_http_cache, robots_updates, save_http_cache
-from etl.http import PoliteClient, Response, Validators, is_transient
+from etl.acquire import warcs
+from etl.acquire.discover import insert_fetch_log, load_http_cache, robots_updates, save_http_cache
+from etl.acquire.http import PoliteClient, Response, Validators, is_transient
 from etl.load import as_json, insert_rejects
 from etl.pipeline import Progress, StageResult, add_run_stats, worker_id
 from etl.records import Reject
 from etl.settings import Settings
-from etl.sqlfiles import sql_text
+from etl.store.db import libpq_url
+from etl.store.sqlfiles import sql_text
 
 log = logging.getLogger(__name__)
 

@@ -24,16 +24,16 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
-from etl import warcs
-from etl.db import connect
-from etl.feeds import UnsafeXml, parse_feed
-from etl.http import Attempt, PoliteClient, Response, Validators, host_of
+from etl.acquire import warcs
+from etl.acquire.feeds import UnsafeXml, parse_feed
+from etl.acquire.http import Attempt, PoliteClient, Response, Validators, host_of
+from etl.acquire.sitemaps import SitemapError, parse_sitemap
 from etl.load import as_json, insert_rejects
 from etl.pipeline import StageResult, add_run_stats
 from etl.records import DiscoveredUrl, Reject, SourceSpec
 from etl.settings import Settings
-from etl.sitemaps import SitemapError, parse_sitemap
-from etl.sqlfiles import sql_text
+from etl.store.db import connect
+from etl.store.sqlfiles import sql_text
 from etl.urls import canonicalize_url, url_hash
 
 log = logging.getLogger(__name__)

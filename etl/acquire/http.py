@@ -7,7 +7,7 @@ machine-readable. Each HTTP attempt (and each refusal before one) is kept in
 
 Politeness, in the order a request meets it:
 
-* the scheme must be http(s) and the host must pass the SSRF guard (``etl.netguard``),
+* the scheme must be http(s) and the host must pass the SSRF guard (``etl.acquire.netguard``),
   before any connection is made and again for every redirect hop;
 * robots.txt of the origin (fetched once, cached for the run and in ``http_cache``) must allow
   the URL; its Crawl-delay raises the host's spacing;
@@ -21,7 +21,7 @@ Politeness, in the order a request meets it:
   both on the wire and after gzip/brotli decoding (a gzip bomb is a ``too_large`` reject).
 
 Charset detection is not done here: the bytes and headers are stored as received (decoded
-from their Content-Encoding only) and ``etl.decode`` reads them later.
+from their Content-Encoding only) and ``etl.extract.decode`` reads them later.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ import certifi
 import httpcore
 import httpx
 
-from etl.decode import looks_binary
-from etl.netguard import BLOCKED_PREFIX, BlockedAddress, GuardedBackend, HostGuard
+from etl.acquire.netguard import BLOCKED_PREFIX, BlockedAddress, GuardedBackend, HostGuard
+from etl.acquire.robots import ALLOW_ALL, MAX_ROBOTS_BYTES, UNAVAILABLE, RobotsRules, robots_url
+from etl.extract.decode import looks_binary
 from etl.records import Reject
-from etl.robots import ALLOW_ALL, MAX_ROBOTS_BYTES, UNAVAILABLE, RobotsRules, robots_url
 from etl.settings import Settings
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection etl.migrate hands over."""
+"""Alembic environment: runs migrations on the connection etl.store.migrate hands over."""
 
 from alembic import context
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from etl.textclean import LIST_ITEM, WORD, normalize
+from etl.extract.textclean import LIST_ITEM, WORD, normalize
 
 # A line is backed by another candidate when this share of its shingles appears there.
 LINE_SUPPORT = 0.5

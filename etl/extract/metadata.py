@@ -16,9 +16,9 @@ from lxml import etree
 from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from etl import authors as author_rules
-from etl import dates
-from etl.textclean import normalize
+from etl.extract import authors as author_rules
+from etl.extract import dates
+from etl.extract.textclean import normalize
 from etl.urls import canonicalize_url
 
 ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$|^NewsArticle$", re.IGNORECASE)

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as TrafilaturaReadability
 
-from etl.textclean import normalize
+from etl.extract.textclean import normalize
 
 # Embedded posts (tweets, Instagram, TikTok) that sit in the article: people count them as body text,
 # but their wrappers carry "social"/"embed"/"tweet" classes that the extractors discard.

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from etl.extract import extract_page
+from etl.extract.page import extract_page
 from etl.records import Article, RawPage, Reject
 from etl.settings import Settings
 from etl.urls import url_hash

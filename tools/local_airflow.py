@@ -29,9 +29,9 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 import httpx
 import psutil
 
-from etl import migrate
-from etl.db import DatabaseUnavailable, ensure_database, libpq_url, redact, resolve_database_url
 from etl.settings import REPO_ROOT, Settings, load_settings
+from etl.store import migrate
+from etl.store.db import DatabaseUnavailable, ensure_database, libpq_url, redact, resolve_database_url
 
 DAGS_DIR = REPO_ROOT / "dags"
 VENV_BIN = Path(sys.executable).parent
@@ -391,7 +391,7 @@ def _shown(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Start Airflow, print where and how to log in, and stop everything on Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m etl.local_airflow", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.local_airflow", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080, help="API server / UI port (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="Interface the API server listens on")
     parser.add_argument("--parallelism", type=int, default=4, help="Task instances running at once")
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port or free_port()
     if port_in_use(port):
         _say(f"error: port {port} is in use (another Airflow?); choose one: "
-             f"{VENV_BIN}/python -m etl.local_airflow --port {port + 1}")
+             f"{VENV_BIN}/python -m tools.local_airflow --port {port + 1}")
         return 2
     try:
         warehouse, metadata = _databases(settings, args.metadata_url)

@@ -12,12 +12,12 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from etl import authors, extractors, metadata
-from etl.decode import DecodeError, decode_html
+from etl.extract import authors, extractors, metadata
+from etl.extract.decode import DecodeError, decode_html
+from etl.extract.selector import Choice, choose_body
+from etl.extract.textclean import PageHints, clean_body, opens_with
 from etl.records import Article, RawPage, Reject
-from etl.selector import Choice, choose_body
 from etl.settings import Settings
-from etl.textclean import PageHints, clean_body, opens_with
 from etl.urls import canonicalize_url, same_site
 
 EXTRACTOR_VERSION = f"newsetl-extract-2+trafilatura-{trafilatura.__version__}"
