@@ -148,7 +148,7 @@ class Warehouse:
         self.admin_url = self.server.get_uri("postgres")
 
     def fresh(self, label: str) -> str:
-        from etl import pipeline
+        from etl.pipeline import runs as pipeline
         from etl.store.db import ensure_database
 
         name = f"bench_{label}_{uuid.uuid4().hex[:6]}"
@@ -245,11 +245,11 @@ def run_stats(url: str) -> dict[str, Any]:
 
 def fetched_warehouse(warehouse: Warehouse, sources: Path, tmp: Path, label: str) -> tuple[str, int]:
     """A fresh warehouse with the pages discovered and fetched (in this process): ready for process workers."""
-    from etl import pipeline
-    from etl.acquire.discover import run_discover
-    from etl.acquire.fetch import run_fetch
-    from etl.runner import sources_for_run
+    from etl.pipeline import runs as pipeline
+    from etl.pipeline.discover import run_discover
+    from etl.pipeline.fetch import run_fetch
     from etl.settings import load_settings
+    from etl.sources import sources_for_run
 
     url = warehouse.fresh(label)
     settings = load_settings(environ={}, allowed_hosts=("127.0.0.0/24",), min_host_interval_seconds=0.0,
@@ -264,7 +264,7 @@ def fetched_warehouse(warehouse: Warehouse, sources: Path, tmp: Path, label: str
 
 def process_child(url: str, run_id: int) -> None:
     """One process-stage worker (what one mapped `process` task of news_etl runs)."""
-    from etl.process import run_process
+    from etl.pipeline.process import run_process
     from etl.settings import load_settings
 
     run_process(url, load_settings(environ={}, lease_seconds=LEASE_FOR_RESTARTS), run_id)
@@ -462,7 +462,7 @@ def _area(filename: str) -> str:
 
 def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, listing: Path) -> dict[str, Any]:
     """cProfile of run_pipeline in this process over n pages: entry points' cumulative time, own time by area."""
-    from etl.runner import RunRequest, run_pipeline
+    from etl.pipeline.run import RunRequest, run_pipeline
     from etl.settings import load_settings
 
     url = warehouse.fresh("profile")

@@ -37,9 +37,9 @@ RESULTS = REPO / "bench" / "results" / "fetch.json"
 
 def run_scenario(args: argparse.Namespace) -> dict[str, Any]:
     """Child process: discover a URL list spread over the hosts, fetch it, report numbers."""
-    from etl import pipeline
-    from etl.acquire.discover import run_discover
-    from etl.acquire.fetch import run_fetch
+    from etl.pipeline import runs as pipeline
+    from etl.pipeline.discover import run_discover
+    from etl.pipeline.fetch import run_fetch
     from etl.records import SourceSpec
     from etl.settings import load_settings
 

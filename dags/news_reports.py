@@ -20,7 +20,8 @@ from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowFailException
 from newsetl_airflow import WAREHOUSE_ASSET, task_settings, warehouse_url
 
-from etl import quality, reports
+from etl import reports
+from etl.reports import quality
 
 log = logging.getLogger(__name__)
 

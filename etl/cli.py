@@ -1,4 +1,4 @@
-"""Command line: `newsetl run`, `newsetl db upgrade|url`, `newsetl extract`, `newsetl runs`."""
+"""Command line: `newsetl run | requeue | runs | report | extract | db upgrade | db url`."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def run(
     until: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched before this date")] = None,
 ) -> None:
     """Run the whole pipeline once and print a summary."""
-    from etl.runner import RunRequest, run_pipeline
+    from etl.pipeline.run import RunRequest, run_pipeline
 
     settings = _settings()
     with user_errors():
@@ -112,28 +112,56 @@ def run(
     with user_errors():
         url = resolve_database_url(settings)
         summary = run_pipeline(url, settings, request, trigger="cli", progress=_progress)
-    counts = summary["counts"]
-    table = Table(title=f"run {summary['run_id']}: {summary['status']} in {summary['seconds']:.1f}s")
+    table = Table(title=f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f}s")
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, key in (("pages discovered (new)", "discovered_new"), ("pages fetched", "fetched"),
                        ("articles added", "articles_inserted"), ("articles updated", "articles_updated"),
                        ("of which duplicates", "duplicates"), ("rejected at fetch", "rejected_fetch"),
                        ("rejected at extract", "rejected_extract"), ("rejected at load", "rejected_load")):
-        table.add_row(label, str(int(float(counts.get(key, 0)))))
+        table.add_row(label, str(summary.count(key)))
     out.print(table)
-    if summary["top_entities"]:
+    if summary.top_entities:
         top = Table(title="top entities of this run")
         for col in ("entity", "type", "articles", "salience"):
             top.add_column(col)
-        for name, etype, n, salience in summary["top_entities"]:
-            top.add_row(name, etype, str(n), str(salience))
+        for entity in summary.top_entities:
+            top.add_row(entity.name, entity.type, str(entity.articles), f"{entity.salience:g}")
         out.print(top)
+
+
+@app.command()
+def requeue(
+    stage: Annotated[str, typer.Option(help="fetch (rejected URLs) or process (rejected stored pages)")],
+    reason: Annotated[str, typer.Option(help="The reject reason to queue again, e.g. internal_error")],
+    source: Annotated[str | None, typer.Option(help="Only this source")] = None,
+    since: Annotated[str | None, typer.Option(help="Only rejected on or after this day (YYYY-MM-DD)")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Queue them (without it: only list what would be)")] = False,
+) -> None:
+    """Queue again what was given up for a reason since fixed (a dry run unless --apply)."""
+    from etl.pipeline.requeue import requeue as plan_requeue
+
+    with user_errors():
+        url = resolve_database_url(_settings())
+        plan = plan_requeue(url, stage, reason, source, since, apply=apply)
+    table = Table(title=f"{plan.matched} rejected at {plan.queue} with reason {plan.reason}")
+    for col in ("source", "url", "rejected at"):
+        table.add_column(col)
+    for row in plan.sample:
+        table.add_row(row.source, row.url, f"{row.rejected_at:%Y-%m-%d %H:%M}")
+    if plan.matched > len(plan.sample):
+        table.caption = f"{len(plan.sample)} of {plan.matched} shown; by source: " + ", ".join(
+            f"{name} {n}" for name, n in sorted(plan.by_source.items()))
+    out.print(table)
+    if apply:
+        out.print(f"queued again: {plan.requeued}; the next run takes them")
+    elif plan.matched:
+        out.print("dry run: nothing changed; add --apply to queue them again")
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the warehouse to the newest schema."""
+    """Migrate the warehouse to the newest schema (and re-create report views whose files changed)."""
     from etl.store import migrate
 
     with user_errors():
@@ -166,19 +194,20 @@ def extract(
 @app.command()
 def runs(limit: Annotated[int, typer.Option(min=1)] = 10) -> None:
     """List recent runs with status, duration and counts."""
-    from etl.store.db import connect
-    from etl.store.sqlfiles import sql_text
+    from etl.store import runs as run_rows
+    from etl.store.db import transaction
 
     with user_errors():
         url = resolve_database_url(_settings())
-        with connect(url) as conn:
-            rows = conn.execute(sql_text("queries/recent_runs"), {"limit": limit}).fetchall()
+        with transaction(url) as conn:
+            rows = run_rows.recent(conn, limit)
     table = Table(title="recent runs")
     for col in ("run", "trigger", "status", "started", "seconds", "counts"):
         table.add_column(col)
-    for run_id, trigger, status, started, _finished, seconds, counts in rows:
-        shown = ", ".join(f"{k}={int(float(v))}" for k, v in sorted(counts.items()) if float(v))
-        table.add_row(str(run_id), trigger, status, f"{started:%Y-%m-%d %H:%M:%S}", f"{seconds:.1f}", shown)
+    for row in rows:
+        shown = ", ".join(f"{k}={row.count(k)}" for k in sorted(row.counts) if row.count(k))
+        table.add_row(str(row.run_id), row.trigger, row.status, f"{row.started_at:%Y-%m-%d %H:%M:%S}",
+                      f"{row.seconds:.1f}", shown)
     out.print(table)
 
 
@@ -229,10 +258,9 @@ def report(
 def _report_rows(name: str | None, since: str | None, until: str | None, entity: str | None, limit: int | None,
                  fmt: str, chart: Path | None, refresh: bool) -> Any:
     """Check a report request, refresh stale views when asked, and run the report's query."""
-    import psycopg
-
     from etl import reports
     from etl.store.db import connect
+    from etl.store.reporting import NoReportViews, RefreshNotPermitted
 
     if not name:
         raise reports.ReportInputError("name a report; newsetl report --list shows them")
@@ -248,7 +276,7 @@ def _report_rows(name: str | None, since: str | None, until: str | None, entity:
     if refresh:
         try:
             done = reports.refresh_reports(url, settings, only_stale=True)
-        except psycopg.errors.InsufficientPrivilege:
+        except RefreshNotPermitted:
             console.print("note: report views are stale and this role may not refresh them")
         else:
             if done:
@@ -256,7 +284,7 @@ def _report_rows(name: str | None, since: str | None, until: str | None, entity:
     with connect(url) as conn:
         try:
             return reports.run_report(conn, chosen.name, day, entity, limit, last_day)
-        except psycopg.errors.UndefinedTable as exc:
+        except NoReportViews as exc:
             raise reports.ReportInputError("the warehouse has no report views yet; run `newsetl db upgrade`") from exc
 
 

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any
 
-from etl.records import Article, EntityMention
+from etl.records import Article, EntityMention, SetupError
 from etl.settings import Settings
 
 __all__ = ["ENTITY_TYPES", "NerModelMissing", "clean_mention", "extract_entities", "is_junk", "load_model",
@@ -97,7 +97,7 @@ PLACE_TYPES = frozenset({"GPE", "LOC", "NORP", "FAC"})
 Raw = tuple[str, str, int]  # (mention text, label, character offset)
 
 
-class NerModelMissing(RuntimeError):
+class NerModelMissing(SetupError):
     """The configured spaCy model is not installed; the message says how to get one."""
 
 

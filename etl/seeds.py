@@ -1,4 +1,4 @@
-"""Seed data: canonical entities and their aliases from seeds/entity_aliases.csv, loaded idempotently."""
+"""Seed data: canonical entities and their aliases from seeds/entity_aliases.csv (stored by etl.store.entities)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 from etl.entities import ENTITY_TYPES, clean_mention
 from etl.settings import SEEDS_DIR
-from etl.store.db import connect
-from etl.store.sqlfiles import sql_text
 
-__all__ = ["ALIASES_FILE", "AliasSeed", "SeedFileError", "load_seeds", "read_alias_seeds", "seed_aliases"]
+__all__ = ["ALIASES_FILE", "AliasSeed", "SeedFileError", "read_alias_seeds"]
 
 ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
 # The small model mixes these labels up for countries and organizations ("UAE" tagged ORG,
@@ -67,28 +63,3 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
                     )
                 seeds[(spelling, label)] = seed
     return list(seeds.values())
-
-
-def seed_aliases(conn: psycopg.Connection, seeds: list[AliasSeed]) -> None:
-    """Upsert the seed entities and aliases, then fold entities that a seed now names into it.
-
-    Runs inside the caller's transaction. A 'manual' alias is never overwritten; a 'learned' one is.
-    Entities stored before a seed existed ("US" as its own GPE) are merged into the canonical one:
-    their article links move over, so every spelling counts as one entity in the reports.
-    """
-    if not seeds:
-        return
-    conn.execute(
-        sql_text("load/seed_entity_aliases"),
-        {"aliases": [s.alias for s in seeds], "labels": [s.label for s in seeds],
-         "names": [s.canonical for s in seeds], "types": [s.canonical_type for s in seeds]},
-    )
-    conn.execute(sql_text("load/merge_aliased_entities"))
-
-
-def load_seeds(url: str, path: Path = ALIASES_FILE) -> int:
-    """Load the seed aliases into the warehouse at ``url`` (one transaction); returns the alias rows."""
-    seeds = read_alias_seeds(path)
-    with connect(url) as conn, conn.transaction():
-        seed_aliases(conn, seeds)
-    return len(seeds)

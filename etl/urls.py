@@ -122,6 +122,14 @@ def same_site(url_a: str, url_b: str) -> bool:
     return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
+def host_of(url: str) -> str:
+    """The politeness key of a URL: its lowercase host name ('' for local files)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an unbalanced IPv6 bracket: no host to be polite to
+        return ""
+
+
 def url_hash(url: str) -> str:
     """sha256 hex of the canonical form of ``url``: the key of a story everywhere."""
     return hashlib.sha256(canonicalize_url(url).encode("utf-8")).hexdigest()

@@ -123,7 +123,9 @@ class TableView:
     where: str = ""
 
 
-ALWAYS_VOLATILE = frozenset({"run_id", "created_at", "updated_at", "claimed_by", "claim_expires_at"})
+# Lease and attempt bookkeeping: a page a killed worker had claimed counts one attempt more.
+ALWAYS_VOLATILE = frozenset({"run_id", "created_at", "updated_at", "claimed_by", "claim_expires_at",
+                             "process_attempts", "deferred_run_id"})
 TABLE_VIEWS: dict[str, TableView] = {
     "sources": TableView(("x.name",), volatile=frozenset({"source_id", "name"})),
     "frontier": TableView(("x.url_hash", "s.name"), "join sources as s on s.source_id = x.source_id",

@@ -7,11 +7,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from etl import pipeline
-from etl.acquire.discover import run_discover
-from etl.acquire.fetch import run_fetch
 from etl.dedup import estimated_jaccard, shingles, signature
-from etl.process import run_process
+from etl.pipeline import runs as pipeline
+from etl.pipeline.discover import run_discover
+from etl.pipeline.fetch import run_fetch
+from etl.pipeline.process import run_process
 from etl.records import SourceSpec
 from etl.settings import Settings
 

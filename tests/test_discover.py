@@ -13,11 +13,12 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from etl import pipeline
-from etl.acquire.discover import ArchivedUrl, discover_source, run_discover
+from etl.acquire.discover import discover_source
 from etl.acquire.feeds import UnsafeXml, parse_feed
 from etl.acquire.sitemaps import SitemapError, parse_sitemap
-from etl.records import SourceSpec
+from etl.pipeline import runs as pipeline
+from etl.pipeline.discover import run_discover
+from etl.records import DiscoveredUrl, SourceSpec
 from etl.settings import Settings
 
 pytest.register_assert_rewrite("tests.webserver")  # its helpers assert too
@@ -225,7 +226,7 @@ def test_warc_records_become_pages(warehouse_url: str, settings: Settings, db: p
     urls, rejects = discover_source(spec, settings)
     assert rejects == []
     assert [u.url for u in urls] == ["https://archive.example.com/a.html", "https://archive.example.com/b.html"]
-    assert all(isinstance(u, ArchivedUrl) and u.fetch_from.startswith("warc:") for u in urls)
+    assert all(isinstance(u, DiscoveredUrl) and u.fetch_from and u.fetch_from.startswith("warc:") for u in urls)
     _run_id, found, fetched, _summary = run_stages(warehouse_url, settings, [spec])
     assert found.counts["warc_not_html"] == 1 and found.counts["warc_not_ok"] == 1
     assert fetched.counts["fetched"] == 2
@@ -269,7 +270,7 @@ def test_validators_are_saved_only_with_the_urls(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("etl.acquire.discover.insert_rejects", broken)
+    monkeypatch.setattr("etl.store.rejects.insert", broken)
     with pytest.raises(RuntimeError):
         run_discover(warehouse_url, s, specs, ids, pipeline.start_run(warehouse_url, "test", {}))
     monkeypatch.undo()

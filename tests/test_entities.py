@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl import pipeline
 from etl.entities import (
     ENTITY_TYPES,
     clean_mention,
@@ -21,10 +20,12 @@ from etl.entities import (
     relabel,
     shutdown_pool,
 )
-from etl.load import LoadItem, load_articles
+from etl.pipeline import runs as pipeline
+from etl.pipeline.runs import load_seeds
 from etl.records import Article, EntityMention
-from etl.seeds import ALIASES_FILE, SeedFileError, load_seeds, read_alias_seeds
+from etl.seeds import ALIASES_FILE, SeedFileError, read_alias_seeds
 from etl.settings import Settings
+from etl.store.articles import LoadItem, load_articles
 
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"
 

@@ -16,16 +16,17 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from etl import pipeline
-from etl import process as process_module
-from etl.acquire.discover import run_discover
-from etl.acquire.fetch import run_fetch
-from etl.load import LoadItem, load_articles
-from etl.process import run_process
+from etl.pipeline import runs as pipeline
+from etl.pipeline.discover import run_discover
+from etl.pipeline.fetch import run_fetch
+from etl.pipeline.process import run_process
+from etl.pipeline.run import RunRequest, run_pipeline
 from etl.records import Article, EntityMention, SourceSpec
-from etl.runner import RunRequest, run_pipeline, sources_for_run
 from etl.settings import Settings, load_settings
+from etl.sources import sources_for_run
+from etl.store import articles as articles_module
 from etl.store import migrate
+from etl.store.articles import LoadItem, load_articles
 from etl.store.db import DatabaseUnavailable, libpq_url
 from tests.airflow_support import airflow_env, migrate_metadata, run_dag_test
 from tests.conftest import drop_database, new_database
@@ -64,7 +65,7 @@ def clean(pg_admin_url: str, corpus: Corpus, tmp_path_factory: pytest.TempPathFa
         migrate.upgrade(url)
         summary = run_pipeline(url, fault_settings(tmp_path_factory.mktemp("clean")),
                                RunRequest(sources_file=corpus.sources_file), trigger="test")
-        assert summary["status"] in ("success", "degraded"), summary
+        assert summary.status in ("success", "degraded"), summary
         snap = snapshot(url)
         assert len(snap["articles"]) == corpus.articles and not duplicate_keys(snap)
         return snap
@@ -108,12 +109,13 @@ def leases_expired(url: str) -> bool:
 PAUSE_IN_LOAD = r"""
 import json, sys, time
 from pathlib import Path
-import etl.process as process
+import etl.pipeline.process as process
+import etl.store.articles as articles
 from etl.settings import load_settings
 
 url, run_id, marker = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 settings = load_settings(environ={}, **json.loads(sys.argv[4]))
-original = process.load_articles
+original = articles.load_articles
 calls = 0
 
 def load_then_hang(conn, items, run_id):
@@ -126,7 +128,7 @@ def load_then_hang(conn, items, run_id):
         time.sleep(600)
     return result
 
-process.load_articles = load_then_hang
+articles.load_articles = load_then_hang
 process.run_process(url, settings, run_id)
 """
 
@@ -163,7 +165,7 @@ def test_worker_killed_inside_a_load_batch_loses_and_doubles_nothing(
     retry = run_process(warehouse_url, settings, run_id)
     assert retry.counts["lease_lost"] == 0
     summary = pipeline.finish_run(warehouse_url, settings, run_id)
-    assert summary["status"] in ("success", "degraded")
+    assert summary.status in ("success", "degraded")
     assert_same_warehouse(warehouse_url, clean)
 
 
@@ -197,7 +199,7 @@ def test_server_stopped_mid_run_fails_clearly_and_a_retry_finishes(
     run_id, source_ids = open_run(url, settings, corpus, "faults/restart")
 
     paused, resume = threading.Event(), threading.Event()
-    original = process_module.load_articles
+    original = articles_module.load_articles
     calls = []
 
     def load_then_wait(conn: psycopg.Connection, items: Any, rid: Any) -> Any:
@@ -208,7 +210,7 @@ def test_server_stopped_mid_run_fails_clearly_and_a_retry_finishes(
             resume.wait(60)
         return result
 
-    monkeypatch.setattr(process_module, "load_articles", load_then_wait)
+    monkeypatch.setattr(articles_module, "load_articles", load_then_wait)
     failure: list[BaseException] = []
 
     def stage() -> None:
@@ -234,11 +236,11 @@ def test_server_stopped_mid_run_fails_clearly_and_a_retry_finishes(
         run_process(url, settings, run_id, source_ids)
 
     own_server.start()
-    monkeypatch.setattr(process_module, "load_articles", original)
+    monkeypatch.setattr(articles_module, "load_articles", original)
     wait_until(lambda: leases_expired(url), 30, "the failed worker's leases expired")
     assert pipeline.start_run(url, "test", {}, external_id="faults/restart") == run_id
     run_process(url, settings, run_id, source_ids)  # the retried task
-    assert pipeline.finish_run(url, settings, run_id)["status"] in ("success", "degraded")
+    assert pipeline.finish_run(url, settings, run_id).status in ("success", "degraded")
     assert_same_warehouse(url, clean)
 
 
@@ -251,7 +253,7 @@ def test_the_same_run_twice_equals_one_run(warehouse_url: str, corpus: Corpus, c
     settings = fault_settings(tmp_path)
     run_pipeline(warehouse_url, settings, RunRequest(sources_file=corpus.sources_file), trigger="test")
     second = run_pipeline(warehouse_url, settings, RunRequest(sources_file=corpus.sources_file), trigger="test")
-    counts = {k: int(float(v)) for k, v in second["counts"].items()}
+    counts = {k: int(float(v)) for k, v in second.counts.items()}
     assert counts.get("fetched", 0) == 0 and counts.get("articles_inserted", 0) == 0, counts
     assert_same_warehouse(warehouse_url, clean)
 
@@ -437,7 +439,7 @@ def test_upgrade_from_the_first_migration_keeps_the_data(
                 psycopg.sql.Identifier(schema), psycopg.sql.Identifier(view)))
     summary = run_pipeline(url, fault_settings(tmp_path), RunRequest(sources_file=corpus.sources_file),
                            trigger="test")
-    counts = {k: int(float(v)) for k, v in summary["counts"].items()}
+    counts = {k: int(float(v)) for k, v in summary.counts.items()}
     assert counts.get("articles_inserted", 0) == 0 and counts.get("fetched", 0) == 0, counts
     final = snapshot(url)
     assert {t: final[t] for t in ARTICLE_TABLES} == {t: before[t] for t in ARTICLE_TABLES}

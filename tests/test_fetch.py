@@ -20,12 +20,14 @@ import httpcore
 import psycopg
 import pytest
 
-from etl import pipeline
-from etl.acquire.fetch import Fetched, _claim, fetch_url, run_fetch
+from etl.acquire.fetch import fetch_url
 from etl.acquire.http import BodyDecoder, HostLimiter, TooLarge, UnsupportedEncoding, decode_body, retry_after_seconds
 from etl.acquire.netguard import BlockedAddress, GuardedBackend, HostGuard, is_public
-from etl.records import Reject, SourceSpec
+from etl.pipeline import runs as pipeline
+from etl.pipeline.fetch import run_fetch
+from etl.records import Fetched, Reject, SourceSpec
 from etl.settings import Settings
+from etl.store import frontier
 from etl.store.db import libpq_url
 
 pytest.register_assert_rewrite("tests.webserver")  # its helpers assert too
@@ -223,7 +225,7 @@ def test_a_run_over_the_fixture_sites(
         list(reasons(db, "discover").values()) == ["unsupported_scheme"]
     assert fetched.counts["fetched"] == 9 and fetched.counts["rejected_fetch"] == 11
     assert fetched.counts["fetch_retry_later"] == 1  # the 500 stays pending for a later run
-    assert summary["status"] == "degraded"  # 11 of 20 rejected > 0.5
+    assert summary.status == "degraded"  # 11 of 20 rejected > 0.5
 
     # the stored bytes are the server's bytes, charset left to the decode stage
     latin1 = one(db, "select body_gz, content_type, final_url, redirects from raw_pages where url = %s",
@@ -279,7 +281,7 @@ def test_second_run_makes_only_conditional_feed_requests(
     assert all(r.conditional for r in requests)
     assert found.counts["documents_not_modified"] == 2 and found.counts["discovered_new"] == 0
     assert fetched.counts["fetched"] == 0 and fetched.counts["rejected_fetch"] == 0
-    assert summary["status"] == "success"
+    assert summary.status == "success"
 
 
 def test_refetch_policy_uses_conditional_gets(
@@ -325,12 +327,16 @@ def test_a_killed_workers_lease_expires(
     specs = [SourceSpec("list", "urls", web.url("/list/3", 3))]
     run_id = pipeline.start_run(warehouse_url, "test", {})
     ids = pipeline.sync_sources(warehouse_url, specs)
-    from etl.acquire.discover import run_discover
+    from etl.pipeline.discover import run_discover
 
     run_discover(warehouse_url, s, specs, ids, run_id)
     with psycopg.connect(libpq_url(warehouse_url)) as conn, conn.transaction():
-        claimed = _claim(conn, "dead-worker", s, 10, [], None)
-        claimed += _claim(conn, "dead-worker", s, 10, [], None)  # two per host per claim
+        def claim() -> list:
+            return frontier.claim(conn, "dead-worker", run_id, limit=10, lease_seconds=s.lease_seconds, per_host=2,
+                                  busy_hosts=[], source_ids=None)
+
+        claimed = claim()
+        claimed += claim()  # two per host per claim
         assert len(claimed) == 3  # claimed, then the worker dies
     assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 0  # leases still held
     time.sleep(1.1)
@@ -371,6 +377,11 @@ def test_throughput_grows_with_hosts_while_each_host_stays_spaced(
         assert len(starts) == 4 and min(gaps(starts)) >= 0.29
 
 
+def _claim(conn: psycopg.Connection, worker: str, settings: Settings, limit: int, busy: list[str]) -> list:
+    return frontier.claim(conn, worker, 0, limit=limit, lease_seconds=settings.lease_seconds, per_host=2,
+                          busy_hosts=busy, source_ids=None)
+
+
 def test_claims_are_round_robin_and_host_affine(warehouse_url: str, settings: Settings) -> None:
     specs = [SourceSpec("a", "urls", "/dev/null")]
     sid = pipeline.sync_sources(warehouse_url, specs)["a"]
@@ -382,15 +393,15 @@ def test_claims_are_round_robin_and_host_affine(warehouse_url: str, settings: Se
             conn.execute("insert into frontier (url_hash, url, source_id, host) values (%s, %s, %s, 'small.example')",
                          (f"{i + 100:064d}", f"http://small.example/{i}", sid))
         with conn.transaction():
-            first = _claim(conn, "w1", settings, 3, [], None)
+            first = _claim(conn, "w1", settings, 3, [])
         assert sorted(c.host for c in first) == ["big.example", "small.example", "small.example"] or \
             Counter(c.host for c in first) == Counter({"big.example": 2, "small.example": 1})
         assert len({c.host for c in first}) == 2  # both hosts served, not three of the big one
         with conn.transaction():
-            second = _claim(conn, "w2", settings, 10, [], None)
+            second = _claim(conn, "w2", settings, 10, [])
         assert second == []  # both hosts are held by w1: a second worker leaves them alone
         with conn.transaction():
-            third = _claim(conn, "w1", settings, 10, ["big.example"], None)
+            third = _claim(conn, "w1", settings, 10, ["big.example"])
         assert {c.host for c in third} <= {"small.example"}
 
 
@@ -404,7 +415,7 @@ def test_file_urls_are_read_only_for_local_sources(
     db.execute("insert into frontier (url_hash, url, source_id) values (%s, %s, %s)",
                ("f" * 64, page.as_uri() + "?x", ids["feedish"]))
     run_id = pipeline.start_run(warehouse_url, "test", {})
-    from etl.acquire.discover import run_discover
+    from etl.pipeline.discover import run_discover
 
     run_discover(warehouse_url, settings, specs[1:], ids, run_id)
     result = run_fetch(warehouse_url, settings, run_id)

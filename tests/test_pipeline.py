@@ -8,13 +8,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from etl import pipeline
-from etl.acquire.discover import run_discover
-from etl.acquire.fetch import run_fetch
-from etl.process import run_process
+from etl.pipeline import runs as pipeline
+from etl.pipeline.discover import run_discover
+from etl.pipeline.fetch import run_fetch
+from etl.pipeline.process import run_process
 from etl.records import SourceSpec
 from etl.settings import Settings
-from etl.store.sqlfiles import sql_text
+from etl.store import frontier
+from etl.store.queues import FRONTIER
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TEXT = REPO.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"
@@ -101,7 +102,7 @@ def test_reprocess_updates_articles_in_place(
 
 
 def pipeline_requeue(url: str) -> int:
-    from etl.process import requeue_stored_pages
+    from etl.pipeline.process import requeue_stored_pages
 
     return requeue_stored_pages(url, None)
 
@@ -115,18 +116,17 @@ def test_expired_lease_is_claimed_again_and_the_old_holder_settles_nothing(
     run_discover(warehouse_url, settings, [spec], ids, run_id)
     claim = {"lease_seconds": 60, "limit": 100, "source_ids": None, "per_host": 2, "busy_hosts": []}
     with psycopg.connect(warehouse_url.replace("postgresql+psycopg", "postgresql")) as conn:
-        dead = conn.execute(sql_text("fetch/claim_frontier"), dict(claim, worker="dead-worker")).fetchall()
+        dead = frontier.claim(conn, "dead-worker", run_id, **claim)
         assert len(dead) == 5
-        again = conn.execute(sql_text("fetch/claim_frontier"), dict(claim, worker="other")).fetchall()
+        again = frontier.claim(conn, "other", run_id, **claim)
         assert again == []  # leased: nobody else may take them
         conn.execute("update frontier set claim_expires_at = now() - interval '1 second'")
         conn.commit()
     result = run_fetch(warehouse_url, settings, run_id)
     assert result.counts["fetched"] == 5
     with psycopg.connect(warehouse_url) as conn:
-        settled = conn.execute(sql_text("load/settle_frontier"),
-                               {"status": "fetched", "url_hashes": [r[0] for r in dead], "worker": "dead-worker"})
-        assert settled.fetchall() == []
+        settled = FRONTIER.settle(conn, "dead-worker", [c.url_hash for c in dead], "fetched")
+        assert settled == set()
 
 
 @pytest.mark.parametrize(

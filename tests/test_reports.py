@@ -12,11 +12,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from etl import pipeline, quality, reports
-from etl.load import LoadItem, insert_rejects, load_articles
+from etl import reports
+from etl.pipeline import runs as pipeline
 from etl.records import Article, EntityMention, Reject
+from etl.reports import quality
 from etl.settings import Settings
+from etl.store import runs
+from etl.store.articles import LoadItem, load_articles
 from etl.store.db import libpq_url
+from etl.store.rejects import insert as insert_rejects
 from tests.test_cli import run_cli
 
 MON, TUE, NEXT_MON = date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 11)
@@ -64,8 +68,8 @@ def build_warehouse(url: str) -> int:
             Reject("extract", "no_article_text", "https://news.example/front", source_id=source_ids["beta"]),
             Reject("extract", "no_article_text", "https://news.example/front2", source_id=source_ids["alpha"]),
         ], run_id)
-        pipeline.add_run_stats(conn, run_id, Counter(fetched=10, rejected_fetch=1, rejected_extract=2,
-                                                     articles_inserted=7), "process", 1.0)
+        runs.add_stats(conn, run_id, Counter(fetched=10, rejected_fetch=1, rejected_extract=2,
+                                             articles_inserted=7), {"process": 1.0})
     pipeline.finish_run(url, Settings(), run_id)
     reports.refresh_reports(url, Settings())
     return run_id

@@ -20,9 +20,9 @@ from typing import Any
 
 import psycopg
 
-from etl import pipeline
-from etl.acquire.discover import run_discover
-from etl.acquire.fetch import run_fetch
+from etl.pipeline import runs as pipeline
+from etl.pipeline.discover import run_discover
+from etl.pipeline.fetch import run_fetch
 from etl.records import SourceSpec
 from etl.settings import Settings, load_settings
 
@@ -67,9 +67,9 @@ def _settings(tmp: Path, lease: int) -> dict[str, Any]:
 def live_worker(url: str, kwargs: dict[str, Any], run_id: int, start: Any, out: Any) -> None:
     """Fetch and process until nothing is pending (or the deadline), as a generic worker would."""
     try:
-        from etl.acquire.fetch import run_fetch
         from etl.entities import load_model
-        from etl.process import run_process
+        from etl.pipeline.fetch import run_fetch
+        from etl.pipeline.process import run_process
 
         settings = load_settings(environ={}, **kwargs)
         load_model(settings.spacy_model)  # loaded before the start line: all workers begin together
@@ -92,7 +92,7 @@ def dead_worker(stage: str, url: str, kwargs: dict[str, Any], run_id: int, claim
     """Claim one batch through the real stage loop, then hang before settling it (until SIGKILLed)."""
     settings = load_settings(environ={}, **kwargs)
     if stage == "process":
-        import etl.process as module
+        import etl.pipeline.process as module
 
         def hang(*_args: Any, **_kwargs: Any) -> Any:
             claimed.set()
@@ -101,7 +101,7 @@ def dead_worker(stage: str, url: str, kwargs: dict[str, Any], run_id: int, claim
         module.extract_page = hang
         module.run_process(url, settings, run_id, quota=BATCH)
     else:
-        import etl.acquire.fetch as fmodule
+        import etl.pipeline.fetch as fmodule
 
         async def hang_fetch(*_args: Any, **_kwargs: Any) -> Any:
             claimed.set()

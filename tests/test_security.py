@@ -22,10 +22,10 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from etl import pipeline
-from etl.runner import RunRequest, run_pipeline, sources_for_run
+from etl.pipeline import runs as pipeline
+from etl.pipeline.run import RunRequest, run_pipeline
 from etl.settings import Settings
-from etl.sources import SourcesFileError
+from etl.sources import SourcesFileError, sources_for_run
 from etl.store import migrate
 from etl.store.db import DatabaseUnavailable, libpq_url
 from tests.airflow_support import DAGS, airflow_env
@@ -272,7 +272,7 @@ def test_injection_payloads_as_source_names_and_locations_are_stored_verbatim(
         f"  - {{name: {json.dumps(p + ' file')}, kind: files, location: {json.dumps(str(tmp_path / 'none') + p)}}}\n"
         for p in PAYLOADS))
     summary = run_pipeline(url, settings, RunRequest(sources_file=weird), trigger="test")
-    assert summary["status"] in ("success", "degraded", "failed")
+    assert summary.status in ("success", "degraded", "failed")
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         names = {n for (n,) in conn.execute("select name from sources")}
         for table in ("articles", "sources", "rejects", "authors", "entities", "frontier"):

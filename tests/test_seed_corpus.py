@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import yaml
 
-from etl.runner import RunRequest, run_pipeline
+from etl.pipeline.run import RunRequest, run_pipeline
 from etl.settings import Settings, load_settings
 from etl.store import migrate
 from etl.store.db import libpq_url
@@ -91,7 +91,7 @@ def test_seed_corpus_run_rejects_bad_inputs_and_is_idempotent(
 ) -> None:
     request = RunRequest(sources_file=SOURCES)
     summary = run_pipeline(warehouse_url, settings, request, trigger="test")
-    assert summary["status"] in {"success", "degraded"}
+    assert summary.status in {"success", "degraded"}
 
     # the seed article: exact title, its day in the page's own offset, a timestamp, the people in it
     articles = articles_by_page(db)
@@ -106,7 +106,7 @@ def test_seed_corpus_run_rejects_bad_inputs_and_is_idempotent(
     assert rejects_by_page(db) == REJECTED
     assert sorted(articles) == ARTICLE_PAGES
     assert count_rows(db, "articles") == N_ARTICLES
-    assert summary["counts"]["articles_inserted"] == N_ARTICLES
+    assert summary.counts["articles_inserted"] == N_ARTICLES
 
     # the Latin-1 page is decoded as Latin-1; the German page is German and gets no (English) entities
     latin1 = articles["016_latin1_charset.html"]
@@ -119,7 +119,7 @@ def test_seed_corpus_run_rejects_bad_inputs_and_is_idempotent(
     before = table_counts(db)
     rejects_before = count_rows(db, "rejects")
     again = run_pipeline(warehouse_url, settings, request, trigger="test")
-    assert again["counts"].get("articles_inserted", 0) == 0
+    assert again.count("articles_inserted") == 0
     assert count_rows(db, "rejects") == rejects_before
     assert table_counts(db) == before
 

@@ -370,9 +370,9 @@ def net_settings(settings: Any, server: FixtureServer, **changes: Any) -> Any:
 def run_stages(url: str, settings: Any, specs: Sequence[Any], *, progress: Any = None
                ) -> tuple[int, Any, Any, dict[str, Any]]:
     """One run as the runner does it: start, sync sources, discover, fetch, finish."""
-    from etl import pipeline
-    from etl.acquire.discover import run_discover
-    from etl.acquire.fetch import run_fetch
+    from etl.pipeline import runs as pipeline
+    from etl.pipeline.discover import run_discover
+    from etl.pipeline.fetch import run_fetch
 
     run_id = pipeline.start_run(url, "test", {})
     ids = pipeline.sync_sources(url, specs)

@@ -1,10 +1,12 @@
-"""Discover stage: turn each source (feed, sitemap, URL list, folder, WARC) into the URLs it lists now.
+"""Discover: turn one source (feed, sitemap, URL list, folder, WARC) into the URLs it lists now.
 
-Remote documents go through the polite client with conditional GET: the ETag/Last-Modified of
-each feed, sitemap and list are kept in ``http_cache``, so an unchanged source costs one 304.
-Validators are written in the same transaction as the source's frontier rows: if a run dies
-before its URLs are stored, the next run gets a 200 again instead of a 304, and nothing is lost.
-A sitemap index's children are kept too, so a 304 on the index still lets each child be asked.
+Remote documents go through the polite client with conditional GET: given the validators kept
+from earlier runs, an unchanged source costs one 304. What a source gives — URLs, rejects, the new
+validators — comes back as one :class:`SourceDiscovery`; ``etl.pipeline.discover`` stores it in
+one transaction. Validators are only handed back for a document whose every entry was kept or
+rejected one by one: a document cut short (a cap, a parse error, a bug) is read whole next time,
+so no URL it lists is hidden behind a 304. A sitemap index's children are kept with its
+validators, so a 304 on the index still lets each child be asked.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import glob
 import logging
-import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,20 +22,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import psycopg
-from psycopg.types.json import Jsonb
-
 from etl.acquire import warcs
 from etl.acquire.feeds import UnsafeXml, parse_feed
-from etl.acquire.http import Attempt, PoliteClient, Response, Validators, host_of
+from etl.acquire.http import PoliteClient, Response, Validators
 from etl.acquire.sitemaps import SitemapError, parse_sitemap
-from etl.load import as_json, insert_rejects
-from etl.pipeline import StageResult, add_run_stats
-from etl.records import DiscoveredUrl, Reject, SourceSpec
+from etl.records import CachedDocument, CacheUpdate, DiscoveredUrl, Reason, Reject, SourceKind, SourceSpec, Stage
 from etl.settings import Settings
-from etl.store.db import connect
-from etl.store.sqlfiles import sql_text
-from etl.urls import canonicalize_url, url_hash
+from etl.urls import canonicalize_url
 
 log = logging.getLogger(__name__)
 
@@ -42,38 +36,9 @@ REMOTE_SCHEMES = ("http", "https")
 NOT_MODIFIED = object()
 
 
-@dataclass(frozen=True)
-class ArchivedUrl(DiscoveredUrl):
-    """A URL whose bytes are in an archive record: the fetch stage reads ``fetch_from``."""
-
-    fetch_from: str = ""
-
-
-@dataclass(frozen=True)
-class CachedDocument:
-    """What http_cache remembers of a feed, sitemap or list URL."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    children: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class CacheUpdate:
-    """A row to write to http_cache once the source's URLs are stored."""
-
-    url: str
-    status: int
-    purpose: str
-    etag: str | None = None
-    last_modified: str | None = None
-    children: tuple[str, ...] | None = None
-    body: bytes | None = None
-
-
 @dataclass
 class SourceDiscovery:
-    """Everything one source gave in one run."""
+    """Everything one source gave in one run: its URLs, its rejects, the validators to keep."""
 
     urls: list[DiscoveredUrl] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
@@ -128,7 +93,7 @@ class _SourceReader:
         self.truncated = False
 
     def reject(self, reason: str, url: str, detail: str = "") -> None:
-        self.out.rejects.append(Reject("discover", reason, url, detail))
+        self.out.rejects.append(Reject(Stage.DISCOVER, reason, url, detail))
 
     async def document(self, location: str, purpose: str, local_ok: bool) -> bytes | object | None:
         """The bytes of a document, NOT_MODIFIED, or None after recording a reject."""
@@ -184,8 +149,12 @@ class _SourceReader:
                 self.reject("too_many_entries", self.spec.location,
                             f"more than {self.max_entries} entries; raise discover_max_entries")
             return False
-        absolute = canonicalize_url(url, base=base if "://" in base else None)
-        scheme = urlsplit(absolute).scheme
+        try:
+            absolute = canonicalize_url(url, base=base if "://" in base else None)
+            scheme = urlsplit(absolute).scheme
+        except ValueError as exc:  # "http://[::1/b": one bad entry is rejected, the others are kept
+            self.reject(Reason.BAD_URL, url[:500], f"listed by {base or self.spec.location}: {exc}")
+            return True
         if scheme not in REMOTE_SCHEMES and not (local_ok and scheme == "file"):
             self.reject("unsupported_scheme", url[:500], f"listed by {base}")
             return True
@@ -199,15 +168,15 @@ class _SourceReader:
 
     async def read(self) -> SourceDiscovery:
         kind = self.spec.kind
-        if kind == "files":
+        if kind == SourceKind.FILES:
             self._files()
-        elif kind == "warc":
+        elif kind == SourceKind.WARC:
             await asyncio.to_thread(self._warc)
-        elif kind == "urls":
+        elif kind == SourceKind.URLS:
             await self._url_list()
-        elif kind == "feed":
+        elif kind == SourceKind.FEED:
             await self._feed()
-        elif kind == "sitemap":
+        elif kind == SourceKind.SITEMAP:
             await self._sitemaps()
         else:
             self.reject("unsupported_source_kind", self.spec.location, f"kind {kind}")
@@ -238,12 +207,17 @@ class _SourceReader:
                     if len(self.out.urls) >= self.max_entries:
                         self.add(record.url, {}, "", False)  # records the cap
                         return
-                    url = canonicalize_url(record.url)
-                    if urlsplit(url).scheme not in REMOTE_SCHEMES:
+                    try:
+                        url = canonicalize_url(record.url)
+                        scheme = urlsplit(url).scheme
+                    except ValueError as exc:
+                        self.reject(Reason.BAD_URL, record.url[:500], f"in {path}: {exc}")
+                        continue
+                    if scheme not in REMOTE_SCHEMES:
                         self.reject("unsupported_scheme", record.url[:500], f"in {path}")
                         continue
                     entry = {"archived": record.date} if record.date else {}
-                    self.out.urls.append(ArchivedUrl(url=url, entry=entry, fetch_from=record.locator))
+                    self.out.urls.append(DiscoveredUrl(url=url, entry=entry, fetch_from=record.locator))
             except warcs.WarcError as exc:
                 self.reject(exc.reason, str(path), str(exc))
 
@@ -318,7 +292,10 @@ class _SourceReader:
                     if self.cutoff is not None and modified is not None and modified < self.cutoff:
                         self.out.counts["discover_skipped_old_sitemaps"] += 1
                         continue
-                    children.append(canonicalize_url(child.loc, base=location if "://" in location else None))
+                    try:
+                        children.append(canonicalize_url(child.loc, base=location if "://" in location else None))
+                    except ValueError as exc:
+                        self.reject(Reason.BAD_URL, child.loc[:500], f"listed by {location}: {exc}")
                 self._set_children(location, tuple(children))
                 self._enqueue(queue, seen, children, depth, location)
                 continue
@@ -357,13 +334,17 @@ async def discover_async(
     try:
         cutoff = cutoff_for(spec, settings)
     except ValueError as exc:
-        return SourceDiscovery(rejects=[Reject("discover", "bad_source_option", spec.location, str(exc))])
+        return SourceDiscovery(rejects=[Reject(Stage.DISCOVER, "bad_source_option", spec.location, str(exc))])
     reader = _SourceReader(spec, settings, client, cache or {}, cutoff)
     try:
         return await reader.read()
     except Exception as exc:  # a bug or an odd document must not fail the other sources
         log.exception("discovering %s failed", spec.name)
         reader.reject("discover_error", spec.location, f"{type(exc).__name__}: {exc}"[:1000])
+        # Entries after the failure were never seen: no validator of this source may be kept, or
+        # the next run's 304 would hide them for as long as the document stays unchanged.
+        reader.out.cache = []
+        reader.out.counts["discover_incomplete"] += 1
         return reader.out
 
 
@@ -376,145 +357,3 @@ def discover_source(spec: SourceSpec, settings: Settings) -> tuple[list[Discover
 
     found = asyncio.run(go())
     return found.urls, found.rejects
-
-
-def _with_source(reject: Reject, source_id: int) -> Reject:
-    key = reject.url_hash
-    return Reject(reject.stage, reject.reason, reject.url, reject.detail, key, source_id)
-
-
-def load_http_cache(conn: psycopg.Connection, settings: Settings, documents: bool = True
-                    ) -> tuple[dict[str, CachedDocument], dict[str, tuple[int, bytes | None]]]:
-    """Stored validators of documents, and the robots.txt answers still fresh enough to reuse."""
-    docs: dict[str, CachedDocument] = {}
-    robots: dict[str, tuple[int, bytes | None]] = {}
-    rows = conn.execute(sql_text("fetch/load_http_cache"),
-                        {"robots_hours": settings.robots_cache_hours, "documents": documents})
-    for url, etag, last_modified, status, purpose, children, body in rows:
-        if purpose == "robots":
-            robots[url] = (int(status or 200), bytes(body) if body is not None else None)
-        else:
-            docs[url] = CachedDocument(etag, last_modified, tuple(children) if children is not None else None)
-    return docs, robots
-
-
-def save_http_cache(conn: psycopg.Connection, updates: Sequence[CacheUpdate]) -> None:
-    """Write validators (and robots rules) in the caller's transaction."""
-    if not updates:
-        return
-    conn.execute(
-        sql_text("fetch/upsert_http_cache"),
-        {
-            "urls": [u.url for u in updates],
-            "etags": [u.etag for u in updates],
-            "last_modifieds": [u.last_modified for u in updates],
-            "statuses": [u.status for u in updates],
-            "purposes": [u.purpose for u in updates],
-            "children": [Jsonb(list(u.children)) if u.children is not None else None for u in updates],
-            "bodies": [u.body for u in updates],
-        },
-    )
-
-
-def robots_updates(client: PoliteClient) -> list[CacheUpdate]:
-    """The robots.txt answers fetched by a client since the last call, as http_cache rows."""
-    fetched, client.robots.fetched = client.robots.fetched, {}
-    return [CacheUpdate(url, status, "robots", body=body) for url, (status, body) in fetched.items()]
-
-
-def insert_fetch_log(conn: psycopg.Connection, attempts: Sequence[Attempt], run_id: int) -> None:
-    """Record HTTP attempts (inside the caller's transaction)."""
-    if not attempts:
-        return
-    conn.execute(
-        sql_text("fetch/insert_fetch_log"),
-        {
-            "run_id": run_id,
-            "urls": [a.url for a in attempts],
-            "hosts": [a.host for a in attempts],
-            "purposes": [a.purpose for a in attempts],
-            "attempts": [a.attempt for a in attempts],
-            "status_codes": [a.status_code for a in attempts],
-            "error_classes": [a.error_class for a in attempts],
-            "reasons": [a.reason for a in attempts],
-            "bytes": [a.bytes for a in attempts],
-            "elapsed_ms": [a.elapsed_ms for a in attempts],
-            "conditionals": [a.conditional for a in attempts],
-        },
-    )
-
-
-def _store(conn: psycopg.Connection, settings: Settings, found: SourceDiscovery, sid: int, run_id: int,
-           attempts: Sequence[Attempt], robots: Sequence[CacheUpdate]) -> tuple[int, int]:
-    rows: dict[str, tuple[str, dict[str, Any], str | None]] = {}
-    for item in found.urls:
-        canonical = canonicalize_url(item.url)
-        fetch_from = item.fetch_from if isinstance(item, ArchivedUrl) else None
-        rows.setdefault(url_hash(canonical), (canonical, item.entry, fetch_from))
-    inserted = 0
-    if rows:
-        keys = list(rows)
-        cur = conn.execute(
-            sql_text("load/upsert_frontier"),
-            {
-                "url_hashes": keys,
-                "urls": [rows[k][0] for k in keys],
-                "source_ids": [sid] * len(keys),
-                "entries": [as_json(rows[k][1]) for k in keys],
-                "run_ids": [run_id] * len(keys),
-                "hosts": ["" if rows[k][2] else host_of(rows[k][0]) for k in keys],
-                "fetch_froms": [rows[k][2] for k in keys],
-            },
-        )
-        inserted = sum(1 for (new,) in cur if new)
-    if settings.refetch_within_hours > 0:
-        row = conn.execute(sql_text("fetch/requeue_refetch"),
-                           {"source_id": sid, "refetch_hours": settings.refetch_within_hours}).fetchone()
-        found.counts["refetch_queued"] += int(row[0]) if row else 0
-    insert_rejects(conn, [_with_source(r, sid) for r in found.rejects], run_id)
-    save_http_cache(conn, [*found.cache, *robots])
-    insert_fetch_log(conn, attempts, run_id)
-    return len(rows), inserted
-
-
-def _write(url: str, settings: Settings, found: SourceDiscovery, sid: int, run_id: int,
-           attempts: Sequence[Attempt], robots: Sequence[CacheUpdate]) -> tuple[int, int]:
-    with connect(url) as conn, conn.transaction():
-        return _store(conn, settings, found, sid, run_id, attempts, robots)
-
-
-def run_discover(
-    url: str, settings: Settings, specs: Sequence[SourceSpec], source_ids: dict[str, int], run_id: int
-) -> StageResult:
-    """List each source's URLs into the frontier; new ones become pending, none is ever lost.
-
-    Sources are read concurrently through one polite client (per-host spacing holds across
-    sources); each source's URLs, rejects, validators and fetch log land in one transaction.
-    """
-    started = time.perf_counter()
-    result = StageResult()
-    with connect(url) as conn:
-        cache, robots = load_http_cache(conn, settings)
-
-    async def go() -> None:
-        async with PoliteClient(settings, robots=robots) as client:
-            async def one(spec: SourceSpec) -> tuple[SourceSpec, SourceDiscovery]:
-                return spec, await discover_async(spec, settings, client, cache)
-
-            for next_done in asyncio.as_completed([one(spec) for spec in specs]):
-                spec, found = await next_done
-                sid = source_ids[spec.name]
-                attempts, robot_rows = client.take_attempts(), robots_updates(client)
-
-                listed, inserted = await asyncio.to_thread(_write, url, settings, found, sid, run_id, attempts,
-                                                           robot_rows)
-                result.counts["discovered"] += listed
-                result.counts["discovered_new"] += inserted
-                result.counts["rejected_discover"] += len(found.rejects)
-                result.counts.update(found.counts)
-
-    asyncio.run(go())
-    result.seconds = time.perf_counter() - started
-    with connect(url) as conn, conn.transaction():
-        add_run_stats(conn, run_id, result.counts, "discover", result.seconds)
-    return result

@@ -27,9 +27,9 @@ from their Content-Encoding only) and ``etl.extract.decode`` reads them later.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import random
-import re
 import ssl
 import time
 import zlib
@@ -46,39 +46,16 @@ import httpx
 
 from etl.acquire.netguard import BLOCKED_PREFIX, BlockedAddress, GuardedBackend, HostGuard
 from etl.acquire.robots import ALLOW_ALL, MAX_ROBOTS_BYTES, UNAVAILABLE, RobotsRules, robots_url
-from etl.extract.decode import looks_binary
-from etl.records import Reject
+from etl.records import Attempt, CacheUpdate, Reason, Reject, Stage, http_reason
 from etl.settings import Settings
+from etl.sniff import looks_binary
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-# Reasons that say "try again later", not "this URL is bad".
-TRANSIENT_REASON = re.compile(r"^(timeout|connect_error|dns_error|http_429|http_5\d\d|robots_unavailable)$")
 # Response headers not kept: they describe the transfer, and the stored body is already decoded.
 TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection",
                               "keep-alive", "set-cookie"})
 CHUNK = 64 * 1024
-
-
-def is_transient(reason: str) -> bool:
-    """True for a failure worth retrying in a later run (the URL stays in the frontier)."""
-    return bool(TRANSIENT_REASON.match(reason))
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One HTTP attempt (or a refusal before any), as written to fetch_log."""
-
-    url: str
-    host: str
-    purpose: str
-    attempt: int
-    status_code: int | None = None
-    error_class: str | None = None
-    reason: str | None = None
-    bytes: int = 0
-    elapsed_ms: int = 0
-    conditional: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,12 +249,24 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+# Refusals before any request that may pass by a later run (the URL stays in the frontier).
+TRANSIENT_REFUSALS = frozenset({Reason.DNS_ERROR, Reason.ROBOTS_UNAVAILABLE})
+
+
 class _Failure(Exception):
     def __init__(self, reason: str, detail: str, *, retry: bool = False, wait: float | None = None,
                  status: int | None = None, size: int = 0) -> None:
         super().__init__(detail)
         self.reason, self.detail, self.retry, self.wait = reason, detail, retry, wait
         self.status, self.size = status, size
+
+    @property
+    def transient(self) -> bool:
+        """Worth another try in a later run: a timeout, a lost connection, a 429 or a 5xx."""
+        return self.retry or (self.status is not None and (self.status == 429 or self.status >= 500))
+
+    def reject(self, url: str) -> Reject:
+        return Reject(Stage.FETCH, self.reason, url, self.detail, status_code=self.status, transient=self.transient)
 
 
 @dataclass
@@ -325,6 +314,11 @@ class PoliteClient:
         out, self.attempts = self.attempts, []
         return out
 
+    def take_robots(self) -> list[CacheUpdate]:
+        """The robots.txt answers fetched since the last call, as http_cache rows to keep."""
+        fetched, self.robots.fetched = self.robots.fetched, {}
+        return [CacheUpdate(url, status, "robots", body=body) for url, (status, body) in fetched.items()]
+
     async def get(
         self,
         url: str,
@@ -343,13 +337,13 @@ class PoliteClient:
             outcome = await self._get_one(current, purpose, extra, limit, html_only)
             if not isinstance(outcome, str):
                 if isinstance(outcome, Reject):
-                    return Reject("fetch", outcome.reason, url, outcome.detail)
+                    return dataclasses.replace(outcome, url=url)
                 return Response(url, current, outcome.status_code, outcome.headers, outcome.body, tuple(seen[:-1]))
             target = urlunsplit(urlsplit(urljoin(current, outcome))._replace(fragment=""))
             if target in seen:
-                return Reject("fetch", "redirect_loop", url, " -> ".join([*seen, target])[:1000])
+                return Reject(Stage.FETCH, "redirect_loop", url, " -> ".join([*seen, target])[:1000])
             if len(seen) > self.settings.max_redirects:
-                return Reject("fetch", "too_many_redirects", url,
+                return Reject(Stage.FETCH, "too_many_redirects", url,
                               f"more than {self.settings.max_redirects} redirects: {' -> '.join(seen)}"[:1000])
             seen.append(target)
             current = target
@@ -395,7 +389,7 @@ class PoliteClient:
                 self._log(url, host, purpose, attempt, started, failure.status, failure.reason,
                           failure.reason, failure.size, bool(extra))
                 if not failure.retry or attempt == attempts:
-                    return Reject("fetch", failure.reason, url, failure.detail)
+                    return failure.reject(url)
                 backoff = min(self.settings.retry_backoff_max_seconds,
                               self.settings.retry_backoff_seconds * 2 ** (attempt - 1)) * (0.5 + random.random())
                 self.limiter.push_back(host, failure.wait if failure.wait is not None else backoff)
@@ -423,10 +417,10 @@ class PoliteClient:
                 if status == 429 or status >= 500:
                     wait = retry_after_seconds(headers.get("retry-after"))
                     if wait is not None and wait > self.settings.max_retry_after_seconds:
-                        raise _Failure(f"http_{status}", f"Retry-After {wait:.0f}s is over the cap", status=status)
-                    raise _Failure(f"http_{status}", f"HTTP {status}", retry=True, wait=wait, status=status)
+                        raise _Failure(http_reason(status), f"Retry-After {wait:.0f}s is over the cap", status=status)
+                    raise _Failure(http_reason(status), f"HTTP {status}", retry=True, wait=wait, status=status)
                 if status >= 400 or status < 200 or status >= 300:
-                    raise _Failure(f"http_{status}", f"HTTP {status}", status=status)
+                    raise _Failure(http_reason(status), f"HTTP {status}", status=status)
                 ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
                 if html_only and ctype and ctype not in HTML_TYPES:
                     raise _Failure("not_html", f"content type {ctype}", status=status)
@@ -466,7 +460,7 @@ class PoliteClient:
 
     def _refuse(self, url: str, host: str, purpose: str, reason: str, detail: str) -> Reject:
         self.attempts.append(Attempt(url, host, purpose, 0, error_class="refused", reason=reason))
-        return Reject("fetch", reason, url, detail)
+        return Reject(Stage.FETCH, reason, url, detail, transient=reason in TRANSIENT_REFUSALS)
 
     def _log(self, url: str, host: str, purpose: str, attempt: int, started: float, status: int | None,
              error: str | None, reason: str | None, size: int, conditional: bool) -> None:
@@ -485,9 +479,9 @@ class PoliteClient:
             if isinstance(got, Response):
                 rules = RobotsRules.parse(got.body)
                 self.robots.fetched[key] = (got.status_code, got.body[:MAX_ROBOTS_BYTES])
-            elif re.fullmatch(r"http_4\d\d", got.reason) and got.reason != "http_429":
+            elif got.status_code is not None and 400 <= got.status_code < 500 and got.status_code != 429:
                 rules = ALLOW_ALL  # RFC 9309: a 4xx robots.txt means no rules
-                self.robots.fetched[key] = (int(got.reason[5:]), None)
+                self.robots.fetched[key] = (got.status_code, None)
             elif got.reason == "ssrf_blocked":
                 rules = ALLOW_ALL  # the page itself is refused by the same guard
             else:
@@ -505,7 +499,3 @@ def _rules_from(status: int, body: bytes | None) -> RobotsRules:
 def _kept(headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k not in TRANSFER_HEADERS}
 
-
-def host_of(url: str) -> str:
-    """The politeness key of a URL: its lowercase host name ('' for local files)."""
-    return (urlsplit(url).hostname or "").lower()

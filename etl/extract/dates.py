@@ -210,7 +210,7 @@ def local_instant(instant: datetime, url: str) -> datetime:
 
 
 def _first_plausible(values: Iterable[Any], now: datetime) -> Stamp | None:
-    found = [s for s in (parse_date(v) for v in values) if plausible(s, now)]
+    found = [s for s in (parse_date(v) for v in values) if s is not None and plausible(s, now)]
     if not found:
         return None
     # the earliest of what the sources call "published" (later ones are often re-publications)
@@ -373,13 +373,13 @@ def find_published(
             continue
         chosen = (name, stamp)
         break
-    if chosen is None and (stamp := headline_date(tree, headlines, now)) is not None:
-        chosen = ("headline", stamp)
+    if chosen is None and (in_headline := headline_date(tree, headlines, now)) is not None:
+        chosen = ("headline", in_headline)
         found.append(chosen)
     if chosen is None:
-        stamp = _htmldate(tree, url, now)
-        if stamp is not None and plausible(stamp, now):
-            chosen = ("htmldate", stamp)
+        guessed = _htmldate(tree, url, now)
+        if guessed is not None and plausible(guessed, now):
+            chosen = ("htmldate", guessed)
     modified = _first_plausible(
         [*_ld_values(articles[:1], "dateModified"), *(meta[k] for k in META_MODIFIED if meta.get(k))], now
     )

@@ -7,9 +7,10 @@ import re
 
 from charset_normalizer import from_bytes
 
+from etl.sniff import looks_binary
+
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
 HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.\-]+)", re.IGNORECASE)
-CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 # Share of U+FFFD replacement characters above which a decoded page is garbage.
 MAX_REPLACEMENT_SHARE = 0.01
 # Labels browsers decode with a superset codec (WHATWG Encoding Standard): pages declaring the
@@ -53,20 +54,10 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
         match = HEADER_CHARSET.search(content_type)
         if match and (codec := _codec(match.group(1))):
             return codec
-    match = META_CHARSET.search(body[:4096])
-    if match:
-        return _codec(match.group(1).decode("ascii", "ignore"))
+    meta = META_CHARSET.search(body[:4096])
+    if meta:
+        return _codec(meta.group(1).decode("ascii", "ignore"))
     return None
-
-
-def looks_binary(body: bytes) -> bool:
-    """True for bytes that are not a text document (images, archives, executables)."""
-    head = body[:8192]
-    if not head:
-        return False
-    if head.startswith((b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")):
-        return True
-    return len(CONTROL_BYTES.findall(head)) / len(head) > 0.05
 
 
 def _too_broken(text: str) -> bool:

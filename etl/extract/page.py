@@ -16,7 +16,7 @@ from etl.extract import authors, extractors, metadata
 from etl.extract.decode import DecodeError, decode_html
 from etl.extract.selector import Choice, choose_body
 from etl.extract.textclean import PageHints, clean_body, opens_with
-from etl.records import Article, RawPage, Reject
+from etl.records import Article, RawPage, Reject, Stage
 from etl.settings import Settings
 from etl.urls import canonicalize_url, same_site
 
@@ -54,7 +54,7 @@ def extract_page(page: RawPage, settings: Settings) -> Article | Reject:
     """Decode and extract one stored page; every failure becomes a Reject with a reason."""
 
     def reject(reason: str, detail: str) -> Reject:
-        return Reject("extract", reason, page.url, detail, page.url_hash, page.source_id)
+        return Reject(Stage.EXTRACT, reason, page.url, detail, page.url_hash, page.source_id)
 
     if len(page.body) > settings.max_page_bytes:
         return reject("too_large", f"{len(page.body)} bytes > {settings.max_page_bytes}")
@@ -76,26 +76,26 @@ def extract_html(
         with time_budget(settings.extract_timeout_seconds):
             return _extract(html_text, url, settings, entry or {})
     except ExtractTimeout as exc:
-        return Reject("extract", "extract_timeout", url, str(exc))
+        return Reject(Stage.EXTRACT, "extract_timeout", url, str(exc))
     except (ValueError, RecursionError, MemoryError) as exc:
-        return Reject("extract", "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
+        return Reject(Stage.EXTRACT, "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _extract(html_text: str, url: str, settings: Settings, entry: dict[str, Any]) -> Article | Reject:
     if not html_text.strip():
-        return Reject("extract", "empty_file", url, "the page has no content")
+        return Reject(Stage.EXTRACT, "empty_file", url, "the page has no content")
     try:
         # trafilatura's loader: the parser settings its extractor is tuned for (comments dropped)
         tree = load_html(html_text)
     except Exception as exc:  # lxml raises ParserError / XMLSyntaxError on hopeless input
-        return Reject("extract", "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
+        return Reject(Stage.EXTRACT, "unparseable_html", url, f"{type(exc).__name__}: {exc}"[:500])
     if tree is None:
-        return Reject("extract", "unparseable_html", url, "no HTML tree in the document")
+        return Reject(Stage.EXTRACT, "unparseable_html", url, "no HTML tree in the document")
     meta = metadata.page_metadata(tree, url, entry)
     choice = _body(tree, url, meta)
     body = choice.text
     if len(body) < settings.min_text_chars:
-        return Reject("extract", "no_article_text", url, f"{len(body)} characters of body text")
+        return Reject(Stage.EXTRACT, "no_article_text", url, f"{len(body)} characters of body text")
     canonical = meta.canonical_url if meta.canonical_url and same_site(meta.canonical_url, url) else url
     return Article(
         url=url,

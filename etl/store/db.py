@@ -12,8 +12,10 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -21,6 +23,34 @@ import psycopg
 from etl.settings import Settings
 
 log = logging.getLogger(__name__)
+
+Conn: TypeAlias = "psycopg.Connection[Any]"
+"""A connection of the data path (what every store function takes, inside the caller's transaction)."""
+
+
+class ErrorKind(StrEnum):
+    """What a database error means for the work that raised it (one policy, see etl/pipeline/loop.py)."""
+
+    CONNECTION = "connection"  # the connection or the server is gone: nothing else can land now
+    CONFLICT = "conflict"  # deadlock or serialization failure with a concurrent transaction: retry in place
+    RESOURCES = "resources"  # disk full, out of memory: not this data, but not now either
+    DATA = "data"  # the server refuses this data (a value too large, a constraint): isolate it
+
+
+def error_kind(exc: BaseException) -> ErrorKind | None:
+    """The kind of a database error, or None when ``exc`` is not one."""
+    if isinstance(exc, DatabaseUnavailable):
+        return ErrorKind.CONNECTION
+    if not isinstance(exc, psycopg.Error):
+        return None
+    state = exc.sqlstate or ""
+    if not state or state[:2] in ("08", "57"):
+        return ErrorKind.CONNECTION
+    if state[:2] == "40":
+        return ErrorKind.CONFLICT
+    if state[:2] == "53":
+        return ErrorKind.RESOURCES
+    return ErrorKind.DATA
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -50,9 +80,9 @@ def embedded_server_url(settings: Settings, database: str, *, keep_running: bool
             f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "
             "Set NEWSETL_DATABASE_URL to use another server, or remove the folder to start afresh."
         ) from exc
-    admin_url = server.get_uri("postgres")
+    admin_url = str(server.get_uri("postgres"))
     ensure_database(admin_url, database)
-    return server.get_uri(database)
+    return str(server.get_uri(database))
 
 
 def ensure_database(admin_url: str, database: str) -> None:
@@ -127,17 +157,53 @@ def redact_text(text: str) -> str:
     return PASSWORD_IN_URL.sub(r"\1***@", text)
 
 
-@contextmanager
-def connect(url: str, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
-    """A psycopg connection; errors become DatabaseUnavailable with the redacted URL."""
+def open_connection(url: str, *, autocommit: bool = False) -> Conn:
+    """A new psycopg connection; a failure is DatabaseUnavailable with the redacted URL."""
     try:
-        conn = psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=10)
+        return psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot connect to the warehouse at {redact(url)}: {str(exc).strip()}. "
             "Check NEWSETL_DATABASE_URL (or unset it to use the embedded server)."
         ) from exc
+
+
+@contextmanager
+def connect(url: str, *, autocommit: bool = False) -> Iterator[Conn]:
+    """A psycopg connection, closed on exit; errors become DatabaseUnavailable with the redacted URL."""
+    conn = open_connection(url, autocommit=autocommit)
     try:
         yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Conn]:
+    """A connection inside one transaction: committed on exit, rolled back on error, then closed."""
+    with connect(url) as conn, conn.transaction():
+        yield conn
+
+
+class Database:
+    """One connection for one worker, opened on first use and opened again after it was lost.
+
+    A worker (a CLI run, a mapped task) makes many short transactions; one connection for all of
+    them saves a connection set-up per batch. Use it from one thread at a time.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: Conn | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Conn]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = open_connection(self.url)
+        with self._conn.transaction():
+            yield self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

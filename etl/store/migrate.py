@@ -1,7 +1,16 @@
-"""Schema migrations: Alembic revisions that each apply SQL files from sql/."""
+"""Schema migrations: Alembic revisions that each apply SQL files from sql/, then the repeatable report views.
+
+Tables change only through numbered revisions (``sql/migrations/NNNN_*.sql``), applied once each.
+The report views (``sql/reporting/views/``, one object a file) are repeatable instead: after the
+revisions, ``upgrade`` compares the digest of their files (and of the schema revision they were
+built on) with the one recorded in ``schema_files`` and, when it differs, drops and re-creates
+them all in dependency order. A fresh warehouse and an upgraded one therefore hold the same
+objects, whatever was edited in between (tests/test_migrations.py compares them object by object).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +25,13 @@ from etl.store.sqlfiles import sql_text
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # One advisory lock id for migrations, so two processes starting at once do not both migrate.
 MIGRATION_LOCK_ID = 7_311_001
+# The report views in dependency order (a view is created after the views it reads).
+REPORTING_VIEWS = (
+    "stories", "daily_volume", "entity_daily", "entity_weekly", "top_entities_daily", "top_entities_weekly",
+    "trending_entities", "entity_timeline", "entity_pairs", "cooccurrence", "top_authors", "quality_runs",
+    "quality_sources", "rejects_by_reason",
+)
+REPORTING = "reporting_views"  # their row in schema_files
 
 
 def run_sql_file(name: str) -> None:
@@ -46,15 +62,53 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
+def reporting_digest(revision: str) -> str:
+    """sha256 of the report view files, in order, and of the schema revision they are built on."""
+    digest = hashlib.sha256(revision.encode())
+    for name in REPORTING_VIEWS:
+        digest.update(f"\0{name}\0".encode() + sql_text(f"reporting/views/{name}.sql").encode())
+    return digest.hexdigest()
+
+
+def _drop_reporting_views(conn: sa.Connection) -> None:
+    for name in reversed(REPORTING_VIEWS):
+        kind = conn.execute(sa.text("select relkind from pg_class where oid = to_regclass(:name)"),
+                            {"name": f"reporting.{name}"}).scalar()
+        if kind is not None:
+            what = "materialized view" if kind == "m" else "view"
+            conn.execute(sa.text(f'drop {what} reporting."{name}" cascade'))
+
+
+def _apply_reporting_views(conn: sa.Connection, revision: str) -> None:
+    """(Re-)create the report views when their files or the schema changed since they were made."""
+    if revision == "base" or conn.execute(sa.text("select to_regclass('public.schema_files')")).scalar() is None:
+        return  # not yet at the revision that records them
+    wanted = reporting_digest(revision)
+    have = conn.execute(sa.text("select sha256 from schema_files where name = :name"), {"name": REPORTING}).scalar()
+    if have == wanted:
+        return
+    _drop_reporting_views(conn)
+    for name in REPORTING_VIEWS:
+        conn.execute(sa.text(sql_text(f"reporting/views/{name}.sql").replace(":", r"\:")))
+    conn.execute(sa.text("insert into schema_files (name, sha256) values (:name, :sha) on conflict (name) do update "
+                         "set sha256 = excluded.sha256, applied_at = now()"), {"name": REPORTING, "sha": wanted})
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the warehouse at ``url`` to ``revision``; safe to call from many processes at once."""
+    """Migrate the warehouse at ``url`` to ``revision`` and bring the report views in line with their
+    files; safe to call from many processes at once (one advisory lock)."""
     engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("select pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
             cfg = _config()
             cfg.attributes["connection"] = conn
+            before = MigrationContext.configure(conn).get_current_revision()
+            target = ScriptDirectory.from_config(cfg).get_revision(revision)
+            if target is not None and before != target.revision:
+                _drop_reporting_views(conn)  # revisions may change the tables the views read
             command.upgrade(cfg, revision)
+            _apply_reporting_views(conn, MigrationContext.configure(conn).get_current_revision() or "base")
     except sa.exc.OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot connect to the warehouse at {redact(url)}: {str(exc.orig).strip()}. "

@@ -1,5 +1,5 @@
 -- 0002: the reporting layer's home and its reader. The report views themselves are one file each
--- in sql/reports/, applied after this file by etl/migrations/versions/0002_reporting.py.
+-- in sql/reporting/, applied after this file by etl/migrations/versions/0002_reporting.py.
 -- Never edit after it has landed; add a new numbered file instead.
 
 create schema if not exists reporting;

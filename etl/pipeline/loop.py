@@ -1,0 +1,323 @@
+"""One claim → work → settle loop for the fetch and process stages, and its one error policy.
+
+A stage supplies a :class:`Step`: how to claim a batch, how to work it, how to store what it made.
+The loop does the rest, the same way for both:
+
+* Claims are leases. Only rows this worker still holds are settled (a lost lease settles nothing
+  and counts as ``lease_lost``); whatever is unsettled when the loop stops is handed back.
+* Each item ends as one of four outcomes:
+  ``Done`` — stored; ``Failed`` — bad input, a reject for good; ``Later`` — a transient failure
+  (a timeout, a 5xx): left pending for a later run, given up after ``max_fetch_attempts``;
+  ``Crashed`` — a bug in our own code: also left for a later run, then rejected as
+  ``internal_error`` with the traceback's last frame in the detail. An item is tried at most
+  once per run (the run that deferred it does not claim it again).
+* An error of the setup (:class:`etl.records.SetupError`: a missing model, a bad setting) stops
+  the stage: it is nobody's page's fault.
+* A settle the database refuses (``etl.store.db.error_kind``): a conflict with a concurrent batch
+  is tried again in place; refused data (an oversized value, a constraint) is narrowed down by
+  settling item by item, the item that still fails becoming a ``Failed`` reject from
+  ``Step.store_error``; a lack of resources (disk full) leaves that batch to a later attempt and
+  fails the stage once the other batches have landed; a lost connection stops the stage at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import traceback
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Protocol, TypeVar
+
+from etl.records import Reason, Reject, SetupError, Stage
+from etl.settings import Settings
+from etl.store import rejects as reject_rows
+from etl.store import runs
+from etl.store.db import Conn, Database, ErrorKind, error_kind
+from etl.store.queues import QueueTable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+C = TypeVar("C", bound="Claimed")
+CONFLICT_RETRIES = 3
+
+
+class Claimed(Protocol):
+    """What every claimed row tells the loop (frontier claims and raw pages both do)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def url_hash(self) -> str: ...
+    @property
+    def source_id(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    value: T
+
+
+@dataclass(frozen=True)
+class Failed:
+    reject: Reject
+
+
+@dataclass(frozen=True)
+class Later:
+    reject: Reject
+
+
+@dataclass(frozen=True)
+class Crashed:
+    stage: Stage
+    error: BaseException
+
+
+Outcome = Done[T] | Failed | Later | Crashed
+Worked = list[tuple[C, Outcome[T]]]
+
+
+class Step(Protocol[C, T]):
+    """What a stage gives the loop."""
+
+    queue: QueueTable
+    capacity: int  # items in flight at most (claimed, not yet settled)
+    claim_size: int  # items asked for per claim
+
+    def key(self, claim: C) -> Any: ...
+
+    def claim(self, conn: Conn, worker: str, limit: int) -> list[C]: ...
+
+    def start(self, claims: list[C]) -> list[tuple[Awaitable[Worked[C, T]], int]]:
+        """Start working the claims: awaitables, each with how many of the claims it gives outcomes for."""
+        ...
+
+    def store(self, conn: Conn, done: list[tuple[C, T]]) -> Counter[str]:
+        """Write what Done items made (inside the settle's transaction); returns counters."""
+        ...
+
+    def store_error(self, claim: C, error: BaseException) -> Reject:
+        """The reject of an item whose data the database refuses."""
+        ...
+
+    def after_settle(self, conn: Conn) -> None:
+        """Anything else to write in a settle's transaction (the fetch log, robots answers)."""
+        ...
+
+    def timings(self, settle_seconds: float) -> dict[str, float]:
+        """Seconds spent per stage since the last settle (added to the run's stage timings)."""
+        ...
+
+
+def crashed(stage: Stage, claims: Sequence[C], error: BaseException) -> Worked[C, Any]:
+    """The outcome of claims whose work raised: a bug of ours, unless the setup is wrong."""
+    if isinstance(error, SetupError | KeyboardInterrupt | SystemExit):
+        raise error
+    log.error("%s of %d item(s) crashed: %s", stage, len(claims), last_frame(error), exc_info=error)
+    return [(claim, Crashed(stage, error)) for claim in claims]
+
+
+def last_frame(error: BaseException) -> str:
+    """``ValueError: bad thing (etl/x.py:12 in fn)``: what an internal_error reject says."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" ({last.filename.rsplit('/etl/', 1)[-1]}:{last.lineno} in {last.name})"
+    return f"{type(error).__name__}: {error}"[:800] + where
+
+
+@dataclass
+class StageResult:
+    """Counts of one stage call, returned to the caller (and to XCom: small and JSON-able)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"counts": dict(self.counts), "seconds": round(self.seconds, 3)}
+
+
+class _DatabaseThread:
+    """The worker's one connection, used from one thread: the event loop hands it work and goes on."""
+
+    def __init__(self, url: str) -> None:
+        self.database = Database(url)
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsetl-db")
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        def run() -> T:
+            with self.database.transaction() as conn:
+                return fn(conn, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self.pool, run)
+
+    def close(self) -> None:
+        self.pool.submit(self.database.close).result()
+        self.pool.shutdown()
+
+
+@dataclass
+class Loop(Generic[C, T]):
+    """One run of a step: claims until its quota is used or its queue is empty."""
+
+    step: Step[C, T]
+    url: str
+    settings: Settings
+    run_id: int
+    worker: str
+    quota: float = math.inf
+    progress: Callable[[int], None] | None = None
+    flush_every: float = 2.0  # seconds: finished items wait at most this long to be settled
+    claim_every: float = 0.1  # seconds between claims while items are in flight
+    result: StageResult = field(default_factory=StageResult)
+    failures: list[BaseException] = field(default_factory=list)
+
+    async def run(self) -> StageResult:
+        started = time.perf_counter()
+        db = _DatabaseThread(self.url)
+        in_flight: dict[asyncio.Future[Worked[C, T]], int] = {}
+        finished: Worked[C, T] = []
+        remaining = self.quota
+        exhausted = False
+        last_flush = last_claim = time.monotonic()
+        try:
+            while True:
+                busy = sum(in_flight.values())
+                if (not exhausted and remaining > 0 and busy < self.step.capacity
+                        and (not in_flight or time.monotonic() - last_claim >= self.claim_every)):
+                    last_claim = time.monotonic()
+                    limit = int(min(self.step.claim_size, remaining, self.step.capacity - busy))
+                    claims = await db.call(self.step.claim, self.worker, limit)
+                    remaining -= len(claims)
+                    exhausted = not claims and not in_flight
+                    for part, size in self.step.start(claims):
+                        in_flight[asyncio.ensure_future(part)] = size
+                if not in_flight:
+                    if finished:
+                        await self._flush(db, finished)
+                        finished = []
+                    if exhausted or remaining <= 0:
+                        break
+                    if not finished:
+                        await asyncio.sleep(self.claim_every)
+                    continue
+                done, _ = await asyncio.wait(in_flight, timeout=self.claim_every, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    in_flight.pop(task)
+                    finished.extend(task.result())
+                if finished and (len(finished) >= self.step.claim_size
+                                 or time.monotonic() - last_flush >= self.flush_every):
+                    await self._flush(db, finished)
+                    finished, last_flush = [], time.monotonic()
+            if self.failures:
+                raise self.failures[0]
+        except BaseException:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            try:
+                await db.call(self.step.queue.release, self.worker)
+            except Exception:  # the database may be what failed: the leases expire anyway
+                log.warning("could not hand back the claims of %s; they free up when the lease expires", self.worker)
+            raise
+        finally:
+            await asyncio.to_thread(db.close)
+        self.result.seconds = time.perf_counter() - started
+        return self.result
+
+    async def _flush(self, db: _DatabaseThread, items: Worked[C, T]) -> None:
+        """Settle finished items, applying the database-error policy of the module docstring."""
+        try:
+            counts = await self._settle_retrying(db, items)
+        except Exception as exc:
+            kind = error_kind(exc)
+            if kind is ErrorKind.CONNECTION:
+                raise
+            if kind is ErrorKind.RESOURCES:
+                log.warning("settling %d items failed (%s); going on with the others", len(items), exc)
+                self.failures.append(exc)
+                return
+            if kind is not ErrorKind.DATA:  # a bug in our own storing code: the items are charged with it
+                items = [(claim, Crashed(Stage.LOAD, exc)) for claim, _ in items]
+                counts = await self._settle_retrying(db, items)
+            else:
+                log.warning("settling %d items failed (%s); settling them one by one", len(items), exc)
+                counts = Counter()
+                for claim, outcome in items:
+                    try:
+                        counts += await self._settle_retrying(db, [(claim, outcome)])
+                    except Exception as one:
+                        if error_kind(one) is not ErrorKind.DATA:
+                            raise
+                        counts += await self._settle_retrying(db, [(claim, Failed(self.step.store_error(claim, one)))])
+        self.result.counts.update(counts)
+        log.info("%s batch of %d: %s", self.step.queue.name, len(items), dict(counts))
+        if self.progress:
+            self.progress(len(items))
+
+    async def _settle_retrying(self, db: _DatabaseThread, items: Worked[C, T]) -> Counter[str]:
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return await db.call(self._settle, items)
+            except Exception as exc:
+                if error_kind(exc) is not ErrorKind.CONFLICT or attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("settle lost a race with another worker (%s); trying again", exc)
+                await asyncio.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    def _settle(self, conn: Conn, items: Worked[C, T]) -> Counter[str]:
+        """One transaction: statuses of the rows still held, what Done items made, rejects, counters."""
+        started = time.perf_counter()
+        step, queue, key = self.step, self.step.queue, self.step.key
+        done = [(c, o.value) for c, o in items if isinstance(o, Done)]
+        failed = [(c, o.reject) for c, o in items if isinstance(o, Failed)]
+        retry = [(c, o) for c, o in items if isinstance(o, Later | Crashed)]
+        held = queue.settle(conn, self.worker, [key(c) for c, _ in done], queue.done_status)
+        held |= queue.settle(conn, self.worker, [key(c) for c, _ in failed], queue.rejected_status)
+        deferred = queue.defer(conn, self.worker, [key(c) for c, _ in retry], self.run_id,
+                               self.settings.max_fetch_attempts, self.settings.retry_failed_after_minutes * 60)
+        held |= deferred.keys()
+        counts = step.store(conn, [(c, v) for c, v in done if key(c) in held])
+        rejects = [_about(r, c) for c, r in failed if key(c) in held]
+        for claim, outcome in retry:
+            if key(claim) not in held:
+                continue
+            given_up = deferred[key(claim)]
+            what = "gave up" if given_up else "will retry in a later run"
+            note = f"attempt {claim.attempts} of {self.settings.max_fetch_attempts}; {what}"
+            if isinstance(outcome, Later):
+                counts[f"{queue.name}_{'gave_up' if given_up else 'retry_later'}"] += 1
+                rejects.append(_about(replace(outcome.reject, detail=f"{outcome.reject.detail} ({note})"), claim))
+            else:
+                counts["internal_errors"] += 1
+                rejects.append(_about(Reject(outcome.stage, Reason.INTERNAL_ERROR, claim.url,
+                                             f"{last_frame(outcome.error)} ({note})"), claim))
+        reject_rows.insert(conn, rejects, self.run_id)
+        for reject in rejects:
+            counts[f"rejected_{reject.stage}"] += 1
+        counts["lease_lost"] += len(items) - len(held)
+        step.after_settle(conn)
+        runs.add_stats(conn, self.run_id, counts, step.timings(time.perf_counter() - started))
+        return +counts
+
+
+def _about(reject: Reject, claim: Claimed) -> Reject:
+    """The reject, keyed to the claimed row it is about."""
+    return replace(reject, url_hash=claim.url_hash, source_id=claim.source_id)
+
+
+def drive(step: Step[C, T], url: str, settings: Settings, run_id: int, worker: str, quota: int | None = None,
+          progress: Callable[[int], None] | None = None) -> StageResult:
+    """Run a step's loop to the end in this thread (its own event loop)."""
+    loop = Loop(step, url, settings, run_id, worker, math.inf if quota is None else quota, progress)
+    return asyncio.run(loop.run())

@@ -1,0 +1,84 @@
+"""A whole run in one process (the CLI's ``newsetl run``): the same stage functions the DAG maps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from etl.params import check_day
+from etl.pipeline import runs
+from etl.pipeline.discover import run_discover
+from etl.pipeline.fetch import run_fetch
+from etl.pipeline.process import requeue_stored_pages, run_process
+from etl.pipeline.runs import RunSummary
+from etl.records import Queue
+from etl.settings import Settings
+from etl.sources import sources_for_run
+from etl.store import runs as run_rows
+from etl.store.db import transaction
+
+# A stage progress reporter: called with (stage name, total) and returns a context manager
+# yielding a callback that takes the number of items just done.
+ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a user asks of one run (CLI options or DAG params)."""
+
+    sources_file: Path
+    source_names: tuple[str, ...] = ()
+    limit: int | None = None
+    reprocess: bool = False
+    reprocess_since: str | None = None
+    reprocess_until: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "sources_file": str(self.sources_file),
+            "sources": list(self.source_names),
+            "limit": self.limit,
+            "reprocess": self.reprocess,
+            "reprocess_since": self.reprocess_since,
+            "reprocess_until": self.reprocess_until,
+        }
+
+
+def _no_progress(stage: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+    return nullcontext(lambda n: None)
+
+
+def run_pipeline(
+    url: str,
+    settings: Settings,
+    request: RunRequest,
+    trigger: str = "cli",
+    progress: ProgressFactory = _no_progress,
+) -> RunSummary:
+    """Migrate, discover, fetch, process and close one run; returns the run summary."""
+    specs = sources_for_run(request.sources_file, request.source_names)
+    since = check_day("--since", request.reprocess_since)
+    until = check_day("--until", request.reprocess_until)
+    runs.prepare_database(url)
+    run_id = runs.start_run(url, trigger, request.params())
+    try:
+        source_ids = runs.sync_sources(url, specs)
+        selected = list(source_ids.values())
+        run_discover(url, settings, specs, source_ids, run_id)
+        pending = runs.count_pending(url, Queue.FETCH, selected, run_id)
+        to_fetch = pending if request.limit is None else min(pending, request.limit)
+        with progress("fetch", to_fetch) as advance:
+            run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
+        if request.reprocess:
+            requeue_stored_pages(url, selected, since, until)
+        with progress("extract+entities+load", runs.count_pending(url, Queue.PROCESS, selected, run_id)) as advance:
+            run_process(url, settings, run_id, selected, progress=advance)
+    except BaseException as exc:
+        runs.finish_run(url, settings, run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    summary = runs.finish_run(url, settings, run_id)
+    with transaction(url) as conn:
+        return replace(summary, top_entities=run_rows.top_entities(conn, run_id, 10))

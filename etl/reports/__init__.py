@@ -1,0 +1,55 @@
+"""Reports: the reporting views by name — listed, queried with parameters, refreshed, rendered, charted.
+
+The catalog (``catalog``) says what each report answers; its rows come from ``etl.store.reporting``;
+``render`` and ``charts`` show them; ``quality`` holds the warehouse to its data-quality thresholds.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from etl.reports.catalog import (
+    FORMATS,
+    MATERIALIZED_VIEWS,
+    REPORTS,
+    Chart,
+    Report,
+    ReportInputError,
+    ReportResult,
+    get_report,
+    parse_since,
+    report_params,
+    report_query,
+    report_sql,
+)
+from etl.reports.charts import check_chart_path, draw_chart
+from etl.reports.render import cell, render
+from etl.settings import Settings
+from etl.store import reporting
+from etl.store.db import Conn
+
+__all__ = ["FORMATS", "MATERIALIZED_VIEWS", "REPORTS", "Chart", "Report", "ReportInputError", "ReportResult",
+           "cell", "check_chart_path", "draw_chart", "get_report", "parse_since", "refresh_reports", "render",
+           "report_sql", "run_report", "stale_views"]
+
+
+def run_report(conn: Conn, name: str, since: date | None = None, entity: str | None = None,
+               limit: int | None = None, until: date | None = None) -> ReportResult:
+    """Run one report's query (parameterized) on ``conn`` and return its rows.
+
+    ``since``/``until`` bound the days (weeks, runs) shown, both included; every report that
+    takes --since takes --until."""
+    report = get_report(name)
+    params = report_params(report, since, entity, limit, until)
+    columns, rows = reporting.query(conn, report_query(report, params), params)
+    return ReportResult(report, columns, rows, params)
+
+
+def stale_views(conn: Conn) -> list[str]:
+    """Report materialized views refreshed before the newest article was loaded."""
+    return reporting.stale_views(conn)
+
+
+def refresh_reports(url: str, settings: Settings, only_stale: bool = False) -> dict[str, float]:
+    """Refresh the report materialized views (CONCURRENTLY: readers are never blocked); seconds per view."""
+    return reporting.refresh_views(url, MATERIALIZED_VIEWS, settings.report_refresh_work_mem, only_stale)
