@@ -144,15 +144,14 @@ def requeue(
     with user_errors():
         url = resolve_database_url(_settings())
         plan = plan_requeue(url, stage, reason, source, since, apply=apply)
-    table = Table(title=f"{plan.matched} rejected at {plan.queue} with reason {plan.reason}")
-    for col in ("source", "url", "rejected at"):
-        table.add_column(col)
-    for row in plan.sample:
-        table.add_row(row.source, row.url, f"{row.rejected_at:%Y-%m-%d %H:%M}")
+    out.print(f"{plan.matched} rejected at {plan.queue} with reason {plan.reason}"
+              + (f" (by source: {', '.join(f'{n} {c}' for n, c in sorted(plan.by_source.items()))})"
+                 if plan.by_source else ""), soft_wrap=True, highlight=False)
+    for row in plan.sample:  # one plain line each: URLs are never cut
+        out.print(f"  {row.rejected_at:%Y-%m-%d %H:%M}  {row.source}  {row.url}", soft_wrap=True, highlight=False,
+                  markup=False)
     if plan.matched > len(plan.sample):
-        table.caption = f"{len(plan.sample)} of {plan.matched} shown; by source: " + ", ".join(
-            f"{name} {n}" for name, n in sorted(plan.by_source.items()))
-    out.print(table)
+        out.print(f"  ... and {plan.matched - len(plan.sample)} more", highlight=False)
     if apply:
         out.print(f"queued again: {plan.requeued}; the next run takes them")
     elif plan.matched:

@@ -358,10 +358,11 @@ def wait_for_file(path: Path, proc: subprocess.Popen[str] | None = None, timeout
 # --------------------------------------------------------------------------------------------
 
 FIRST_MIGRATION = "0001_initial.py"
+MIGRATION_FOLDERS = ("etl/migrations/versions/", "etl/store/migrations/versions/")
 
 
-def code_at_first_migration(dest: Path) -> Path | None:
-    """Export (git archive, read-only) the newest commit whose only migration was the first one.
+def code_at_migrations(dest: Path, migrations: frozenset[str]) -> Path | None:
+    """Export (git archive, read-only) the newest commit whose migrations were exactly ``migrations``.
 
     Data "loaded with the pipeline at 0001" must be loaded by the code of that time: today's load
     code may need columns or tables of later migrations. None when this is not a git checkout.
@@ -374,14 +375,20 @@ def code_at_first_migration(dest: Path) -> Path | None:
         return subprocess.run([git, "-C", str(REPO), *args], capture_output=True, text=True, check=True).stdout
 
     for commit in out("rev-list", "HEAD").split():
-        names = {Path(n).name for n in out("ls-tree", "--name-only", commit, "etl/migrations/versions/").split()}
-        if {n for n in names if n[:1].isdigit()} == {FIRST_MIGRATION}:
+        names = {Path(n).name for folder in MIGRATION_FOLDERS
+                 for n in out("ls-tree", "--name-only", commit, folder).split()}
+        if {n for n in names if n[:1].isdigit()} == migrations:
             dest.mkdir(parents=True, exist_ok=True)
             archive = subprocess.run([git, "-C", str(REPO), "archive", "--format=tar", commit, "etl", "sql", "seeds"],
                                      capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
             return dest
     return None
+
+
+def code_at_first_migration(dest: Path) -> Path | None:
+    """The code of the newest commit whose only migration was the first one."""
+    return code_at_migrations(dest, frozenset({FIRST_MIGRATION}))
 
 
 OLD_RUN = r"""

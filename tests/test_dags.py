@@ -104,3 +104,18 @@ def test_news_etl_dag_run_loads_the_seed_corpus(warehouse_url: str, tmp_path: Pa
     assert {k: v for k, v in after_second.items() if k != "pipeline_runs"} == \
         {k: v for k, v in after_first.items() if k != "pipeline_runs"}
     assert after_second["pipeline_runs"] == after_first["pipeline_runs"] + 1
+
+
+def test_a_failed_dag_run_closes_its_pipeline_run_as_failed(warehouse_url: str, tmp_path: Path) -> None:
+    """Reproduced: only `publish` closed a run, so a DAG run with a failed task left it `running` forever."""
+    env = airflow_env(tmp_path / "airflow", warehouse_url, NEWSETL_SPACY_MODEL="no_such_model")
+    migrate_metadata(env)
+    result = run_dag_test(env, "news_etl", {})
+    assert result["state"] == "failed", result["log"][-6000:]
+    assert result["tis"]["publish[-1]"] == "upstream_failed"
+    assert result["tis"]["close[-1]"] == "failed"  # the DAG run cannot end green
+    with psycopg.connect(libpq_url(warehouse_url)) as conn:
+        status, finished, error = conn.execute(
+            "select status, finished_at, error from pipeline_runs order by run_id desc limit 1").fetchone()
+    assert status == "failed" and finished is not None
+    assert "process: NerModelMissing" in error and "no_such_model" in error

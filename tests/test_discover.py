@@ -18,12 +18,12 @@ from etl.acquire.feeds import UnsafeXml, parse_feed
 from etl.acquire.sitemaps import SitemapError, parse_sitemap
 from etl.pipeline import runs as pipeline
 from etl.pipeline.discover import run_discover
-from etl.records import DiscoveredUrl, SourceSpec
+from etl.records import DiscoveredUrl, SourceKind, SourceSpec
 from etl.settings import Settings
 
 pytest.register_assert_rewrite("tests.webserver")  # its helpers assert too
 
-from tests.webserver import SITES, FixtureServer, net_settings, run_stages  # noqa: E402
+from tests.webserver import SITES, FixtureServer, Reply, net_settings, run_stages  # noqa: E402
 
 # the fixtures `web` (the local hosts) and `connects` (socket audit)
 pytest_plugins = ("tests.webserver",)
@@ -292,3 +292,69 @@ def test_one_broken_source_does_not_stop_the_others(
     reasons = sorted(r for (r,) in db.execute("select reason from rejects where stage = 'discover'"))
     assert reasons == ["bad_source_option", "http_500"]
     assert db.execute("select count(*) from fetch_log where status_code = 500").fetchone() == (2,)  # one retry
+
+
+# --- a document's validators are kept only when every entry it lists was kept or rejected -------
+
+def _etagged(body: bytes, etag: str = '"v1"') -> Any:
+    """A sitemap that answers 304 to its own ETag."""
+    def handler(_server: FixtureServer, _host: int, _path: str, headers: dict[str, str]) -> Reply:
+        if headers.get("if-none-match") == etag:
+            return Reply(304, {"ETag": etag})
+        return Reply(200, {"Content-Type": "application/xml", "ETag": etag}, body)
+    return handler
+
+
+def _sitemap(*locs: str) -> bytes:
+    entries = "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'.encode()
+
+
+def test_a_bad_sitemap_entry_is_rejected_alone_and_the_others_kept(
+    web: FixtureServer, warehouse_url: str, settings: Settings, db: psycopg.Connection
+) -> None:
+    s = net_settings(settings, web)
+    good_a, good_c = web.url("/gen/a.html"), web.url("/gen/c.html")
+    web.route("/sm.xml", _etagged(_sitemap(good_a, "http://[::1/b", good_c)))
+    specs = [SourceSpec("sm", SourceKind.SITEMAP, web.url("/sm.xml"))]
+    ids = pipeline.sync_sources(warehouse_url, specs)
+    first = run_discover(warehouse_url, s, specs, ids, pipeline.start_run(warehouse_url, "test", {}))
+    assert first.counts["discovered_new"] == 2
+    assert {u for (u,) in db.execute("select url from frontier")} == {good_a, good_c}
+    assert db.execute("select reason, url from rejects where stage = 'discover'").fetchall() == [
+        ("bad_url", "http://[::1/b")]
+    assert db.execute("select etag from http_cache where purpose = 'sitemap'").fetchall() == [('"v1"',)]
+    again = run_discover(warehouse_url, s, specs, ids, pipeline.start_run(warehouse_url, "test", {}))
+    assert again.counts["documents_not_modified"] == 1 and again.counts["discovered"] == 0
+
+
+def test_a_document_cut_short_by_a_crash_keeps_no_validators(
+    web: FixtureServer, warehouse_url: str, settings: Settings, db: psycopg.Connection,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproduced: a crash after /a used to store /a and the ETag, so /c stayed hidden behind 304s."""
+    from etl.acquire import discover as reader_module
+
+    s = net_settings(settings, web)
+    good_a, good_c = web.url("/gen/a.html"), web.url("/gen/c.html")
+    web.route("/sm.xml", _etagged(_sitemap(good_a, good_c)))
+    specs = [SourceSpec("sm", SourceKind.SITEMAP, web.url("/sm.xml"))]
+    ids = pipeline.sync_sources(warehouse_url, specs)
+    original = reader_module._SourceReader.add
+
+    def crash_on_the_second(self: Any, url: str, *args: Any) -> bool:
+        if url == good_c:
+            raise RuntimeError("a bug in our own code")
+        return original(self, url, *args)
+
+    monkeypatch.setattr(reader_module._SourceReader, "add", crash_on_the_second)
+    first = run_discover(warehouse_url, s, specs, ids, pipeline.start_run(warehouse_url, "test", {}))
+    monkeypatch.undo()
+    assert first.counts["discover_incomplete"] == 1
+    assert db.execute("select reason from rejects where stage = 'discover'").fetchall() == [("discover_error",)]
+    assert db.execute("select count(*) from http_cache where purpose = 'sitemap'").fetchone() == (0,)
+    web.reset()
+    again = run_discover(warehouse_url, s, specs, ids, pipeline.start_run(warehouse_url, "test", {}))
+    assert not any(r.conditional for r in web.seen(path="/sm.xml"))  # a full GET: nothing hidden
+    assert again.counts["discovered_new"] == 1
+    assert {u for (u,) in db.execute("select url from frontier")} == {good_a, good_c}

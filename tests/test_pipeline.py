@@ -169,3 +169,33 @@ def test_a_page_that_breaks_its_batch_load_is_rejected_and_the_rest_lands(
     rejects = db.execute("select url, stage, reason from rejects where run_id = %s", (run_id,)).fetchall()
     assert [(Path(u).name, s, r) for u, s, r in rejects] == [("poison.html", "load", "load_error")]
     assert db.execute("select count(*) from raw_pages where process_status = 'pending'").fetchone()[0] == 0
+
+
+def test_every_key_is_url_hash_of_the_url_it_names(
+    warehouse_url: str, settings: Settings, tmp_path: Path, db: psycopg.Connection
+) -> None:
+    """One function makes every key (etl.urls.url_hash); which URL keys what is the table in doc/choices.md:
+    frontier, raw_pages and rejects by the requested URL, articles by the story's canonical URL."""
+    from etl.urls import url_hash
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    paragraphs = [f"Paragraph {i} of a story long enough to be an article, about the harbour and the town." for i
+                  in range(6)]
+    (folder / "story.html").write_text(article_html("A story", paragraphs), encoding="utf-8")
+    # a second address of the same story, declaring the first as canonical
+    canonical = (folder / "story.html").resolve().as_uri()
+    (folder / "story-amp.html").write_text(
+        article_html("A story", paragraphs, f"<link rel='canonical' href='{canonical}'>"), encoding="utf-8")
+    (folder / "empty.html").write_bytes(b"")
+    _run_all(warehouse_url, settings, folder)
+    frontier_rows = db.execute("select url_hash, url from frontier").fetchall()
+    assert len(frontier_rows) == 3 and all(key == url_hash(url) for key, url in frontier_rows)
+    assert db.execute("select count(*) from raw_pages as r join frontier as f using (url_hash) "
+                      "where r.url = f.url").fetchone() == (3,)
+    articles = db.execute("select url_hash, url, canonical_url from articles").fetchall()
+    assert len(articles) == 1  # two addresses, one story
+    assert all(key == url_hash(canonical_url) for key, _url, canonical_url in articles)
+    assert articles[0][2] == canonical
+    rejects = db.execute("select url_hash, url from rejects").fetchall()
+    assert rejects and all(key == url_hash(url) for key, url in rejects)
