@@ -99,7 +99,15 @@ PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "va
 TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?)$", re.IGNORECASE)
 COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
 # "American" -> "Americans": a one-word nationality or group adjective names its people.
-DEMONYM_SINGULAR = re.compile(r"^[A-Z][a-z]+(?:an|ic|im|ek|ine|i)$")
+DEMONYM_SINGULAR = re.compile(r"^[A-Z][a-z]+(?:an|im|ek|ine|i)$")
+# Abbreviations of common nouns of technology, medicine and economics that the small model tags ORG:
+# terms, not names of anything ("HDR", "USB", "MRI", "GDP").
+GENERIC_ACRONYMS = frozenset({
+    "hdr", "lan", "usb", "rgb", "ips", "led", "lcd", "oled", "gpu", "cpu", "ram", "ssd", "hdd", "nas", "ev", "evs",
+    "ac", "ecg", "ekg", "pet", "mri", "dna", "rna", "ai", "vr", "ar", "uhd", "wifi", "wi-fi", "gps", "api", "sdk",
+    "pc", "tv", "suv", "ipo", "gdp", "co2", "atm", "pin", "sim", "lte", "nfc", "faq", "pdf", "url", "html", "rss",
+    "diy", "kw", "kwh", "mph", "rpm", "hp",
+})
 
 
 def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
@@ -171,6 +179,8 @@ def is_junk(name: str) -> bool:
     if any("/" in w and any(c.isdigit() for c in w) for w in name.split()):  # case or file numbers
         return True
     words = [w.strip(".,").lower() for w in name.split()]
+    if len(words) == 1 and words[0] in GENERIC_ACRONYMS:
+        return True
     return len(words) > MAX_MENTION_WORDS or _is_role(words)
 
 
@@ -213,10 +223,14 @@ def _majority(weights: dict[str, int]) -> str:
     return max(sorted(weights), key=lambda lab: weights[lab])
 
 
-def _compatible(short_label: str, long_label: str, short_words: int) -> bool:
+def _compatible(short_label: str, long_label: str, short_words: int, short_labels: Iterable[str] = ()) -> bool:
+    """May a short form of label ``short_label`` (all its labels: ``short_labels``) name a longer
+    name of ``long_label``? Same label; or a one-word short form of a person, unless it reads as a
+    place every time ("Washington" beside "George Washington")."""
     if short_label == long_label:
         return True
-    return long_label == "PERSON" and short_words == 1 and short_label not in PLACE_TYPES
+    return long_label == "PERSON" and short_words == 1 and (short_label not in PLACE_TYPES
+                                                             or "PERSON" in short_labels)
 
 
 def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
@@ -236,7 +250,8 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
         if long_label == "ORG":
             return all(w.lower().strip(".,") in ORG_LAST_WORDS | CONNECTORS for w in long[len(short):])
         return True
-    return long_label in SUFFIX_TYPES and long[-len(short):] == short and long[-1].lower() not in GENERATIONAL
+    return (long_label in SUFFIX_TYPES and long[-len(short):] == short and long[-1].lower() not in GENERATIONAL
+            or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short)
 
 
 def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
@@ -288,6 +303,8 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         label_weight[name][label] += len(name)
         offsets[name].append(offset)
     label_of = {name: _majority(w) for name, w in label_weight.items()}
+    for name, model_name in _product_families(label_of).items():
+        label_of[name] = label_of[model_name] = "PRODUCT"
     # longest names first, so a chain of short forms ends at the longest name
     names = sorted(label_of, key=lambda n: (-len(n.split()), -len(n), n))
     canonical_of: dict[str, str] = {}
@@ -295,7 +312,8 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
     for name in names:
         words = name.split()
         fits = [canonical_of[longer] for longer in names
-                if longer in canonical_of and _compatible(label_of[name], label_of[longer], len(words))
+                if longer in canonical_of
+                and _compatible(label_of[name], label_of[longer], len(words), label_weight[name])
                 and _is_part(words, longer.split(), label_of[longer])]
         distinct = list(dict.fromkeys(fits))
         if len(distinct) == 1:
@@ -325,6 +343,25 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], ()), short_forms))
     out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
     return out
+
+
+def _product_families(label_of: dict[str, str]) -> dict[str, str]:
+    """Products named as brand + model where the article also names the brand (an organization)
+    and the model alone: "Nissan Sentra" with "Nissan" and "Sentra", "Google Stadia" with "Google"
+    and "Stadia". Returns model name -> full name; both are then PRODUCT and the model name is the
+    full name's short form. A company is called by its first word ("Goldman" of "Goldman Sachs"),
+    a product by its model name, so the model name alone is the sign."""
+    families: dict[str, str] = {}
+    for name in sorted(label_of):
+        words = name.split()
+        if not 2 <= len(words) <= 3 or label_of[name] not in ("ORG", "PRODUCT", "PERSON", "GPE", "NORP", "FAC"):
+            continue
+        brand, model = words[0], " ".join(words[1:])
+        if any(w.lower() in CONNECTORS or w.lower() in ORG_LAST_WORDS for w in words):
+            continue
+        if label_of.get(brand) == "ORG" and model in label_of and label_of[model] != "PERSON":
+            families[model] = name
+    return families
 
 
 def _nearest(candidates: list[str], offset: int, offsets: dict[str, list[int]]) -> str:

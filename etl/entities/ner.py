@@ -10,6 +10,7 @@ of the names found, and merges them per article (etl.entities.mentions.normalize
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import math
 import multiprocessing
@@ -21,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from etl.entities.mentions import ENTITY_TYPES, Raw, clean_mention, normalize_mentions, split_possessive
-from etl.entities.text import Prepared, find_known, prepare
+from etl.entities.text import Prepared, Segment, find_known, normalise_caps, prepare
 from etl.records import Article, EntityMention
 from etl.settings import Settings
 
@@ -209,9 +210,14 @@ def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
 
 
 def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[Raw]],
-                     wikiner: bool = False) -> tuple[list[Raw], frozenset[str]]:
-    """The raw mentions of one article: the NER spans of its segments (offsets into ``full``) and
-    the title's and headings' occurrences of the names they hold; and its brand names ("Macy's")."""
+                     heading_ents: Sequence[Sequence[Raw]] = (), wikiner: bool = False,
+                     ) -> tuple[list[Raw], frozenset[str]]:
+    """The raw mentions of one article and its brand names ("Macy's").
+
+    Mentions are the NER spans of its segments (offsets into ``full``), the occurrences in the
+    title and headings of the names those hold, and the NER spans of the title and headings made
+    only of words of those names ("NISSAN SENTRA" when the body names Nissan and the Sentra; never
+    "NASA Picks SpaceX")."""
     raws: list[Raw] = []
     starts: set[int] = set()
     for segment, ents in zip(prep.segments, segment_ents, strict=True):
@@ -243,9 +249,19 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
         labels[name][label] += 1
         if label == "PERSON" and len(name.split()) > 1:
             labels[name.split()[-1]][label] += 1
-    for heading in prep.headings:
+    known_words = {w.casefold() for name in labels for w in name.split()}
+    for heading, ents in itertools.zip_longest(prep.headings, heading_ents, fillvalue=()):
+        assert isinstance(heading, Segment)
+        taken: list[tuple[int, int]] = []
+        for text, model_label, start in ents:
+            label = map_label(model_label, text, wikiner)
+            words = clean_mention(text, label or "").split()
+            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words):
+                kept.append((text, label, heading.offset + start))
+                taken.append((heading.offset + start, heading.offset + start + len(text)))
         for name, offset in find_known(heading, labels):
-            kept.append((name, labels[name].most_common(1)[0][0], offset))
+            if not any(a < offset + len(name) and offset < b for a, b in taken):
+                kept.append((name, labels[name].most_common(1)[0][0], offset))
     return kept, whole
 
 
@@ -270,6 +286,7 @@ def extract_entities(
     for lang, indexes in sorted(groups.items()):
         preps = [prepare(articles[i].title, articles[i].text, settings.ner_max_chars) for i in indexes]
         texts = [segment.text for p in preps for segment in p.segments]
+        texts += [normalise_caps(h.text) for p in preps for h in p.headings]
         model = models[lang]
         loaded = nlp if nlp is not None else load_model(model)
         wikiner = "PER" in getattr(loaded.get_pipe("ner"), "labels", ()) if "ner" in loaded.pipe_names else False
@@ -280,11 +297,14 @@ def extract_entities(
         else:
             raw = raw_entities(loaded, texts, settings.ner_batch_size)
         at = 0
+        heading_at = sum(len(p.segments) for p in preps)
         for i, prep in zip(indexes, preps, strict=True):
             segment_ents = raw[at: at + len(prep.segments)]
             at += len(prep.segments)
+            heading_ents = raw[heading_at: heading_at + len(prep.headings)]
+            heading_at += len(prep.headings)
             title = articles[i].title or ""
             full = (title.strip() + "\n\n" if title.strip() else "") + articles[i].text
-            mentions, brands = article_mentions(prep, full, segment_ents, wikiner)
+            mentions, brands = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
             results[i] = normalize_mentions(mentions, prep.title_len, prep.text_len, brands)
     return results
