@@ -115,6 +115,23 @@ def test_generational_suffix_and_organization_parts_are_not_short_forms() -> Non
                    "Google Stadia": 1, "Google": 1, "Home Depot": 2}
 
 
+def test_people_the_model_calls_places_or_organizations_by_their_surname() -> None:
+    ents = [("Marcelo Claure", "ORG", 0), ("Claure", "GPE", 40), ("Claure", "GPE", 80),
+            ("West Virginia", "GPE", 120), ("Virginia", "GPE", 160), ("Amazon", "ORG", 200),
+            ("Amazon Prime", "ORG", 240), ("Prime", "ORG", 280), ("Chicago Tribune", "PERSON", 320)]
+    out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
+    assert out["Marcelo Claure"] == ("PERSON", 3) and "Claure" not in out
+    assert out["West Virginia"] == ("GPE", 1) and out["Virginia"] == ("GPE", 1)  # two places
+    assert out["Amazon Prime"] == ("PRODUCT", 2)  # a brand's product named alone, not a person
+    assert out["Chicago Tribune"] == ("ORG", 1)  # a masthead
+
+
+def test_product_family_is_one_product() -> None:
+    ents = [("Nissan", "ORG", 0), ("Nissan Sentra", "ORG", 30), ("Sentra", "PERSON", 60), ("Sentra", "GPE", 90)]
+    out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
+    assert out == {"Nissan": ("ORG", 1), "Nissan Sentra": ("PRODUCT", 3)}
+
+
 @pytest.fixture(scope="module")
 def english() -> Settings:
     return Settings()

@@ -56,6 +56,8 @@ class EntityRun:
 
     predictions: list[dict[str, Any]] = field(default_factory=list)
     articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> title, text, language
+    # every article of the scratch warehouse (context and target): article_id, title, text, language, id
+    warehouse: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -132,6 +134,21 @@ order by r.url_hash, ae.salience desc nulls last, e.name
 """
 
 
+ALL_ARTICLES = """
+select a.article_id, a.title, a.text, a.language, r.url_hash
+from articles as a
+left join raw_pages as r on r.raw_page_id = a.raw_page_id
+order by a.article_id
+"""
+
+
+def _warehouse(url: str, pages: Sequence[ManifestPage]) -> list[dict[str, Any]]:
+    ids = {url_hash(p.url): p.id for p in pages}
+    with connect(url) as conn:
+        return [{"article_id": aid, "title": title, "text": text, "language": language, "id": ids.get(key)}
+                for aid, title, text, language, key in conn.execute(ALL_ARTICLES)]
+
+
 def _predictions(url: str, pages: Sequence[ManifestPage]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     hashes = {url_hash(p.url): p for p in pages}
     found: dict[str, list[dict[str, Any]]] = {}
@@ -188,6 +205,7 @@ def run_entities(
                 result.summaries.append({"source": source["name"], "status": summary["status"],
                                          "counts": summary["counts"]})
             result.predictions, result.articles = _predictions(url, target)
+            result.warehouse = _warehouse(url, target)
 
         if database_url:
             load(database_url)

@@ -13,11 +13,13 @@ from etl.entities.ner import (
     KNOWN_MODELS,
     NerModelMissing,
     extract_entities,
+    extract_evidence,
     language_models,
     load_model,
     raw_entities,
     shutdown_pool,
 )
 
-__all__ = ["ENTITY_TYPES", "KNOWN_MODELS", "NerModelMissing", "clean_mention", "extract_entities", "is_junk",
+__all__ = ["ENTITY_TYPES", "KNOWN_MODELS", "NerModelMissing", "clean_mention", "extract_entities", "extract_evidence",
+           "is_junk",
            "language_models", "load_model", "normalize_mentions", "raw_entities", "relabel", "shutdown_pool"]

@@ -70,7 +70,10 @@ ORG_ENDINGS = re.compile(r"(?:export|import|bank|prom|neft|gaz|corp|soft|telecom
 ORG_LAST_WORDS = frozenset({
     "inc", "inc.", "corp", "corp.", "corporation", "ltd", "ltd.", "llc", "plc", "co", "co.", "company", "group",
     "holdings", "university", "institute", "agency", "ministry", "council", "committee", "party", "association",
-    "foundation", "fund", "organization", "organisation", "commission", "airlines", "airways"
+    "foundation", "fund", "organization", "organisation", "commission", "airlines", "airways",
+    # newspaper mastheads ("Chicago Tribune", "Miami Herald", "Kansas City Star", "Hartford Courant")
+    "times", "tribune", "herald", "post", "journal", "chronicle", "gazette", "courant", "globe", "register",
+    "inquirer", "examiner", "intelligencer", "telegraph", "observer", "guardian", "dispatch", "bulletin",
 })
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
@@ -250,7 +253,8 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
         if long_label == "ORG":
             return all(w.lower().strip(".,") in ORG_LAST_WORDS | CONNECTORS for w in long[len(short):])
         return True
-    return (long_label in SUFFIX_TYPES and long[-len(short):] == short and long[-1].lower() not in GENERATIONAL
+    core = long[:-1] if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL else long
+    return (long_label in SUFFIX_TYPES and len(core) > len(short) and core[-len(short):] == short
             or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short)
 
 
@@ -303,8 +307,12 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         label_weight[name][label] += len(name)
         offsets[name].append(offset)
     label_of = {name: _majority(w) for name, w in label_weight.items()}
+    forced: dict[str, str] = {}  # names whose type an article-level rule decided
     for name, model_name in _product_families(label_of).items():
-        label_of[name] = label_of[model_name] = "PRODUCT"
+        forced[name] = forced[model_name] = "PRODUCT"
+    for name, surname in _people_by_surname(label_of, label_weight, set(forced)).items():
+        forced[name] = forced[surname] = "PERSON"
+    label_of.update(forced)
     # longest names first, so a chain of short forms ends at the longest name
     names = sorted(label_of, key=lambda n: (-len(n.split()), -len(n), n))
     canonical_of: dict[str, str] = {}
@@ -336,7 +344,7 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         weights: dict[str, int] = defaultdict(int)
         for text, label, _ in mentions:
             weights[label] += len(text)
-        label = _majority(weights)
+        label = forced.get(name) or _majority(weights)
         first = min(offset for _, _, offset in mentions)
         in_title = any(offset < title_len for _, _, offset in mentions)
         short_forms = tuple(sorted({t for t, _, _ in mentions if t != name}))
@@ -362,6 +370,38 @@ def _product_families(label_of: dict[str, str]) -> dict[str, str]:
         if label_of.get(brand) == "ORG" and model in label_of and label_of[model] != "PERSON":
             families[model] = name
     return families
+
+
+PERSON_NAME_WORD = re.compile(
+    r"^(?!.*['’]s$)(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.(?:[A-Z]\.)?|Mc[A-Z][a-z]+|O['’][A-Z][a-z]+)$")
+
+
+def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[str, int]],
+                       taken: set[str]) -> dict[str, str]:
+    """People the model labelled otherwise: a name of two or three name-shaped words whose last
+    word the article also uses alone ("Marcelo Claure" ORG, "Claure" GPE; "Amy Klobuchar",
+    "Klobuchar" GPE) is a person named by first name and surname, unless its first word is itself
+    an organization or place of the article ("Amazon Prime", "Prime") or both are places ("West
+    Virginia", "Virginia"). A surname the model reads as a place every time still goes to the person
+    ("Klobuchar" GPE beside "Amy Klobuchar"): in an article naming George Washington, "Washington"
+    is taken for him too, the price of the rule. Returns full name -> surname."""
+    people: dict[str, str] = {}
+    for name in sorted(label_of):
+        words = name.split()
+        core = words[:-1] if words[-1].lower().strip(".") in {"jr", "sr", "ii", "iii", "iv"} else words
+        if not 2 <= len(core) <= 3 or not all(PERSON_NAME_WORD.match(w) for w in core):
+            continue
+        surname, first = core[-1], core[0]
+        if surname not in label_of or label_of.get(first, "PERSON") != "PERSON" or {name, surname} & taken:
+            continue
+        if any(w.lower() in ORG_LAST_WORDS or w.lower() in ROLE_QUALIFIERS for w in core):
+            continue
+        labels = set(label_weight[name]) | set(label_weight[surname])
+        if labels <= PLACE_TYPES or labels <= {"PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}:
+            continue
+
+        people[name] = surname
+    return people
 
 
 def _nearest(candidates: list[str], offset: int, offsets: dict[str, list[int]]) -> str:

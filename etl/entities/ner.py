@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any
 
-from etl.entities.mentions import ENTITY_TYPES, Raw, clean_mention, normalize_mentions, split_possessive
+from etl.entities.mentions import ENTITY_TYPES, Raw, clean_mention, merge_mentions, split_possessive
 from etl.entities.text import Prepared, Segment, find_known, normalise_caps, prepare
 from etl.records import Article, EntityMention
 from etl.settings import Settings
@@ -268,7 +268,15 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
 def extract_entities(
     articles: Sequence[Article], settings: Settings, nlp: Any | None = None
 ) -> list[list[EntityMention]]:
-    """Entities of each article; articles in a language without a model get none.
+    """Entities of each article (see :func:`extract_evidence`, which also gives their short forms)."""
+    return [[m for m, _ in ents] for ents in extract_evidence(articles, settings, nlp)]
+
+
+def extract_evidence(
+    articles: Sequence[Article], settings: Settings, nlp: Any | None = None
+) -> list[list[tuple[EntityMention, tuple[str, ...]]]]:
+    """Entities of each article with the short forms each absorbed there (the evidence of
+    etl.entities.resolve); articles in a language without a model get none.
 
     Articles are grouped by language (no detected language: English) and each group's segments
     go through its model's ``nlp.pipe`` in batches of ``ner_batch_size``. With ``ner_workers`` > 1
@@ -276,7 +284,7 @@ def extract_entities(
     results are the same as in one process, in the same order. With ``nlp`` passed in, only the
     articles of that model's language get entities. Everything after NER runs in the calling process.
     """
-    results: list[list[EntityMention]] = [[] for _ in articles]
+    results: list[list[tuple[EntityMention, tuple[str, ...]]]] = [[] for _ in articles]
     models: Mapping[str, Any] = {getattr(nlp, "lang", "en"): nlp} if nlp is not None else language_models(settings)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, article in enumerate(articles):
@@ -306,5 +314,5 @@ def extract_entities(
             title = articles[i].title or ""
             full = (title.strip() + "\n\n" if title.strip() else "") + articles[i].text
             mentions, brands = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
-            results[i] = normalize_mentions(mentions, prep.title_len, prep.text_len, brands)
+            results[i] = merge_mentions(mentions, prep.title_len, prep.text_len, brands)
     return results

@@ -67,6 +67,12 @@ class Resolution:
         target = self.alias_of.get(key, key)
         return self.display.get(target, name)
 
+    def resolve_name(self, name: str, label: str) -> tuple[str, str]:
+        """(canonical display name, type) of a name; a name never seen keeps its own and ``label``."""
+        key = _key(name)
+        target = self.alias_of.get(key, key)
+        return self.display.get(target, name), self.type_of.get(target, label)
+
     def resolve_article(self, article: ArticleEvidence) -> list[tuple[str, str, int]]:
         """(canonical name, type, mentions) of one article's entities, merged, sorted by name."""
         merged: Counter[str] = Counter()
