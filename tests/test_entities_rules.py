@@ -79,10 +79,19 @@ def test_title_words_count_only_for_names_the_body_holds() -> None:
     ("Nicolas Jarry 6-4", "PERSON", "Nicolas Jarry"), ("rookie Emil Bemstrom", "PERSON", "Emil Bemstrom"),
     ("Sabres and", "ORG", "Sabres"), ("House of Representatives Speaker", "ORG", "House of Representatives"),
     ("iPhone 11", "PRODUCT", "iPhone 11"), ("de Gaulle", "PERSON", "de Gaulle"),
-    ("Macy's", "ORG", "Macy"),
+    ("Macy's", "ORG", "Macy"), ("Off Dell Alienware", "PERSON", "Dell Alienware"), ("® Honey", "PERSON", "Honey"),
+    ("In Cold Blood", "WORK_OF_ART", "In Cold Blood"),
 ])
 def test_clean_mention_rules(raw: str, label: str, clean: str) -> None:
     assert clean_mention(raw, label) == clean
+
+
+def test_title_case_text_is_no_name_but_a_title_may_be() -> None:
+    from etl.entities import is_junk
+
+    assert is_junk("Streaming Quality Seems To Be Mostly", "ORG")
+    assert not is_junk("Gone With the Wind", "WORK_OF_ART")
+    assert not is_junk("Bank of America", "ORG")
 
 
 def test_brand_keeps_its_possessive() -> None:

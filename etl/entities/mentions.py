@@ -96,6 +96,11 @@ TRAILING_NON_WORD = re.compile(r"(?:\s+[^\w\s]*\d[^\s]*|\s+[^\w\s]+)+$")
 MODEL_NUMBER = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d-]{2,}$")  # RAV4, G3, X4, 65UM7300
 YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
+# Small words written capitalised inside a span: the span is Title Case text, not a name (works,
+# events and laws do carry them: "Gone With the Wind").
+TITLE_CASE_SMALL = frozenset({"To", "Be", "Is", "Are", "Was", "Were", "For", "With", "From", "Off", "On", "In",
+                              "At", "By", "Or", "As", "Into", "Over", "After", "Before", "Up", "Its", "Your"})
+TITLED_TYPES = frozenset({"WORK_OF_ART", "EVENT", "LAW"})
 # Lower-case words that may open a name ("de Gaulle", "van Gogh", "al-Assad", "e-tron").
 PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
                        "al", "el", "bin", "ibn", "ben", "y", "e", "d"})
@@ -136,13 +141,15 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
             text = TRAILING_NON_WORD.sub("", text)
         text = TRAILING_CONNECTOR.sub("", text)
         words = text.split()
-        # a lower-case word opening a name is a word of the sentence ("rookie Emil Bemstrom")
-        if len(words) > 1 and words[0].isalpha() and words[0].islower() and words[0] not in PARTICLES:
+        # a lower-case word opening a name is a word of the sentence ("rookie Emil Bemstrom"), a
+        # capitalised small word a headline word ("Off Dell Alienware")
+        sentence_word = len(words) > 1 and words[0].isalpha() and words[0].islower() and words[0] not in PARTICLES
+        if sentence_word or (len(words) > 1 and words[0] in TITLE_CASE_SMALL and label not in TITLED_TYPES):
             text = " ".join(words[1:])
         # a role after a name ("House of Representatives Speaker", "Google Stadia Founder")
         elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS and label != "WORK_OF_ART":
             text = " ".join(words[:-1])
-    text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/")
+    text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/®™©")
     if not INITIALISM.match(text):
         text = text.rstrip(".").rstrip()
     return text
@@ -167,7 +174,7 @@ def _is_role(words: list[str]) -> bool:
     return all(w in allowed for w in words) and any(w in ROLE_WORDS for w in words)
 
 
-def is_junk(name: str) -> bool:
+def is_junk(name: str, label: str = "") -> bool:
     """True for what is never an entity.
 
     Single characters, punctuation and numbers, all-lowercase words ("people"), addresses,
@@ -181,6 +188,8 @@ def is_junk(name: str) -> bool:
         return True
     if any("/" in w and any(c.isdigit() for c in w) for w in name.split()):  # case or file numbers
         return True
+    if label not in TITLED_TYPES and any(w in TITLE_CASE_SMALL for w in name.split()[1:]):
+        return True  # Title Case text ("Streaming Quality Seems To Be Mostly"), unless a work's title
     words = [w.strip(".,").lower() for w in name.split()]
     if len(words) == 1 and words[0] in GENERIC_ACRONYMS:
         return True
@@ -288,7 +297,7 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         if label not in ENTITY_TYPES:
             continue
         name = clean_mention(text, label, brand=text in brands)
-        if is_junk(name):
+        if is_junk(name, label):
             continue
         label = relabel(name, label)
         cleaned.append((canonical_form(name, label), label, offset))
