@@ -139,6 +139,11 @@ def test_product_family_is_one_product() -> None:
     ents = [("Nissan", "ORG", 0), ("Nissan Sentra", "ORG", 30), ("Sentra", "PERSON", 60), ("Sentra", "GPE", 90)]
     out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
     assert out == {"Nissan": ("ORG", 1), "Nissan Sentra": ("PRODUCT", 3)}
+    ents = [("Amazon", "ORG", 0), ("Amazon Music", "ORG", 30), ("Toyota", "ORG", 60), ("Toyota Motor", "ORG", 90),
+            ("Dick Clark Productions", "PERSON", 120)]
+    out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
+    assert out["Amazon Music"] == ("PRODUCT", 1) and out["Toyota Motor"] == ("ORG", 2)  # "Toyota" is its short form
+    assert out["Dick Clark Productions"] == ("ORG", 1)
 
 
 @pytest.fixture(scope="module")

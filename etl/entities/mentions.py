@@ -74,6 +74,10 @@ ORG_LAST_WORDS = frozenset({
     # newspaper mastheads ("Chicago Tribune", "Miami Herald", "Kansas City Star", "Hartford Courant")
     "times", "tribune", "herald", "post", "journal", "chronicle", "gazette", "courant", "globe", "register",
     "inquirer", "examiner", "intelligencer", "telegraph", "observer", "guardian", "dispatch", "bulletin",
+    # words that end the names of companies and their divisions ("Dick Clark Productions", "Toyota Motor")
+    "motor", "motors", "studios", "news", "media", "capital", "records", "entertainment", "productions",
+    "pictures", "games", "labs", "technologies", "systems", "energy", "financial", "securities", "partners",
+    "ventures", "pharmaceuticals", "networks", "communications", "industries", "enterprises", "brands", "stores",
 })
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
@@ -363,11 +367,11 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
 
 
 def _product_families(label_of: dict[str, str]) -> dict[str, str]:
-    """Products named as brand + model where the article also names the brand (an organization)
-    and the model alone: "Nissan Sentra" with "Nissan" and "Sentra", "Google Stadia" with "Google"
-    and "Stadia". Returns model name -> full name; both are then PRODUCT and the model name is the
-    full name's short form. A company is called by its first word ("Goldman" of "Goldman Sachs"),
-    a product by its model name, so the model name alone is the sign."""
+    """Products named as brand + model where the article also names the brand (an organization):
+    "Nissan Sentra" beside "Nissan", "Amazon Music" beside "Amazon". When the model is named alone
+    too ("Sentra", "Stadia") it is the full name's short form. Returns model name (or the full name
+    itself) -> full name; all are then PRODUCT. Names ending in a company word ("Toyota Motor",
+    "Amazon Studios") or joined by a connector are left alone."""
     families: dict[str, str] = {}
     for name in sorted(label_of):
         words = name.split()
@@ -378,6 +382,8 @@ def _product_families(label_of: dict[str, str]) -> dict[str, str]:
             continue
         if label_of.get(brand) == "ORG" and model in label_of and label_of[model] != "PERSON":
             families[model] = name
+        elif label_of.get(brand) == "ORG" and label_of[name] in ("ORG", "PERSON", "GPE"):
+            families[name] = name
     return families
 
 
