@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in its own process, then bench/results/latest.json and the README table.
 
 Runs bench.e2e (end to end, this project's headline numbers), then bench.fetch, bench.reports
-(``--articles 100000``) and bench.ner when those modules exist; a missing or failing benchmark is
+(``--articles 100000``), bench.ner and bench.dag_parse when those modules exist; a missing or failing benchmark is
 reported and the others still run. Each benchmark writes bench/results/<name>.json; this script
 gathers them into bench/results/latest.json and rewrites the README's benchmark table (between
 ``<!-- bench-e2e:begin -->`` and ``<!-- bench-e2e:end -->``) from it, so the table is never typed
@@ -31,6 +31,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("fetch", "bench.fetch", []),
     ("reports", "bench.reports", ["--articles", "100000"]),
     ("ner", "bench.ner", []),
+    ("dag_parse", "bench.dag_parse", []),
 ]
 
 
@@ -125,6 +126,12 @@ def readme_table(latest: dict[str, Any]) -> str:
     if "newspaper_articles_per_s" in s:
         lines.append(f"| plain newspaper4k `parse()` + `nlp()` per article | {_fmt(e2e['newspaper']['wall'], 1)} s, "
                      f"{s['newspaper_articles_per_s']} articles/s | | |")
+    parse = latest.get("runs", {}).get("dag_parse", {}).get("results")
+    if parse:
+        worst = max(parse["files"].items(), key=lambda kv: kv[1]["ratio"])
+        lines.append(f"| DAG file import / `import airflow.sdk` (worst file: `{worst[0]}.py`) | "
+                     f"{_fmt(worst[1]['ratio'])} ({worst[1]['seconds']} s vs {parse['airflow_sdk_seconds']} s) | "
+                     f"<= {parse['target_ratio']} | {verdict[parse['met']]} |")
     stages = ", ".join(f"{k} {v} s" for k, v in sorted(p1["stage_seconds"].items(), key=lambda kv: -kv[1]))
     lines += ["", f"Stage seconds of the 1-worker run: {stages}."]
     if "pipeline_big" in e2e and e2e["pipeline_big"]["pages"] < 10_000:
