@@ -7,7 +7,8 @@ line like the pipeline does. The model is the configured one with only its NER p
 pipeline loads it) and is warmed up first. Each round times, on the same texts:
 
 * ``per-article``: ``nlp(text)`` once per article;
-* ``pipe``: ``nlp.pipe(texts, batch_size=NEWSETL_NER_BATCH_SIZE)``;
+* ``pipe``: ``nlp.pipe(texts, batch_size=NEWSETL_NER_BATCH_SIZE)``, and ``pipe batch N`` other sizes;
+* ``pipe n_process=2``: spaCy's own process pool (started by each call, as spaCy does);
 * ``pool x2``: ``etl.entities.extract_entities`` with ner_workers=2 (two processes, whole-machine
   throughput, not per process; its results are checked to equal the single-process ones).
 
@@ -30,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "ner.json"
 DEV_SET = REPO.parent / "shared" / "datasets" / "news-dev" / "manifest.jsonl"
 SEED = REPO.parent / "shared" / "seeds" / "000_2e8ba84eba1d1d65.txt"
+BATCH_SIZES = (8, 32, 128)  # nlp.pipe batch sizes compared with the configured one
 
 
 def corpus() -> list[tuple[str, str]]:
@@ -65,6 +67,9 @@ def run(rounds: int) -> dict[str, Any]:
     extract_entities(articles[:4], pooled_settings)  # start the pool and load the model in its processes
 
     timings: dict[str, list[float]] = {"per-article": [], "pipe": [], "pool x2": []}
+    sizes = [b for b in BATCH_SIZES if b != settings.ner_batch_size]
+    timings.update({f"pipe batch {b}": [] for b in sizes})
+    timings["pipe n_process=2"] = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         for text in texts:
@@ -73,6 +78,13 @@ def run(rounds: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         list(nlp.pipe(texts, batch_size=settings.ner_batch_size))
         timings["pipe"].append(time.perf_counter() - t0)
+        for b in sizes:
+            t0 = time.perf_counter()
+            list(nlp.pipe(texts, batch_size=b))
+            timings[f"pipe batch {b}"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        list(nlp.pipe(texts, batch_size=settings.ner_batch_size, n_process=2))  # spaCy's own pool, started per call
+        timings["pipe n_process=2"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         pooled = extract_entities(articles, pooled_settings)
         timings["pool x2"].append(time.perf_counter() - t0)
