@@ -278,10 +278,8 @@ def _keywords(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any]) 
     return [k for k in dict.fromkeys(cleaned) if 1 < len(k) <= 80][:30]
 
 
-def _raw_authors(
-    tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], by_id: dict[str, dict[str, Any]]
-) -> list[str]:
-    """Author strings from the most trusted source that has any: JSON-LD, <meta>, byline markup."""
+def _declared_authors(article: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """Author names the page's JSON-LD article declares, one string per credited entity."""
     found: list[str] = []
     ld_author = article.get("author") or article.get("creator")
     for item in ld_author if isinstance(ld_author, list) else [ld_author]:
@@ -290,8 +288,12 @@ def _raw_authors(
         name = _name(item)
         if name:
             found.append(name)
-    if found:
-        return found
+    return found
+
+
+def _printed_authors(tree: HtmlElement, meta: dict[str, str]) -> list[str]:
+    """Author strings from <meta>, else from byline markup."""
+    found: list[str] = []
     for key in AUTHOR_META:
         value = meta.get(key)
         if value and not value.startswith(("http://", "https://", "/")):
@@ -306,6 +308,28 @@ def _raw_authors(
         if found:
             return found
     return found
+
+
+def page_authors(
+    tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], by_id: dict[str, dict[str, Any]],
+    site_name: str | None, host: str | None,
+) -> tuple[list[str], str | None]:
+    """People (or the credited organisation) and agency: JSON-LD first, then <meta> and byline markup.
+
+    A JSON-LD author that is only the site itself gives way to people named in a printed byline
+    (class: JSON-LD credits the publisher while the page prints the writer's name); with none,
+    the site stays credited.
+    """
+    declared = _declared_authors(article, by_id)
+    if declared:
+        people, agency = author_rules.clean_authors(declared, site_name, host, structured=True)
+        if people and not agency and author_rules.only_the_site(people, site_name, host):
+            printed, printed_agency = author_rules.clean_authors(_printed_authors(tree, meta), site_name, host)
+            if printed or printed_agency:
+                return printed, printed_agency
+        if people or agency:
+            return people, agency
+    return author_rules.clean_authors(_printed_authors(tree, meta), site_name, host)
 
 
 def headlines(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], with_h1: bool = True) -> list[str]:
@@ -379,8 +403,8 @@ def page_metadata(tree: HtmlElement, url: str, entry: dict[str, Any] | None = No
     result.modified_at = finding.modified
 
     by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
-    result.authors, result.agency = author_rules.clean_authors(
-        _raw_authors(tree, meta, article, by_id), result.site_name, urlsplit(url).hostname
+    result.authors, result.agency = page_authors(
+        tree, meta, article, by_id, result.site_name, urlsplit(url).hostname
     )
     result.declared_language = (
         _lang_code(tree.get("lang"))
