@@ -39,7 +39,8 @@ def test_a_declared_organisation_is_kept_as_credited() -> None:
         people, agency = authors.clean_authors([credit], site, host, structured=True)
         assert ([p.casefold() for p in people], agency) == ([credit.casefold()], None), credit
     # people and a team credited side by side both stay
-    assert authors.clean_authors(["Ana Ruiz", "Travel Desk"], site, host, structured=True)[0] == ["Ana Ruiz", "Travel Desk"]
+    both = authors.clean_authors(["Ana Ruiz", "Travel Desk"], site, host, structured=True)
+    assert both == (["Ana Ruiz", "Travel Desk"], None)
     # placeholders are still no one, and agencies still go to the agency field
     assert authors.clean_authors(["admin", "null"], site, host, structured=True) == ([], None)
     assert authors.clean_authors(["Associated Press"], site, host, structured=True) == ([], "AP")

@@ -229,8 +229,10 @@ def clean_authors(
             if (found := agency_of(name)) or _fold(name.split()[0]) in AGENCY_FIRST_WORDS:
                 agency = agency or found or agency_of(name.split()[0])
                 continue
-            if not _is_name(name) or (not structured and _is_site(name, site_name, host)):
-                continue
+            if structured and len(name.split()) == 1 and ROLE.search(part):
+                continue  # "Gear Team", "Metro Staff": a declared team, kept whole below
+            if not _is_name(name) or _is_site(name, site_name, host):
+                continue  # (a declared site name comes back below as the credited organisation)
             name = title_case(name)
             key = _squash(name)
             if key not in seen:
