@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -17,13 +16,14 @@ from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from etl.extract import authors as author_rules
-from etl.extract import dates
+from etl.extract import dates, tolerant_json
 from etl.extract.textclean import normalize
 from etl.urls import canonicalize_url
 
 ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$|^NewsArticle$", re.IGNORECASE)
-JSON_CONTROL = re.compile(r"[\x00-\x1f]")
-JSON_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+# Where JSON-LD nests the page's article inside another entity (class: WebPage/ItemPage blocks whose
+# mainEntity is the NewsArticle, seen on several news sites).
+NESTED_KEYS = frozenset({"@graph", "mainEntity", "mainEntityOfPage", "hasPart", "about", "subjectOf"})
 TITLE_SEPARATOR = re.compile(r"(\s+(?:[|·•»~/\u2013\u2014-]{1,2}|::)\s+)")
 SPACES = re.compile(r"\s+")
 KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
@@ -114,15 +114,8 @@ def meta_all(tree: HtmlElement, key: str) -> list[str]:
 
 
 def _load_json(text: str) -> Any:
-    """JSON-LD as CMSs write it: raw control characters and trailing commas are forgiven."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return json.loads(JSON_TRAILING_COMMA.sub(r"\1", JSON_CONTROL.sub(" ", text)))
-    except ValueError:
-        return None
+    """JSON-LD as CMSs write it, repaired tolerantly (see tolerant_json)."""
+    return tolerant_json.loads(text)
 
 
 def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
@@ -137,9 +130,9 @@ def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
             if isinstance(item, list):
                 stack.extend(reversed(item))
             elif isinstance(item, dict):
-                if "@graph" in item:
-                    stack.append(item["@graph"])
                 out.append(item)
+                # nested entities (WebPage.mainEntity -> NewsArticle, @graph), in document order
+                stack.extend(reversed([v for k, v in item.items() if k in NESTED_KEYS and isinstance(v, dict | list)]))
     return out
 
 
