@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
@@ -284,6 +284,17 @@ def _norm(text: str | None) -> str:
     return " ".join(re.findall(r"\w+", (text or "").lower()))
 
 
+def _after(node: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after ``node``'s start tag in document order (its descendants, then what follows)."""
+    yield from node.iterdescendants()
+    current: HtmlElement | None = node
+    while current is not None:
+        for sibling in current.itersiblings():
+            yield sibling
+            yield from sibling.iterdescendants()
+        current = current.getparent()
+
+
 def headline_date(tree: HtmlElement, headlines: Iterable[str], now: datetime) -> Stamp | None:
     """The first date printed just below the headline (where bylines put it), before page furniture.
 
@@ -294,12 +305,8 @@ def headline_date(tree: HtmlElement, headlines: Iterable[str], now: datetime) ->
     if node is None:
         return None
     pieces: list[str] = []
-    started = False
-    for element in tree.iter():
-        if element is node:
-            started = True
-            continue
-        if not started or not isinstance(element.tag, str) or element.tag in {"script", "style", "noscript"}:
+    for element in _after(node):
+        if not isinstance(element.tag, str) or element.tag in {"script", "style", "noscript"}:
             continue
         texts = (element.get("datetime"), element.get("title"), element.text, element.tail)
         pieces.extend(t.strip() for t in texts if t and t.strip())
@@ -364,6 +371,8 @@ def find_published(
         ("json-ld", _first_plausible(_ld_values(articles[:1], "datePublished"), now)),
         ("meta", _first_plausible((meta[k] for k in META_PUBLISHED if meta.get(k)), now)),
         ("time", _first_plausible(published_nodes, now)),
+        # the first <time datetime> the page prints, above a generic "date" meta (see META_GENERIC)
+        ("time-first", _first_plausible(generic_times[:1], now)),
         ("meta-generic", _first_plausible((meta[k] for k in META_GENERIC if meta.get(k)), now)),
         ("json-ld-other", _first_plausible(_ld_values(articles[1:], "datePublished"), now)),
         ("json-ld-created", _first_plausible(_ld_values(articles, "dateCreated"), now)),
@@ -392,14 +401,8 @@ def find_published(
     if chosen is None:
         return DateFinding(None, modified.instant if modified else None, None)
     name, stamp = chosen
-    if _updated_later(stamp, modified) and name != "headline" and not _live_blog(articles):
-        # Class: pages that print their update date under the headline as the story's date and
-        # declare it as dateModified (seen on news and magazine sites in several countries): the
-        # date the reader is shown is the declared modification. Not for a live blog, whose shown
-        # date is its latest entry, nor for a same-evening correction (under UPDATE_GAP).
-        shown = headline_date(tree, headlines, now)
-        if shown is not None and shown.day in _days_of(modified):
-            name, stamp = "modified-shown", modified
+    if name not in {"headline", "url"} and not _live_blog(articles):
+        name, stamp = _shown_date(tree, headlines, now, name, stamp, modified)
     if stamp.instant is None:
         # a day alone: take the time from any other source that agrees on the day
         for _other, candidate in found:
@@ -428,6 +431,28 @@ def find_published(
         shifted = _on_day(stamp.instant, in_url)
         stamp = Stamp(shifted.date(), shifted) if shifted else stamp
     return DateFinding(stamp, modified.instant if modified else None, name)
+
+
+def _shown_date(
+    tree: HtmlElement, headlines: Iterable[str], now: datetime, name: str, stamp: Stamp, modified: Stamp | None
+) -> tuple[str, Stamp]:
+    """The date printed under the headline when it is later than the declared one (and not past its update).
+
+    Classes: pages that print their update date under the headline as the story's date and
+    declare it as dateModified (news and magazine sites in several countries): the declared
+    modification is the reader's date. And CMS pages whose declared date is the page's creation in
+    the system, days before the date they print (several organisation and magazine sites). Not for
+    a live blog, whose shown date is its latest entry; not for a same-evening correction (under
+    UPDATE_GAP); never past the declared modification.
+    """
+    shown = headline_date(tree, headlines, now)
+    if shown is None or shown.day <= stamp.day:
+        return name, stamp
+    if modified is not None and shown.day in _days_of(modified):
+        return ("modified-shown", modified) if _updated_later(stamp, modified) else (name, stamp)
+    if modified is None or shown.day <= modified.day:
+        return "shown", shown
+    return name, stamp
 
 
 def _updated_later(stamp: Stamp, modified: Stamp | None) -> bool:
