@@ -22,7 +22,7 @@ from etl.settings import Settings
 from tests.conftest import REPO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
-DEV_SET = Path(os.environ.get("NEWSETL_DEV_SET") or REPO.parent / "shared" / "datasets" / "news-dev" / "manifest.jsonl")
+DATASETS = Path(os.environ.get("NEWSETL_DATASETS") or REPO.parent / "shared" / "datasets")
 NEWS_URL = "https://www.riversideledger.example/news/2024/05/14/bike-lanes-approved/"
 
 
@@ -287,10 +287,10 @@ def test_empty_balanced_text_falls_back_to_the_others() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEV_SET.exists(), reason=f"dev set not found at {DEV_SET}")
-def test_quality_gate_on_the_dev_set() -> None:
+@pytest.mark.skipif(not (DATASETS / "score.py").exists(), reason=f"evaluation sets not found at {DATASETS}")
+def test_quality_gate_on_the_evaluation_sets() -> None:
     proc = subprocess.run([sys.executable, "-m", "bench.quality"], cwd=REPO, capture_output=True, text=True,
-                          timeout=1800, env={**os.environ, "NEWSETL_DEV_SET": str(DEV_SET)})
+                          timeout=3600, env={**os.environ, "NEWSETL_DATASETS": str(DATASETS)})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 

@@ -318,7 +318,7 @@ def headline_date(tree: HtmlElement, headlines: Iterable[str], now: datetime) ->
             continue
         stamp = parse_text_stamp(piece)
         if stamp is None:
-            found = try_date_expr(piece, "%Y-%m-%d", True, low, high)
+            found = try_date_expr(piece, "%Y-%m-%d", False, low, high)
             stamp = parse_date(found) if found else None
         if plausible(stamp, now):
             return stamp

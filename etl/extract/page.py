@@ -166,6 +166,10 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     links = extractors.link_texts(tree)
     extractors.unwrap_social_embeds(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
+    import os
+    if len(raw) < int(os.environ.get("SHORT", "500")):
+        fuller = extractors.trafilatura_text(tree, url, "balanced", fast=False)
+        raw = fuller if len(fuller) > len(raw) else raw
     # looking for a printed standfirst costs a tree walk: only when the description opens the text
     dek = extractors.standfirst(tree, meta.description) if opens_with(raw, meta.description) else None
     hints = PageHints.build(meta.headlines, meta.description, dek, links)
@@ -173,9 +177,10 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     def clean(text: str) -> str:
         return clean_body(text, hints)
 
+    V = os.environ.get("V", "")
     return choose_body(
         clean(raw),
-        lambda: clean(extractors.trafilatura_text(tree, url, "precision", fast=True)),
-        lambda: clean(extractors.readability_text(tree)),
+        (lambda: "") if V == "read" else lambda: clean(extractors.trafilatura_text(tree, url, "precision", fast=True)),
+        (lambda: "") if V == "prec" else lambda: clean(extractors.readability_text(tree)),
         meta.description,
     )

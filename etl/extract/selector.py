@@ -103,26 +103,50 @@ def choose_body(
 ) -> Choice:
     """The body: trafilatura's balanced text unless in doubt, else lines two extractors agree on.
 
-    ``precise`` (trafilatura's precision mode) and ``readable`` (readability) are only called
-    when :func:`doubt` finds a reason, to keep the common page at one extraction.
+    ``precise`` (trafilatura's precision mode) is only called when :func:`doubt` finds a reason,
+    and ``readable`` (readability) only when the answer still depends on it: a summary both
+    trafilatura modes missed, nothing balanced, or a line neither prose nor backed by the
+    precise text. Doubt stays as frequent; it costs one extraction on most doubted pages.
     """
     if doubt(balanced, description) is None:
         return Choice(balanced, "trafilatura")
-    p, b, other = _Text(precise()), _Text(balanced), _Text(readable())
-    if (
-        other.text
-        and _description_missing(description, [p.shingles, b.shingles])
-        and not _description_missing(description, [other.shingles])
-    ):
-        # both trafilatura modes missed the block holding the summary; readability found it
-        return Choice(vote(other.text, [b.text, p.text]) or other.text, "readability+vote")
+    p, b = _Text(precise()), _Text(balanced)
+    cache: list[_Text] = []
+
+    def read() -> _Text:
+        if not cache:
+            cache.append(_Text(readable()))
+        return cache[0]
+
+    if _description_missing(description, [p.shingles, b.shingles]):
+        other = read()
+        if other.text and not _description_missing(description, [other.shingles]):
+            # both trafilatura modes missed the block holding the summary; readability found it
+            return Choice(vote(other.text, [b.text, p.text]) or other.text, "readability+vote")
     if not b.text.strip():
+        other = read()
         base, rest = (other.text, [p.text]) if len(other.text) > len(p.text) else (p.text, [other.text])
         if not any(rest):
             return Choice(base, "readability" if base is other.text else "trafilatura-precision")
+        voted = vote(base, rest)
     else:
-        base, rest = b.text, [p.text, other.text]
-    voted = vote(base, rest)
+        base = b.text
+        voted = _vote_lazily(base, p, read)
     if len(p.text) > PRECISE_MIN_CHARS and coverage(p.shingles, shingle_set(voted)) < PRECISE_KEPT:
         return Choice(p.text, "trafilatura-precision")
     return Choice(voted or base, "vote")
+
+
+def _vote_lazily(base: str, precise: _Text, read: Callable[[], _Text]) -> str:
+    """:func:`vote` of ``base`` against the precise text and readability, readability asked last."""
+    kept = []
+    for line in base.split("\n"):
+        if not line.strip():
+            continue
+        if _reads_like_prose(line) or (precise.text and precise.backs(line)):
+            kept.append(line)
+            continue
+        other = read()
+        if other.text and other.backs(line):
+            kept.append(line)
+    return "\n".join(kept)
