@@ -99,14 +99,20 @@ def _description_missing(description: str | None, texts: list[frozenset[tuple[st
 
 
 def choose_body(
-    balanced: str, precise: Callable[[], str], readable: Callable[[], str], description: str | None
+    balanced: str,
+    precise: Callable[[], str],
+    readable: Callable[[], str],
+    description: str | None,
+    clean: Callable[[str], str] = lambda text: text,
 ) -> Choice:
     """The body: trafilatura's balanced text unless in doubt, else lines two extractors agree on.
 
-    ``precise`` (trafilatura's precision mode) is only called when :func:`doubt` finds a reason,
-    and ``readable`` (readability) only when the answer still depends on it: a summary both
-    trafilatura modes missed, nothing balanced, or a line neither prose nor backed by the
-    precise text. Doubt stays as frequent; it costs one extraction on most doubted pages.
+    ``balanced`` comes cleaned; ``precise`` (trafilatura's precision mode) and ``readable``
+    (readability) come raw and are cleaned with ``clean`` only when one becomes the body.
+    ``precise`` is only called when :func:`doubt` finds a reason, and ``readable`` only when the
+    answer still depends on it: a summary both trafilatura modes missed, nothing balanced, or a
+    line neither prose nor backed by the precise text. Doubt stays as frequent; on most doubted
+    pages it costs one more extraction.
     """
     if doubt(balanced, description) is None:
         return Choice(balanced, "trafilatura")
@@ -122,18 +128,26 @@ def choose_body(
         other = read()
         if other.text and not _description_missing(description, [other.shingles]):
             # both trafilatura modes missed the block holding the summary; readability found it
-            return Choice(vote(other.text, [b.text, p.text]) or other.text, "readability+vote")
+            base = clean(other.text)
+            if base and not _description_missing(description, [shingle_set(base)]):
+                return Choice(vote(base, [b.text, p.text]) or base, "readability+vote")
     if not b.text.strip():
         other = read()
-        base, rest = (other.text, [p.text]) if len(other.text) > len(p.text) else (p.text, [other.text])
+        if len(other.text) > len(p.text):
+            base, rest, name = clean(other.text), [p.text], "readability"
+        else:
+            base, rest, name = clean(p.text), [other.text], "trafilatura-precision"
         if not any(rest):
-            return Choice(base, "readability" if base is other.text else "trafilatura-precision")
+            return Choice(base, name)
         voted = vote(base, rest)
     else:
         base = b.text
         voted = _vote_lazily(base, p, read)
     if len(p.text) > PRECISE_MIN_CHARS and coverage(p.shingles, shingle_set(voted)) < PRECISE_KEPT:
-        return Choice(p.text, "trafilatura-precision")
+        # the vote kept too little of the precise text: judged again on its cleaned form
+        cleaned = _Text(clean(p.text))
+        if len(cleaned.text) > PRECISE_MIN_CHARS and coverage(cleaned.shingles, shingle_set(voted)) < PRECISE_KEPT:
+            return Choice(cleaned.text, "trafilatura-precision")
     return Choice(voted or base, "vote")
 
 

@@ -70,6 +70,10 @@ PROMO_LINE = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Every PROMO_LINE / CAPTION_LINE alternative needs one of these (lowercased) in the line.
+PROMO_WORDS = ("subscri", "newsletter", "inbox", "deliver", "follow", "tip", "reach", "@", "enjoyed", "listen",
+               "as little as", "standards", "income earning", "buy something")
+CAPTION_WORDS = ("photo", "foto", "image", "picture", "bild", "getty", "shutterstock", "istock")
 # Credit lines agencies put under the text: "(Reporting by A; Editing by B)", "X contributed reporting."
 CREDIT_LINE = re.compile(
     r"""^\(?\s*(?:
@@ -190,25 +194,34 @@ def _shouted_teaser(line: str, words: int) -> bool:
     )
 
 
+def _has_any(lowered: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in lowered for needle in needles)
+
+
 def is_boilerplate(line: str, link_texts: frozenset[str] = frozenset()) -> bool:
-    """True for a line that is page furniture: promotion, share prompt, caption, credit, teaser."""
+    """True for a line that is page furniture: promotion, share prompt, caption, credit, teaser.
+
+    The unanchored patterns only run on lines holding one of the words they need (PROMO_WORDS,
+    CAPTION_WORDS, "["): most lines of a body are prose that holds none.
+    """
     words = _words(line)
     if words == 0:
         return bool(line.strip())
     bare = LIST_ITEM.sub("", line).strip()
-    if words <= PROMO_LINE_WORDS and PROMO_LINE.search(bare):
+    lowered = bare.lower()
+    if words <= PROMO_LINE_WORDS and _has_any(lowered, PROMO_WORDS) and PROMO_LINE.search(bare):
         return True
     if words > SHORT_LINE_WORDS:
         return False
     if link_texts and LIST_ITEM.match(line) and normalize(bare) in link_texts:
         return True  # a list item that is one link: a related-stories list
+    bracket = "[" in bare
     return bool(
         _shouted_teaser(bare, words)
         or BOILERPLATE_LINE.match(bare)
         or CREDIT_LINE.match(bare)
-        or CAPTION_LINE.search(bare)
-        or TEASER_TAG.search(bare)
-        or SHORTCODE.search(bare)
+        or (_has_any(lowered, CAPTION_WORDS) and CAPTION_LINE.search(bare))
+        or (bracket and (TEASER_TAG.search(bare) or SHORTCODE.search(bare)))
     )
 
 
