@@ -112,6 +112,22 @@ def link_texts(tree: HtmlElement) -> frozenset[str]:
     return frozenset(t for t in texts if len(t) > 3)
 
 
+class LinkTexts:
+    """:func:`link_texts`, computed on the first lookup (only list items are looked up: most pages need none)."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self._tree = tree
+        self._texts: frozenset[str] | None = None
+
+    def __contains__(self, text: object) -> bool:
+        if self._texts is None:
+            self._texts = link_texts(self._tree)
+        return text in self._texts
+
+    def __bool__(self) -> bool:
+        return True
+
+
 def standfirst(tree: HtmlElement, description: str | None) -> str | None:
     """The description when the page prints it as a dek (a heading, or a dek/summary block in the header).
 

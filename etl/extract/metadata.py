@@ -52,7 +52,7 @@ BYLINE_MAX_CHARS = 120
 # varieties map to their macrolanguage and the rest fall back to what the page declares.
 DETECTED_TO_ISO_639_1 = {"arz": "ar", "ary": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "gug": "gn", "sdh": "ku"}
 # Language is detected on the start of the text: this much is plenty, and the cost grows with it.
-LANGUAGE_SAMPLE_CHARS = 2500
+LANGUAGE_SAMPLE_CHARS = 1500
 # Below this many characters the text says too little about its language: <html lang> wins.
 LANGUAGE_MIN_CHARS = 200
 # A detection this sure overrules a <html lang> that disagrees (templates often keep a default lang).

@@ -166,7 +166,7 @@ def _agency(meta: metadata.PageMetadata, body: str, host: str | None) -> str | N
 
 def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     """Body text: trafilatura's balanced mode; its precision mode and readability only on doubt."""
-    links = extractors.link_texts(tree)
+    links = extractors.LinkTexts(tree)  # read before the embeds are unwrapped (same anchors)
     extractors.unwrap_social_embeds(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
     if len(raw) < SHORT_BALANCED_CHARS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -147,7 +147,7 @@ class PageHints:
     titles: tuple[str, ...] = ()
     description: str = ""
     standfirst: str = ""
-    link_texts: frozenset[str] = frozenset()
+    link_texts: Container[str] = frozenset()
 
     @classmethod
     def build(
@@ -155,7 +155,7 @@ class PageHints:
         titles: Iterable[str] = (),
         description: str | None = None,
         standfirst: str | None = None,
-        link_texts: frozenset[str] = frozenset(),
+        link_texts: Container[str] = frozenset(),
     ) -> PageHints:
         norms = tuple(dict.fromkeys(t for t in (normalize(x) for x in titles if x) if t))
         return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts)
@@ -198,7 +198,7 @@ def _has_any(lowered: str, needles: tuple[str, ...]) -> bool:
     return any(needle in lowered for needle in needles)
 
 
-def is_boilerplate(line: str, link_texts: frozenset[str] = frozenset()) -> bool:
+def is_boilerplate(line: str, link_texts: Container[str] = frozenset()) -> bool:
     """True for a line that is page furniture: promotion, share prompt, caption, credit, teaser.
 
     The unanchored patterns only run on lines holding one of the words they need (PROMO_WORDS,
