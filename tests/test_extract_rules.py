@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta
 
 from lxml import html as lxml_html
 
-from etl.extract import authors, metadata
+from etl.extract import authors, dates, metadata
 from etl.extract.page import extract_html_found
 from etl.records import Reject
 from etl.settings import Settings
@@ -81,3 +82,120 @@ def test_a_reject_for_short_text_still_carries_its_date_title_and_byline() -> No
     assert (row["text"], row["title"], row["published_at"], row["authors"]) == (
         "", "Short notice", "2024-03-05T10:00:00+01:00", ["Jo Kim"])
     assert row["reject"]["reason"] == "no_article_text"
+
+
+# --- tolerant JSON-LD -------------------------------------------------------------------------------
+
+
+def test_almost_json_is_repaired() -> None:
+    from etl.extract import tolerant_json
+
+    cases = {
+        "cdata": '//<![CDATA[\n{"@type": "NewsArticle", "headline": "A"}\n//]]>',
+        "extra brace": '{"@type": "NewsArticle", "headline": "A"}}',
+        "trailing semicolon": '[{"@type": "NewsArticle", "headline": "A"}];',
+        "comment": '{"@type": "NewsArticle", // the type\n "headline": "A"}',
+        "trailing comma": '{"@type": "NewsArticle", "headline": "A", "keywords": ["x", ],}',
+        "raw newline": '{"@type": "NewsArticle", "headline": "A\nB"}',
+        "stray quotes": '{"@type": "NewsArticle", "headline": "Mayor calls plan "reckless"", "x": 1}',
+        "quote, comma, text": '{"@type": "NewsArticle", "description": ""Not now", said the mayor", "headline": "A"}',
+        "single quotes": "{'@type': 'NewsArticle', 'headline': 'A'}",
+        "cut short": '{"@type": "NewsArticle", "headline": "A", "author": {"name": "Jo Kim"',
+    }
+    for name, text in cases.items():
+        value = tolerant_json.loads(text)
+        obj = value[0] if isinstance(value, list) else value
+        assert isinstance(obj, dict) and obj.get("@type") == "NewsArticle", name
+    assert tolerant_json.loads('{"headline": "Mayor calls plan "reckless"", "x": 1}')["headline"] == (
+        'Mayor calls plan "reckless"')
+    # objects one after another without an array
+    assert len(tolerant_json.loads('{"a": 1},\n{"b": 2}')) == 2
+    assert tolerant_json.loads("not json at all") is None
+
+
+def test_a_repaired_json_ld_date_beats_a_related_storys_date() -> None:
+    broken = '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H", ' \
+             '"datePublished": "2024-03-05T10:00:00+01:00"}}</script>'
+    related = ld({"@type": "NewsArticle", "headline": "Other", "datePublished": "2024-01-02T10:00:00+01:00"})
+    meta = metadata.page_metadata(tree_of(broken + related), "https://news.example/h")
+    assert meta.published_date is not None and meta.published_date.isoformat() == "2024-03-05"
+
+
+def test_an_article_nested_in_a_web_page_entity_is_found() -> None:
+    head = ld({"@type": "WebPage", "mainEntity": {"@type": "NewsArticle", "headline": "Nested",
+                                                  "datePublished": "2024-03-05T10:00:00+01:00"}})
+    meta = metadata.page_metadata(tree_of(head), "https://news.example/n")
+    assert meta.title == "Nested" and meta.published_at is not None and meta.published_at.hour == 10
+
+
+# --- dates --------------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def found_date(head: str, body: str = "<p>text</p>", url: str = "https://news.example/story") -> dates.DateFinding:
+    tree = tree_of(head, body)
+    meta_tags = metadata.meta_tags(tree)
+    objects = metadata.json_ld_objects(tree)
+    articles = metadata.json_ld_articles(objects)
+    article = metadata.main_article(articles, url)
+    heads = metadata.headlines(tree, meta_tags, article, with_h1=False)
+    return dates.find_published(tree, url, meta_tags, articles, now=NOW, headlines=heads)
+
+
+def test_a_printed_time_element_outranks_a_generic_date_meta() -> None:
+    head = '<meta name="dcterms.date" content="2024-01-21T09:00:00+01:00">'
+    body = '<p class="meta"><time datetime="2024-01-25">25.01.2024</time></p><p>text</p>'  # no headline
+    got = found_date(head, body).published
+    assert got is not None and got.day == date(2024, 1, 25)
+    # a meta that says "published" still wins over the printed time
+    strong = '<meta property="article:published_time" content="2024-01-21T09:00:00+01:00">'
+    got = found_date(strong, body).published
+    assert got is not None and got.day == date(2024, 1, 21)
+
+
+def test_the_update_printed_under_the_headline_is_the_readers_date() -> None:
+    article = {"@type": "NewsArticle", "headline": "Care guide for hydrangeas",
+               "datePublished": "2019-10-15T16:59:59Z", "dateModified": "2020-03-12T14:42:17Z"}
+    body = "<h1>Care guide for hydrangeas</h1><p>Updated Mar 12, 2020</p><p>text</p>"
+    finding = found_date(ld(article), body)
+    assert finding.published is not None and finding.published.day == date(2020, 3, 12)
+    # not for a live blog, whose shown date is its latest entry
+    live = found_date(ld({**article, "@type": "LiveBlogPosting"}), body)
+    assert live.published is not None and live.published.day == date(2019, 10, 15)
+    # nothing printed under the headline: the declared publication stays
+    plain = found_date(ld(article), "<h1>Care guide for hydrangeas</h1><p>text</p>")
+    assert plain.published is not None and plain.published.day == date(2019, 10, 15)
+
+
+def test_a_same_evening_correction_is_no_update() -> None:
+    article = {"@type": "NewsArticle", "headline": "Late vote", "datePublished": "2024-12-03T23:17:00+09:00",
+               "dateModified": "2024-12-04T00:06:00+09:00"}
+    body = "<h1>Late vote</h1><p>2024年12月4日 00:06</p><p>text</p>"
+    got = found_date(ld(article), body).published
+    assert got is not None and got.instant is not None and got.instant.hour == 23
+
+
+def test_a_local_clock_mislabelled_z_takes_the_offset_meta_states() -> None:
+    head = (ld({"@type": "NewsArticle", "headline": "H", "datePublished": "2024-04-18T07:05:00Z"})
+            + '<meta property="article:published_time" content="2024-04-18T07:05:00+09:00">')
+    got = found_date(head).published
+    assert got is not None and got.instant is not None and got.instant.utcoffset() == timedelta(hours=9)
+
+
+def test_a_utc_stamp_lands_on_the_day_the_url_names() -> None:
+    head = '<meta property="article:published_time" content="2023-11-09T05:30:59+00:00">'
+    got = found_date(head, url="https://www.citypaper.example/2023/11/08/council-elects-mayor/").published
+    assert got is not None and got.day == date(2023, 11, 8)
+    assert got.instant is not None and got.instant.astimezone(UTC).hour == 5  # the same instant
+
+
+def test_a_later_date_printed_under_the_headline_beats_a_cms_creation_date() -> None:
+    head = '<meta property="og:title" content="Winter sports and wildlife">' \
+           '<meta property="article:published_time" content="2024-01-15">'
+    later = "<h1>Winter sports and wildlife</h1><p><time datetime=\"2024-01-25\">25.01.2024</time></p><p>text</p>"
+    got = found_date(head, later).published
+    assert got is not None and got.day == date(2024, 1, 25)
+    earlier = "<h1>Winter sports and wildlife</h1><p><time datetime=\"2024-01-05\">05.01.2024</time></p><p>text</p>"
+    got = found_date(head, earlier).published
+    assert got is not None and got.day == date(2024, 1, 15)
