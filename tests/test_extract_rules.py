@@ -9,6 +9,7 @@ from lxml import html as lxml_html
 
 from etl.extract import authors, dates, metadata
 from etl.extract.page import extract_html_found
+from etl.extract.textclean import PageHints, clean_body, is_boilerplate
 from etl.records import Reject
 from etl.settings import Settings
 from tools.manifests import article_json
@@ -199,3 +200,49 @@ def test_a_later_date_printed_under_the_headline_beats_a_cms_creation_date() -> 
     earlier = "<h1>Winter sports and wildlife</h1><p><time datetime=\"2024-01-05\">05.01.2024</time></p><p>text</p>"
     got = found_date(head, earlier).published
     assert got is not None and got.day == date(2024, 1, 15)
+
+
+# --- body text ---------------------------------------------------------------------------------------
+
+
+def test_cjk_sentences_end_with_full_width_stops() -> None:
+    from etl.extract.selector import _reads_like_prose
+    from etl.extract.textclean import TERMINAL_PUNCT, word_count
+
+    line = "市議会は来年度の予算案を賛成多数で可決し、新しい図書館の建設が決まった。"
+    assert TERMINAL_PUNCT.search(line) and word_count(line) >= 15
+    assert _reads_like_prose(line)
+    assert not _reads_like_prose("市議会")
+    # a first paragraph ending in 。 under the headline is text, not a dek
+    hints = PageHints.build(titles=["予算案を可決"], description=line)
+    assert clean_body(f"予算案を可決\n{line}\n次の段落も本文である。", hints).startswith(line)
+
+
+def test_a_layout_table_row_becomes_its_prose_cells() -> None:
+    prose = ("The club was founded in 1990 by a handful of dog owners who met every Sunday on the fields "
+             "behind the school.")
+    row = f"|  | Home \\| Contact | {prose} | Login |"
+    assert clean_body(row) == prose
+    data = "| Ticker | Security | Last | Change |"
+    assert clean_body(data) == data
+
+
+def test_teaser_cards_linking_elsewhere_are_not_body() -> None:
+    paragraph = "<p>" + "The council approved the new budget after a long debate on Tuesday evening. " * 6 + "</p>"
+    card = ('<a href="/other-story"><h3>Another story</h3><p>A teaser for another story that is not this one '
+            'and should not be read as part of it at all.</p></a>')
+    body = f"<article><h1>Budget passes</h1>{paragraph}{paragraph}<div>{card}{card}</div></article>"
+    html = f"<html><body>{body}</body></html>"
+    outcome = extract_html_found(html, "https://news.example/budget", Settings()).outcome
+    assert not isinstance(outcome, Reject)
+    assert "council approved" in outcome.text and "teaser for another story" not in outcome.text
+
+
+def test_promotion_copyright_and_source_lines_are_boilerplate() -> None:
+    for line in ("Sign up for breaking news, reviews, opinion, top tech deals, and more.",
+                 "Follow The Daily Planet on Google News to get our news in your feeds.",
+                 "© The Daily Planet Ltd. 2024", "Copyright © 2023 The Daily Planet, LLC.", "Quelle: AFP"):
+        assert is_boilerplate(line), line
+    # an agency's rights notice and a sentence about copyright stay
+    assert not is_boilerplate("Copyright lawyers say the ruling will change how archives license old photos to "
+                              "newspapers and broadcasters across Europe for years.")

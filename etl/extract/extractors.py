@@ -27,6 +27,8 @@ DEK_XPATH = etree.XPath(
     " or contains(@class, 'sub-headline') or contains(@class, 'abstract') or contains(@class, 'summary')"
     " or contains(@class, 'sapo') or contains(@class, 'chapo') or contains(@class, 'teaser-text')]"
 )
+# A link wrapping a heading or a paragraph is a teaser card for another page (related strips).
+TEASER_CARD_XPATH = etree.XPath("//a[.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5]")
 EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter|instagram|widget", re.IGNORECASE)
 SKIPPED_TAGS = frozenset({"script", "style", "noscript"})
 BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br", "td"})
@@ -59,6 +61,25 @@ def unwrap_social_embeds(tree: HtmlElement) -> int:
         for p in quote.findall("p"):
             if p.tail and p.tail.strip():
                 p.tail = "\n" + p.tail
+        count += 1
+    return count
+
+
+def drop_teaser_cards(tree: HtmlElement) -> int:
+    """Remove links that wrap a heading or paragraph (teaser cards of other stories); returns how many."""
+    count = 0
+    for link in TEASER_CARD_XPATH(tree):
+        parent = link.getparent()
+        if parent is None:
+            continue
+        tail = link.tail
+        previous = link.getprevious()
+        parent.remove(link)
+        if tail:
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
         count += 1
     return count
 

@@ -168,6 +168,9 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     """Body text: trafilatura's balanced mode; its precision mode and readability only on doubt."""
     links = extractors.LinkTexts(tree)  # read before the embeds are unwrapped (same anchors)
     extractors.unwrap_social_embeds(tree)
+    # Class: related-story strips whose cards are links wrapping a heading and a teaser paragraph
+    # (seen on news sites in several countries): read as paragraphs, they end up in the body.
+    extractors.drop_teaser_cards(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
     if len(raw) < SHORT_BALANCED_CHARS:
         # Class: pages where trafilatura's own block choice comes out short (a lead paragraph, a

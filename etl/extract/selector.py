@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from etl.extract.textclean import LIST_ITEM, WORD, normalize
+from etl.extract.textclean import LIST_ITEM, WORD, normalize, word_count
 
 # A line is backed by another candidate when this share of its shingles appears there.
 LINE_SUPPORT = 0.5
@@ -18,7 +18,7 @@ PRECISE_KEPT = 0.8
 PRECISE_MIN_CHARS = 500
 # Unbacked lines survive the vote when they read like prose: this many words, ending a sentence.
 SENTENCE_MIN_WORDS = 6
-SENTENCE_END = re.compile(r"[.!?…\"'”’»)]\s*$")
+SENTENCE_END = re.compile(r"[.!?…\"'”’»)。！？」』）]\s*$")
 
 
 def shingle_set(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
@@ -60,7 +60,7 @@ class _Text:
 
 
 def _reads_like_prose(line: str) -> bool:
-    return not LIST_ITEM.match(line) and len(WORD.findall(line)) >= SENTENCE_MIN_WORDS and bool(
+    return not LIST_ITEM.match(line) and word_count(line) >= SENTENCE_MIN_WORDS and bool(
         SENTENCE_END.search(line)
     )
 

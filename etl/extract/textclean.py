@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 WORD = re.compile(r"\w+", re.UNICODE)
 LIST_ITEM = re.compile(r"^[-•*·]\s+")
-TERMINAL_PUNCT = re.compile(r"[.!?…:;\"'”’»)\]]\s*$")
+# Sentence-final punctuation, CJK full-width forms included (class: Japanese and Chinese first
+# paragraphs ending in "。" were taken for standfirsts and labels, seen on several news sites).
+TERMINAL_PUNCT = re.compile(r"[.!?…:;\"'”’»)\]。！？：；」』）]\s*$")
+# Scripts written without spaces: their characters are counted as words, two to a word.
+UNSPACED_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 UPPER_LETTER = re.compile(r"[A-Z]")
 
 # Furniture lines are short: the line rules below only look at lines of at most this many words.
@@ -19,6 +23,10 @@ PROMO_LINE_WORDS = 90
 # All-capital lines this long are teasers linking elsewhere ("SEAN SPICER ELIMINATED FROM ..."),
 # not subheads (wire-style capital subheads are short: "NISSAN SENTRA").
 CAPS_TEASER_WORDS = 8
+# A table row with a cell of this many words is a layout row (see _layout_cells).
+LAYOUT_CELL_MIN_WORDS = 20
+SENTENCE_CELL_WORDS = 6
+TABLE_CELL_SPLIT = re.compile(r"(?<!\\)\s\|\s")
 # How many lines at the top may be headline, standfirst, byline or dateline.
 HEAD_LINES = 6
 HEAD_LINE_MAX_WORDS = 14
@@ -41,7 +49,8 @@ BOILERPLATE_LINE = re.compile(
     | lee\s+tambi[ée]n.* | ver\s+tamb[ié][ée]n.* | leia\s+(?:tamb[ée]m|mais).* | veja\s+tamb[ée]m.*
     | leggi\s+anche.* | \(leggi\s+anche.* | mehr\s+zum\s+thema.* | auch\s+interessant.* | lesen\s+sie\s+(?:auch|mehr).*
     | weiterlesen | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categories\s*:.* | schlagw[öo]rter\s*:.*
-    | source\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
+    | (?:source|quelle|fuente|fonte|bron|źródło)\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
+    | (?:©|copyright\b)(?:(?!rights\s+reserved).){0,80}
     | (?:reading|read)\s+time\s*:?.{0,20} | \d+\s+min(?:ute)?s?\s+read | tempo\s+de\s+leitura.{0,20} | lesezeit.{0,20}
     | (?:(?:click|tap)\s+here\s+to\s+)?(?:get|download)\s+(?:the|our)\s+[\w\s]{1,30}\bapp\b.*
     | thanks\s+for\s+(?:signing\s+up|subscribing).* | sorry!? | there\s+was\s+an\s+error\s+processing.*
@@ -60,7 +69,9 @@ PROMO_LINE = re.compile(
     | \b(?:inbox|sign\s+up|subscribe)\b.{0,80}\bnewsletters?\b
     | right\s+in\s+your\s+inbox | delivered\s+(?:to|through|straight\s+to)\s+your\s+(?:inbox|letterbox)
     | \bfollow\s+(?:us|him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
-    | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram)
+    | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram|google\s+news|linkedin|youtube|tiktok
+        |threads|bluesky)
+    | ^sign\s+up\s+for\b
     | \bhave\s+a\s+(?:news\s+)?tip\s*\? | \bmay\s+be\s+reached\s+at\s+\S+@
     | \breach\s+(?:the\s+)?(?:reporters?|writers?|authors?)\s+(?:at|on|via)\b
     | ^(?:e-?mail|contact)\s+[\w\s.]{1,40}\s+at\s+\S+@
@@ -72,7 +83,7 @@ PROMO_LINE = re.compile(
 )
 # Every PROMO_LINE / CAPTION_LINE alternative needs one of these (lowercased) in the line.
 PROMO_WORDS = ("subscri", "newsletter", "inbox", "deliver", "follow", "tip", "reach", "@", "enjoyed", "listen",
-               "as little as", "standards", "income earning", "buy something")
+               "as little as", "standards", "income earning", "buy something", "sign up")
 CAPTION_WORDS = ("photo", "foto", "image", "picture", "bild", "getty", "shutterstock", "istock")
 # Credit lines agencies put under the text: "(Reporting by A; Editing by B)", "X contributed reporting."
 CREDIT_LINE = re.compile(
@@ -114,7 +125,7 @@ BYLINE_LINE = re.compile(
     r"^(?:by|von|par|por|di|door|af|av|przez|от|written\s+by|words\s+by)\s+(?P<name>\S.{0,100})$", re.IGNORECASE
 )
 # A sentence ends here; "a.m."/"p.m." and initials ("J.") do not end one.
-SENTENCE_STOP = re.compile(r"(?<![ap]\.m)(?<!\b[A-Z])[.!?]\s*$")
+SENTENCE_STOP = re.compile(r"(?<![ap]\.m)(?<!\b[A-Z])[.!?。！？]\s*$")
 DATELINE_LINE = re.compile(
     r"""^(?:
       (?:published|updated|posted|last\s+updated|modified|ver[öo]ffentlicht|aktualisiert|publi[ée]|mis\s+[àa]\s+jour
@@ -169,8 +180,15 @@ def opens_with(text: str, passage: str | None) -> bool:
     return any(normalize(line) == wanted for line in text.split("\n", HEAD_LINES)[:HEAD_LINES])
 
 
-def _words(line: str) -> int:
-    return len(WORD.findall(line))
+def word_count(line: str) -> int:
+    """Words of a line; in Chinese and Japanese text, every two characters count as one."""
+    unspaced = len(UNSPACED_CHAR.findall(line))
+    if not unspaced:
+        return len(WORD.findall(line))
+    return len(WORD.findall(UNSPACED_CHAR.sub(" ", line))) + (unspaced + 1) // 2
+
+
+_words = word_count
 
 
 def _is_title(norm: str, titles: Iterable[str]) -> bool:
@@ -279,6 +297,22 @@ def _byline_or_dateline(line: str) -> bool:
     return bool(DATELINE_LINE.match(line))
 
 
+def _layout_cells(line: str) -> list[str]:
+    """A table row that holds prose is a layout table (the page's columns, not data): one line per cell.
+
+    Class: table-based page layouts, where the article, navigation and teasers of other stories
+    come out of the extractors as one long "| ... | ... |" row (old CMS and club/association
+    sites, archived pages). Data tables (short cells) stay rows.
+    """
+    if not line.startswith("|") or len(line) < LAYOUT_CELL_MIN_WORDS * 4:
+        return [line]
+    cells = [c.strip().replace("\\|", "|") for c in TABLE_CELL_SPLIT.split(line.strip("| "))]
+    if not any(_words(c) >= LAYOUT_CELL_MIN_WORDS for c in cells):
+        return [line]
+    return [c for c in cells if c and (_words(c) >= SENTENCE_CELL_WORDS and TERMINAL_PUNCT.search(c)
+                                       or _words(c) >= LAYOUT_CELL_MIN_WORDS)]
+
+
 def _drop_link_lists(lines: list[str]) -> list[str]:
     """Drop "Related:" headers with the list items under them, and comment sections at the end."""
     out: list[str] = []
@@ -299,7 +333,7 @@ def _drop_link_lists(lines: list[str]) -> list[str]:
 def clean_body(text: str, hints: PageHints | None = None) -> str:
     """The body without headline, standfirst, bylines, promotions, share prompts, captions, link lists, credits."""
     hints = hints or PageHints()
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [part for line in text.split("\n") for part in _layout_cells(line.strip())]
     lines = _drop_head([line for line in lines if line], hints)
     lines = _drop_link_lists(lines)
     kept: list[str] = []
