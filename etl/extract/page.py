@@ -190,6 +190,8 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
         clean(raw),
         lambda: extractors.trafilatura_text(tree, url, "precision", fast=True),
         lambda: extractors.readability_text(tree),
-        meta.description,
+        # a summary printed as the dek above the text was dropped from it on purpose: its absence
+        # from the body is no sign of a wrong block
+        None if dek else meta.description,
         clean,
     )
