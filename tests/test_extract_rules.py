@@ -246,3 +246,23 @@ def test_promotion_copyright_and_source_lines_are_boilerplate() -> None:
     # an agency's rights notice and a sentence about copyright stay
     assert not is_boilerplate("Copyright lawyers say the ruling will change how archives license old photos to "
                               "newspapers and broadcasters across Europe for years.")
+
+
+def test_an_article_split_into_same_class_blocks_is_kept_whole() -> None:
+    from etl.extract import extractors
+
+    def para(n: int) -> str:
+        return f"<p>Paragraph {n} of the story tells what the council decided about the new budget and the schools.</p>"
+
+    html = (f'<html><body><div class="grid"><div class="body-part">{para(1)}{para(2)}</div></div>'
+            f'<div class="ad-row"><p>Advertisement</p></div>'
+            f'<div class="grid"><div class="body-part">{para(3)}{para(4)}</div></div>'
+            f'<div class="footer"><p>Footer text of the site with its address and many other words in it.</p></div>'
+            f"</body></html>")
+    tree = lxml_html.document_fromstring(html)
+    first_block = "\n".join(lxml_html.fromstring(para(n)).text_content() for n in (1, 2))
+    before, after = extractors.sibling_blocks(tree, first_block)
+    assert before == [] and [a.split()[1] for a in after] == ["3", "4"]
+    # a text whose block has no same-class siblings gets nothing added
+    assert extractors.sibling_blocks(tree, "Footer text of the site with its address and many other words in it.") == (
+        [], [])

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as TrafilaturaReadability
 
-from etl.extract.textclean import normalize
+from etl.extract.textclean import WORD, normalize
 
 # Embedded posts (tweets, Instagram, TikTok) that sit in the article: people count them as body text,
 # but their wrappers carry "social"/"embed"/"tweet" classes that the extractors discard.
@@ -181,3 +181,51 @@ def readability_text(tree: HtmlElement) -> str:
     except Exception:  # lxml asserts on summaries without a body (framesets) and raises ParserError on others
         return ""
     return html_to_text(node)
+
+
+# How far above a paragraph of the body its block may be that repeats as siblings.
+BLOCK_LEVELS = 4
+BLOCK_PROSE_WORDS = 12
+
+
+def sibling_blocks(tree: HtmlElement, text: str) -> tuple[list[str], list[str]]:
+    """Paragraphs of the article's other blocks: (before, after) the block the text came from.
+
+    Class: article bodies cut into several blocks by ad rows or "related" strips, each block in
+    an element of the same tag and class (magazine and news sites); extractors keep the block
+    they scored best. Only paragraphs of prose (BLOCK_PROSE_WORDS+ words) that the text does
+    not hold yet are returned.
+    """
+    have = normalize(text)
+    first = next((line for line in text.split("\n") if len(WORD.findall(line)) >= BLOCK_PROSE_WORDS), None)
+    if first is None:
+        return [], []
+    probe = normalize(first)[:80]
+    anchor = next((p for p in tree.iter("p") if normalize(" ".join(p.itertext())).startswith(probe)), None)
+    if anchor is None:
+        return [], []
+    node = anchor
+    for _ in range(BLOCK_LEVELS):
+        node = node.getparent()
+        if node is None or node.getparent() is None:
+            break
+        signature = (node.tag, node.get("class"))
+        if not signature[1]:
+            continue
+        group = [s for s in node.getparent() if (s.tag, s.get("class")) == signature]
+        if len(group) < 2:
+            continue
+        before: list[str] = []
+        after: list[str] = []
+        seen_self = False
+        for block in group:
+            if block is node:
+                seen_self = True
+                continue
+            for p in block.iter("p"):
+                para = " ".join(" ".join(p.itertext()).split())
+                if len(WORD.findall(para)) >= BLOCK_PROSE_WORDS and normalize(para) not in have:
+                    (after if seen_self else before).append(para)
+        if before or after:
+            return before, after
+    return [], []

@@ -17,7 +17,7 @@ from trafilatura.utils import load_html
 from etl.extract import authors, extractors, metadata
 from etl.extract.decode import DecodeError, decode_html
 from etl.extract.selector import Choice, choose_body
-from etl.extract.textclean import PageHints, clean_body, opens_with
+from etl.extract.textclean import PageHints, clean_body, is_boilerplate, opens_with
 from etl.records import Article, RawPage, Reject
 from etl.settings import Settings
 from etl.urls import canonicalize_url, same_site
@@ -186,7 +186,7 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
         return clean_body(text, hints)
 
     # the second opinions are compared raw; only one that becomes the body is cleaned
-    return choose_body(
+    choice = choose_body(
         clean(raw),
         lambda: extractors.trafilatura_text(tree, url, "precision", fast=True),
         lambda: extractors.readability_text(tree),
@@ -195,3 +195,9 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
         None if dek else meta.description,
         clean,
     )
+    before, after = extractors.sibling_blocks(tree, choice.text)
+    before = [line for line in before if not is_boilerplate(line, links)]
+    after = [line for line in after if not is_boilerplate(line, links)]
+    if before or after:
+        return Choice("\n".join([*before, choice.text, *after]), choice.method + "+blocks")
+    return choice
