@@ -266,3 +266,16 @@ def test_an_article_split_into_same_class_blocks_is_kept_whole() -> None:
     # a text whose block has no same-class siblings gets nothing added
     assert extractors.sibling_blocks(tree, "Footer text of the site with its address and many other words in it.") == (
         [], [])
+
+
+def test_related_content_labels_and_paywall_prompts_in_several_languages_are_boilerplate() -> None:
+    for line in ("Das Thema könnte dich auch interessieren:", "Schon gelesen?", "Zum Weiterlesen:", "Teilen mit:",
+                 "Wird geladen …", "Le puede interesar", "NOTAS RELACIONADAS", "Weitere Artikel zum Thema",
+                 "Anzeige, enthält Affiliate Links", "Síguenos en Telegram, Instagram, Facebook y Twitter",
+                 "To view the full story, please subscribe to The Harbour Times.",
+                 "For the latest stories and breaking news updates download our app.",
+                 "Titelbild: Stadtarchiv", "Image illustrative", "Category : Press Releases", "View Comments"):
+        assert is_boilerplate(line), line
+    for line in ("Die Anzeige gegen den Bürgermeister wurde zurückgezogen, teilte die Staatsanwaltschaft mit.",
+                 "Temas como la vivienda y el empleo dominaron el debate en el parlamento regional este martes."):
+        assert not is_boilerplate(line), line

@@ -48,7 +48,14 @@ BOILERPLATE_LINE = re.compile(
     | lire\s+aussi.* | [àa]\s+lire\s+(?:aussi|[ée]galement).* | voir\s+aussi.* | leer\s+m[áa]s.*
     | lee\s+tambi[ée]n.* | ver\s+tamb[ié][ée]n.* | leia\s+(?:tamb[ée]m|mais).* | veja\s+tamb[ée]m.*
     | leggi\s+anche.* | \(leggi\s+anche.* | mehr\s+zum\s+thema.* | auch\s+interessant.* | lesen\s+sie\s+(?:auch|mehr).*
-    | weiterlesen | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categories\s*:.* | schlagw[öo]rter\s*:.*
+    | weiterlesen | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categor(?:y|ies)\s*:.* | schlagw[öo]rter\s*:.*
+    | (?:credit|last\s+modified|release\s+date)\s*:.{0,40} | view\s+(?:all\s+)?comments
+    | (?:das|dieses)\s+thema\s+(?:k[öo]nnte|d[üu]rfte)\s+(?:dich|sie|euch)\s+(?:auch\s+)?interessieren:?
+    | schon\s+gelesen\?? | zum\s+weiterlesen:? | weitere\s+artikel(?:\s+zum\s+thema)?:? | (?:auch|mehr)\s+lesen:?
+    | [äa]hnliche\s+artikel:? | kommentierte\s+artikel | teilen\s+mit:? | wird\s+geladen\W* | bewerten:?
+    | inhaltsverzeichnis | kategorien:? | quellenangaben:? | anzeige\s*[-–—,:|]\s*.{0,120}
+    | (?:le|te|les|os)\s+puede\s+interesar:? | (?:notas|noticias|not[íi]cias|articles?)\s+relacionad[oa]s:?
+    | temas:? | s[íi]guenos\s+en\b.{0,80} | sur\s+le\s+m[êe]me\s+sujet:? | potrebbe\s+interessarti:?
     | (?:source|quelle|fuente|fonte|bron|źródło)\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
     | (?:©|copyright\b)(?:(?!rights\s+reserved).){0,80}
     | (?:reading|read)\s+time\s*:?.{0,20} | \d+\s+min(?:ute)?s?\s+read | tempo\s+de\s+leitura.{0,20} | lesezeit.{0,20}
@@ -77,13 +84,15 @@ PROMO_LINE = re.compile(
     | ^(?:e-?mail|contact)\s+[\w\s.]{1,40}\s+at\s+\S+@
     | \bif\s+you\s+enjoyed\s+this\s+article\b | ^listen\s+to\s+\w.{0,40}\blive\b
     | \bas\s+little\s+as\b.{0,40}\bfirst\s+year\b | ^get\s+[\w\s]{1,40}\s+delivered\b
-    | ^our\s+standards\s*: | \bwe\s+use\s+income\s+earning\b | \bif\s+you\s+buy\s+something\s+through\b
+    | ^our\s+standards\s*: | \bdownload\s+(?:the|our)\s+[\w\s]{0,30}\bapp\b | \bplease\s+subscribe\b
+    | \bsubscribe\s+to\s+(?:read|view|continue|unlock)\b | \bby\s+signing\s+up\b
+    | \bwe\s+use\s+income\s+earning\b | \bif\s+you\s+buy\s+something\s+through\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
 # Every PROMO_LINE / CAPTION_LINE alternative needs one of these (lowercased) in the line.
 PROMO_WORDS = ("subscri", "newsletter", "inbox", "deliver", "follow", "tip", "reach", "@", "enjoyed", "listen",
-               "as little as", "standards", "income earning", "buy something", "sign up")
+               "as little as", "standards", "income earning", "buy something", "sign up", "download", "signing up")
 CAPTION_WORDS = ("photo", "foto", "image", "picture", "bild", "getty", "shutterstock", "istock")
 # Credit lines agencies put under the text: "(Reporting by A; Editing by B)", "X contributed reporting."
 CREDIT_LINE = re.compile(
@@ -98,7 +107,8 @@ CREDIT_LINE = re.compile(
 CAPTION_LINE = re.compile(
     r"""(?:
       \((?:AP|AFP|Reuters|EPA|Getty|dpa)?\s*(?:photo|foto|image|picture)s?\b[^)]{0,80}\)\s*$
-    | ^(?:photo|photograph|image|picture|foto|bild)(?:\s+credit)?\s*:\s*[^.]{2,60}$
+    | ^(?:photo|photograph|image|picture|foto|bild|titelbild|bildquelle|fotoquelle)(?:\s+credit)?\s*:\s*[^.]{0,60}$
+    | ^(?:image|photo|bild)\s+(?:illustrative|d'illustration|anzeigen|vergr[öo]ßern)$
     | (?:^|[|/,]\s*)(?:getty\s+images|shutterstock|istock(?:photo)?)\s*\)?\s*$
     )""",
     re.IGNORECASE | re.VERBOSE,
