@@ -171,10 +171,12 @@ def test_headline_dek_byline_and_dateline_at_the_top_go() -> None:
     assert got == [PARAGRAPH]
 
 
-def test_a_description_that_is_the_first_paragraph_stays_unless_printed_as_a_dek() -> None:
+def test_a_description_that_is_the_first_paragraph_stays_and_so_does_a_printed_dek() -> None:
+    # issue 11: a dek printed above the text is part of what readers see as the article (two of the
+    # three body benchmarks count it; dropping it cost traf-eval 0.002 F1 for 0.0007 on news-dev)
     assert cleaned(PARAGRAPH, PARAGRAPH + " More.", description=PARAGRAPH) == [PARAGRAPH, PARAGRAPH + " More."]
     assert cleaned(PARAGRAPH, PARAGRAPH + " More.", description=PARAGRAPH, standfirst=PARAGRAPH) == [
-        PARAGRAPH + " More."]
+        PARAGRAPH, PARAGRAPH + " More."]
 
 
 @pytest.mark.parametrize(

@@ -161,8 +161,8 @@ class PageHints:
 
     ``titles``: the headline's forms (<title>, og:title, <h1>); ``description``: the meta
     description; ``standfirst``: the description when the page prints it as a dek above the
-    text (a heading or dek/summary block), not as the first paragraph; ``link_texts``: texts
-    of the page's links.
+    text (a heading or dek/summary block) — kept in the body since issue 11, recorded for the
+    doubt signal; ``link_texts``: texts of the page's links.
     """
 
     titles: tuple[str, ...] = ()
@@ -254,7 +254,7 @@ def is_boilerplate(line: str, link_texts: Container[str] = frozenset()) -> bool:
 
 
 def _drop_head(lines: list[str], hints: PageHints) -> list[str]:
-    """Drop the headline, a standfirst repeating the description, bylines and datelines at the top."""
+    """Drop the headline, an unpunctuated description under it, bylines and datelines at the top."""
     i = 0
     title_seen = False
     while i < len(lines) and i < HEAD_LINES:
@@ -262,8 +262,6 @@ def _drop_head(lines: list[str], hints: PageHints) -> list[str]:
         norm = normalize(line)
         if _is_title(norm, hints.titles):
             title_seen = True
-        elif norm and norm == hints.standfirst:
-            pass  # the dek printed above the text
         elif (
             title_seen
             and norm
