@@ -279,3 +279,22 @@ def test_related_content_labels_and_paywall_prompts_in_several_languages_are_boi
     for line in ("Die Anzeige gegen den Bürgermeister wurde zurückgezogen, teilte die Staatsanwaltschaft mit.",
                  "Temas como la vivienda y el empleo dominaron el debate en el parlamento regional este martes."):
         assert not is_boilerplate(line), line
+
+
+def test_a_lead_printed_in_an_intro_block_above_the_text_is_put_back() -> None:
+    from etl.extract import extractors
+
+    lead = "The council has approved the budget for next year after a debate that lasted into the night."
+    paras = "".join(f"<p>Paragraph {n} explains what the budget means for schools, roads and the city's parks.</p>"
+                    for n in range(1, 4))
+    html = (f'<html><body><article><h1>Budget approved</h1><div class="article-intro"><p>{lead}</p></div>'
+            f'<div class="content">{paras}</div></article><footer><p class="summary">Site summary text '
+            f"that is not part of this article at all.</p></footer></body></html>")
+    tree = lxml_html.document_fromstring(html)
+    body = "\n".join(lxml_html.fromstring(p).text_content() for p in paras.replace("</p>", "</p>\n").split("\n") if p)
+    assert extractors.printed_lead(tree, body) == lead
+    # a lead already in the text, one cut short with "...", or one holding the headline is not added
+    assert extractors.printed_lead(tree, lead + "\n" + body) is None
+    cut = html.replace(lead, lead[:-1] + "...")
+    assert extractors.printed_lead(lxml_html.document_fromstring(cut), body) is None
+    assert extractors.printed_lead(tree, body, ("the council has approved the budget for next year",)) is None

@@ -229,3 +229,60 @@ def sibling_blocks(tree: HtmlElement, text: str) -> tuple[list[str], list[str]]:
         if before or after:
             return before, after
     return [], []
+
+
+# Elements whose class says they hold the article's lead (standfirst, intro, excerpt, chapô...).
+LEAD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:intro|excerpt|chapo|chapeau|teaser-text|sommario|standfirst|dek|summary|abstract|sapo|lead|lede"
+    r"|entry-summary|article-lead|article__intro|c-page-intro)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+LEAD_XPATH = etree.XPath("//*[@class][self::div or self::p or self::section or self::h2 or self::span]")
+LEAD_END = re.compile(r"(?<![.…])[.!?»”\"]\s*$")
+LEAD_MIN_WORDS = 8
+LEAD_MAX_WORDS = 120
+
+
+def _body_anchor(tree: HtmlElement, text: str) -> HtmlElement | None:
+    first = next((line for line in text.split("\n") if len(WORD.findall(line)) >= BLOCK_PROSE_WORDS), None)
+    if first is None:
+        return None
+    probe = normalize(first)[:80]
+    return next((p for p in tree.iter("p") if normalize(" ".join(p.itertext())).startswith(probe)), None)
+
+
+def printed_lead(tree: HtmlElement, text: str, headlines: tuple[str, ...] = ()) -> str | None:
+    """The lead the page prints in an intro/standfirst element above the text, when the text lacks it.
+
+    Class: article leads printed in a header or intro block outside the container the extractors
+    pick (class intro/excerpt/chapô/teaser-text/sommario/standfirst/lead), on blogs, magazines and
+    news sites in several languages. Only an element before the text's first paragraph and in the
+    same article container (their common ancestor is not <body>) counts, holding one to a few
+    sentences (not cut short with "..."), no headline (``headlines``, normalized) and no script.
+    """
+    anchor = _body_anchor(tree, text)
+    if anchor is None:
+        return None
+    have = normalize(text)
+    anchor_path = list(anchor.iterancestors())
+    for node in LEAD_XPATH(tree):
+        if node is anchor or not LEAD_CLASS.search(node.get("class") or ""):
+            continue
+        lead = " ".join(html_to_text(node).split())
+        words = len(WORD.findall(lead))
+        if not LEAD_MIN_WORDS <= words <= LEAD_MAX_WORDS or not LEAD_END.search(lead):
+            continue
+        norm = normalize(lead)
+        if norm in have or any(len(h) > 15 and h in norm for h in headlines):
+            continue
+        if any(a is node for a in anchor_path):
+            continue  # a container of the body itself
+        common = next((a for a in node.iterancestors() if any(a is b for b in anchor_path)), None)
+        if common is None or common.tag in {"body", "html"}:
+            continue
+        # document order: the lead comes before the body's first paragraph
+        order = {id(e): i for i, e in enumerate(common.iter())}
+        if order.get(id(node), 1 << 30) < order.get(id(anchor), -1):
+            return lead
+        return None
+    return None

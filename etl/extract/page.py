@@ -195,6 +195,8 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
         None if dek else meta.description,
         clean,
     )
+    if lead := extractors.printed_lead(tree, choice.text, hints.titles):
+        choice = Choice(lead + "\n" + choice.text, choice.method + "+lead")
     before, after = extractors.sibling_blocks(tree, choice.text)
     before = [line for line in before if not is_boilerplate(line, links)]
     after = [line for line in after if not is_boilerplate(line, links)]
