@@ -298,3 +298,13 @@ def test_a_lead_printed_in_an_intro_block_above_the_text_is_put_back() -> None:
     cut = html.replace(lead, lead[:-1] + "...")
     assert extractors.printed_lead(lxml_html.document_fromstring(cut), body) is None
     assert extractors.printed_lead(tree, body, ("the council has approved the budget for next year",)) is None
+
+
+def test_an_author_biography_box_is_not_body() -> None:
+    paragraph = "<p>" + "The council approved the new budget after a long debate on Tuesday evening. " * 6 + "</p>"
+    bio = ('<div class="author-bio"><p>Jo Kim is the senior editor of the Daily Planet and has covered the city '
+           "council for twelve years.</p></div>")
+    html = f"<html><body><article><h1>Budget passes</h1>{paragraph}{paragraph}{bio}</article></body></html>"
+    outcome = extract_html_found(html, "https://news.example/budget", Settings()).outcome
+    assert not isinstance(outcome, Reject)
+    assert "council approved" in outcome.text and "senior editor" not in outcome.text

@@ -27,6 +27,14 @@ DEK_XPATH = etree.XPath(
     " or contains(@class, 'sub-headline') or contains(@class, 'abstract') or contains(@class, 'summary')"
     " or contains(@class, 'sapo') or contains(@class, 'chapo') or contains(@class, 'teaser-text')]"
 )
+# Author boxes: the writer's biography, printed with the article but not part of it (class: a
+# biography box after the text, "X is the Senior Editor of ...", on tech, news and blog sites).
+AUTHOR_BOX = re.compile(
+    r"author[-_]?(?:bio|box|info|about|description|details)|about[-_]?(?:the[-_]?)?author|bio[-_]?box", re.I
+)
+AUTHOR_BOX_XPATH = etree.XPath(
+    "//*[contains(translate(@class, 'AUTHOR', 'author'), 'author') or contains(translate(@class, 'BIO', 'bio'), 'bio')]"
+)
 # A link wrapping a heading or a paragraph is a teaser card for another page (related strips).
 TEASER_CARD_XPATH = etree.XPath("//a[.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5]")
 EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter|instagram|widget", re.IGNORECASE)
@@ -81,6 +89,16 @@ def drop_teaser_cards(tree: HtmlElement) -> int:
             else:
                 parent.text = (parent.text or "") + tail
         count += 1
+    return count
+
+
+def drop_author_boxes(tree: HtmlElement) -> int:
+    """Remove author biography boxes; returns how many."""
+    count = 0
+    for node in AUTHOR_BOX_XPATH(tree):
+        if AUTHOR_BOX.search(node.get("class") or "") and node.getparent() is not None:
+            node.drop_tree()
+            count += 1
     return count
 
 

@@ -171,6 +171,7 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     # Class: related-story strips whose cards are links wrapping a heading and a teaser paragraph
     # (seen on news sites in several countries): read as paragraphs, they end up in the body.
     extractors.drop_teaser_cards(tree)
+    extractors.drop_author_boxes(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
     if len(raw) < SHORT_BALANCED_CHARS:
         # Class: pages where trafilatura's own block choice comes out short (a lead paragraph, a
