@@ -274,7 +274,11 @@ def test_related_content_labels_and_paywall_prompts_in_several_languages_are_boi
                  "Anzeige, enthält Affiliate Links", "Síguenos en Telegram, Instagram, Facebook y Twitter",
                  "To view the full story, please subscribe to The Harbour Times.",
                  "For the latest stories and breaking news updates download our app.",
-                 "Titelbild: Stadtarchiv", "Image illustrative", "Category : Press Releases", "View Comments"):
+                 "Titelbild: Stadtarchiv", "Image illustrative", "Category : Press Releases", "View Comments",
+                 "Le puede interesar: El parlamento aprueba la reforma", "(Credit: Jo Kim / Daily Planet)",
+                 "Do you want to be informed of our actions? Sign up here",
+                 "For the latest stories download the Daily Planet apps for iOS and Android.",
+                 "| \xa0Weitere\xa0Artikel\xa0zum\xa0Thema |"):
         assert is_boilerplate(line), line
     for line in ("Die Anzeige gegen den Bürgermeister wurde zurückgezogen, teilte die Staatsanwaltschaft mit.",
                  "Temas como la vivienda y el empleo dominaron el debate en el parlamento regional este martes."):
@@ -308,3 +312,7 @@ def test_an_author_biography_box_is_not_body() -> None:
     outcome = extract_html_found(html, "https://news.example/budget", Settings()).outcome
     assert not isinstance(outcome, Reject)
     assert "council approved" in outcome.text and "senior editor" not in outcome.text
+
+
+def test_a_data_table_row_is_not_read_as_one_cell() -> None:
+    assert not is_boilerplate("| LOW | LOWE'S COMPANIES INC. | 113.40 | -1.62 | -1.41% |")

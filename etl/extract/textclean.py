@@ -54,7 +54,7 @@ BOILERPLATE_LINE = re.compile(
     | schon\s+gelesen\?? | zum\s+weiterlesen:? | weitere\s+artikel(?:\s+zum\s+thema)?:? | (?:auch|mehr)\s+lesen:?
     | [äa]hnliche\s+artikel:? | kommentierte\s+artikel | teilen\s+mit:? | wird\s+geladen\W* | bewerten:?
     | inhaltsverzeichnis | kategorien:? | quellenangaben:? | anzeige\s*[-–—,:|]\s*.{0,120}
-    | (?:le|te|les|os)\s+puede\s+interesar:? | (?:notas|noticias|not[íi]cias|articles?)\s+relacionad[oa]s:?
+    | (?:le|te|les|os)\s+puede\s+interesar\b.{0,160} | (?:notas|noticias|not[íi]cias|articles?)\s+relacionad[oa]s:?
     | temas:? | s[íi]guenos\s+en\b.{0,80} | sur\s+le\s+m[êe]me\s+sujet:? | potrebbe\s+interessarti:?
     | (?:source|quelle|fuente|fonte|bron|źródło)\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
     | (?:©|copyright\b)(?:(?!rights\s+reserved).){0,80}
@@ -84,7 +84,8 @@ PROMO_LINE = re.compile(
     | ^(?:e-?mail|contact)\s+[\w\s.]{1,40}\s+at\s+\S+@
     | \bif\s+you\s+enjoyed\s+this\s+article\b | ^listen\s+to\s+\w.{0,40}\blive\b
     | \bas\s+little\s+as\b.{0,40}\bfirst\s+year\b | ^get\s+[\w\s]{1,40}\s+delivered\b
-    | ^our\s+standards\s*: | \bdownload\s+(?:the|our)\s+[\w\s]{0,30}\bapp\b | \bplease\s+subscribe\b
+    | ^our\s+standards\s*: | \bdownload\s+(?:the|our)\s+[\w\s]{0,30}\bapps?\b | \bplease\s+subscribe\b
+    | \bsign\s+up\s+here\b
     | \bsubscribe\s+to\s+(?:read|view|continue|unlock)\b | \bby\s+signing\s+up\b
     | \bwe\s+use\s+income\s+earning\b | \bif\s+you\s+buy\s+something\s+through\b
     )""",
@@ -93,7 +94,7 @@ PROMO_LINE = re.compile(
 # Every PROMO_LINE / CAPTION_LINE alternative needs one of these (lowercased) in the line.
 PROMO_WORDS = ("subscri", "newsletter", "inbox", "deliver", "follow", "tip", "reach", "@", "enjoyed", "listen",
                "as little as", "standards", "income earning", "buy something", "sign up", "download", "signing up")
-CAPTION_WORDS = ("photo", "foto", "image", "picture", "bild", "getty", "shutterstock", "istock")
+CAPTION_WORDS = ("photo", "foto", "image", "picture", "bild", "getty", "shutterstock", "istock", "credit")
 # Credit lines agencies put under the text: "(Reporting by A; Editing by B)", "X contributed reporting."
 CREDIT_LINE = re.compile(
     r"""^\(?\s*(?:
@@ -106,7 +107,7 @@ CREDIT_LINE = re.compile(
 # Photo captions and credits: "... (AP Photo/Alan Diaz)", "Photo: Meg Kinnard, AP", "... | Getty Images".
 CAPTION_LINE = re.compile(
     r"""(?:
-      \((?:AP|AFP|Reuters|EPA|Getty|dpa)?\s*(?:photo|foto|image|picture)s?\b[^)]{0,80}\)\s*$
+      \((?:AP|AFP|Reuters|EPA|Getty|dpa)?\s*(?:photo|foto|image|picture|credit)s?\b[^)]{0,80}\)\s*$
     | ^(?:photo|photograph|image|picture|foto|bild|titelbild|bildquelle|fotoquelle)(?:\s+credit)?\s*:\s*[^.]{0,60}$
     | ^(?:image|photo|bild)\s+(?:illustrative|d'illustration|anzeigen|vergr[öo]ßern)$
     | (?:^|[|/,]\s*)(?:getty\s+images|shutterstock|istock(?:photo)?)\s*\)?\s*$
@@ -236,6 +237,8 @@ def is_boilerplate(line: str, link_texts: Container[str] = frozenset()) -> bool:
     if words == 0:
         return bool(line.strip())
     bare = LIST_ITEM.sub("", line).strip()
+    if bare.startswith("|") and not TABLE_CELL_SPLIT.search(inner := bare.strip("|").strip()):
+        bare = inner  # a one-cell table row reads as its cell
     lowered = bare.lower()
     if words <= PROMO_LINE_WORDS and _has_any(lowered, PROMO_WORDS) and PROMO_LINE.search(bare):
         return True
