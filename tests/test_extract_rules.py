@@ -50,13 +50,10 @@ def test_a_declared_organisation_is_kept_as_credited() -> None:
     assert authors.clean_authors(["morgenblatt.example"], site, host) == ([], None)
 
 
-def test_json_ld_crediting_only_the_site_gives_way_to_a_printed_byline() -> None:
+def test_json_ld_crediting_only_the_site_keeps_the_site() -> None:
     org = ld({"@type": "NewsArticle", "headline": "H", "author": {"@type": "Organization", "name": "Morgenblatt"}})
-    head = f'<meta property="og:site_name" content="Morgenblatt">{org}'
-    printed = tree_of(head, '<p class="byline">Von Karla Weiss</p><p>text</p>')
-    assert metadata.page_metadata(printed, "https://www.morgenblatt.example/a").authors == ["Karla Weiss"]
-    unprinted = tree_of(head)
-    assert metadata.page_metadata(unprinted, "https://www.morgenblatt.example/a").authors == ["Morgenblatt"]
+    page = tree_of(f'<meta property="og:site_name" content="Morgenblatt">{org}', "<p>text</p>")
+    assert metadata.page_metadata(page, "https://www.morgenblatt.example/a").authors == ["Morgenblatt"]
 
 
 def test_a_wire_site_naming_its_reporters_is_not_its_own_agency() -> None:

@@ -256,12 +256,6 @@ def _credited_organisation(line: str) -> str | None:
     return credit
 
 
-def only_the_site(names: Iterable[str], site_name: str | None, host: str | None) -> bool:
-    """True when every name is the site itself (its name or host): the page credits no one in particular."""
-    listed = list(names)
-    return bool(listed) and all(_is_site(n, site_name, host) for n in listed)
-
-
 def is_own_site(agency: str, site_name: str | None, host: str | None) -> bool:
     """True when the agency is the publishing site itself (its name, or a host like reuters.com)."""
     key = _squash(agency)

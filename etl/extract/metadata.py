@@ -307,19 +307,10 @@ def page_authors(
     tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], by_id: dict[str, dict[str, Any]],
     site_name: str | None, host: str | None,
 ) -> tuple[list[str], str | None]:
-    """People (or the credited organisation) and agency: JSON-LD first, then <meta> and byline markup.
-
-    A JSON-LD author that is only the site itself gives way to people named in a printed byline
-    (class: JSON-LD credits the publisher while the page prints the writer's name); with none,
-    the site stays credited.
-    """
+    """People (or the credited organisation) and agency: JSON-LD first, then <meta> and byline markup."""
     declared = _declared_authors(article, by_id)
     if declared:
         people, agency = author_rules.clean_authors(declared, site_name, host, structured=True)
-        if people and not agency and author_rules.only_the_site(people, site_name, host):
-            printed, printed_agency = author_rules.clean_authors(_printed_authors(tree, meta), site_name, host)
-            if printed or printed_agency:
-                return printed, printed_agency
         if people or agency:
             return people, agency
     return author_rules.clean_authors(_printed_authors(tree, meta), site_name, host)
