@@ -22,7 +22,7 @@ from etl.settings import Settings
 from tests.conftest import REPO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
-DEV_SET = Path(os.environ.get("NEWSETL_DEV_SET") or REPO.parent / "shared" / "datasets" / "news-dev" / "manifest.jsonl")
+DATASETS = Path(os.environ.get("NEWSETL_DATASETS") or REPO.parent / "shared" / "datasets")
 NEWS_URL = "https://www.riversideledger.example/news/2024/05/14/bike-lanes-approved/"
 
 
@@ -171,10 +171,12 @@ def test_headline_dek_byline_and_dateline_at_the_top_go() -> None:
     assert got == [PARAGRAPH]
 
 
-def test_a_description_that_is_the_first_paragraph_stays_unless_printed_as_a_dek() -> None:
+def test_a_description_that_is_the_first_paragraph_stays_and_so_does_a_printed_dek() -> None:
+    # issue 11: a dek printed above the text is part of what readers see as the article (two of the
+    # three body benchmarks count it; dropping it cost traf-eval 0.002 F1 for 0.0007 on news-dev)
     assert cleaned(PARAGRAPH, PARAGRAPH + " More.", description=PARAGRAPH) == [PARAGRAPH, PARAGRAPH + " More."]
     assert cleaned(PARAGRAPH, PARAGRAPH + " More.", description=PARAGRAPH, standfirst=PARAGRAPH) == [
-        PARAGRAPH + " More."]
+        PARAGRAPH, PARAGRAPH + " More."]
 
 
 @pytest.mark.parametrize(
@@ -287,10 +289,10 @@ def test_empty_balanced_text_falls_back_to_the_others() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEV_SET.exists(), reason=f"dev set not found at {DEV_SET}")
-def test_quality_gate_on_the_dev_set() -> None:
+@pytest.mark.skipif(not (DATASETS / "score.py").exists(), reason=f"evaluation sets not found at {DATASETS}")
+def test_quality_gate_on_the_evaluation_sets() -> None:
     proc = subprocess.run([sys.executable, "-m", "bench.quality"], cwd=REPO, capture_output=True, text=True,
-                          timeout=1800, env={**os.environ, "NEWSETL_DEV_SET": str(DEV_SET)})
+                          timeout=3600, env={**os.environ, "NEWSETL_DATASETS": str(DATASETS)})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 

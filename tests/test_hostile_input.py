@@ -312,9 +312,9 @@ def test_50_mb_page_within_the_size_limit_is_cut_by_the_time_budget() -> None:
     para = article_html(8).split("<article>", 1)[1].split("</article>", 1)[0]
     body = ("<html><body><article>" + para * (50_000_000 // len(para)) + "</article></body></html>").encode()
     settings = SETTINGS.with_overrides(max_page_bytes=60_000_000, extract_timeout_seconds=2.0)
-    started = time.monotonic()
+    started = time.process_time()  # CPU time of this process: other work on the machine does not count
     result = extract_outcome(body, settings=settings)
-    assert time.monotonic() - started < 15
+    assert time.process_time() - started < 15
     assert isinstance(result, Article) or result.reason == "extract_timeout", result
 
 

@@ -7,25 +7,37 @@ import json
 from pathlib import Path
 from typing import Any
 
-from etl.extract.page import extract_page
+from etl.extract.metadata import PageMetadata
+from etl.extract.page import extract_page_found
 from etl.records import Article, RawPage, Reject
 from etl.settings import Settings
 from etl.urls import url_hash
 
 
-def article_json(page_id: str, outcome: Article | Reject) -> dict[str, Any]:
-    """One prediction line of the benchmark format."""
+def _published(found: Article | PageMetadata) -> str | None:
+    if found.published_at is not None:
+        return found.published_at.isoformat()
+    if found.published_date is not None:
+        return found.published_date.isoformat()
+    return None
+
+
+def article_json(page_id: str, outcome: Article | Reject, found: PageMetadata | None = None) -> dict[str, Any]:
+    """One prediction line of the benchmark format.
+
+    A reject carries what the page's metadata said (``found``: title, date, authors), with an
+    empty text: the date of a page with too little body text is still the page's date.
+    """
     if isinstance(outcome, Reject):
-        return {"id": page_id, "title": None, "text": "", "published_at": None, "modified_at": None,
-                "authors": [], "language": None, "description": None, "top_image": None,
-                "canonical_url": None, "keywords": [], "extractor": None, "published_precision": None,
-                "agency": None, "site_name": None, "section": None,
+        meta = found or PageMetadata()
+        return {"id": page_id, "title": meta.title, "text": "", "published_at": _published(meta),
+                "modified_at": meta.modified_at.isoformat() if meta.modified_at else None,
+                "authors": meta.authors, "language": None, "description": meta.description,
+                "top_image": meta.top_image, "canonical_url": meta.canonical_url, "keywords": meta.keywords,
+                "extractor": None, "published_precision": meta.published_precision,
+                "agency": meta.agency, "site_name": meta.site_name, "section": meta.section,
                 "reject": {"reason": outcome.reason, "detail": outcome.detail}}
-    published: str | None = None
-    if outcome.published_at is not None:
-        published = outcome.published_at.isoformat()
-    elif outcome.published_date is not None:
-        published = outcome.published_date.isoformat()
+    published = _published(outcome)
     return {
         "id": page_id,
         "title": outcome.title,
@@ -62,6 +74,7 @@ def extract_manifest(manifest: Path, out_file: Path, settings: Settings) -> int:
             url = row.get("url") or path.as_uri()
             page = RawPage(raw_page_id=0, url_hash=url_hash(url), url=url, final_url=url, source_id=0,
                            body=body, content_type=None, headers={})
-            sink.write(json.dumps(article_json(row["id"], extract_page(page, settings)), ensure_ascii=False) + "\n")
+            found = extract_page_found(page, settings)
+            sink.write(json.dumps(article_json(row["id"], found.outcome, found.metadata), ensure_ascii=False) + "\n")
             count += 1
     return count

@@ -104,6 +104,12 @@ LOWER_PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la", "dos", "das", "bin", "al", "ter"}
 )
 MAX_NAME_WORDS = 5
+# Names in scripts without spaces between given and family name are short: "新間", "王伟", "김철".
+CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]{2,}$")
+# A credited organisation kept verbatim (class: JSON-LD/meta bylines naming the newsroom or the
+# site, "DER SPIEGEL", "ORF.at", "Redaktion hessenschau.de", "読売新聞オンライン"): at most this long.
+CREDIT_MAX_WORDS = 6
+CREDIT_MAX_CHARS = 60
 # A one-word name in capitals this short is an organisation's initials (CNN, BBC), not a person.
 ACRONYM_MAX_LETTERS = 5
 
@@ -113,7 +119,9 @@ def _fold(text: str) -> str:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", _fold(text))
+    """Letters and digits only, accents dropped, any script kept ("Коммерсантъ" does not fold to "")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
 
 
 def agency_of(text: str) -> str | None:
@@ -169,7 +177,7 @@ def _is_name(name: str) -> bool:
         return False
     return (
         0 < len(words) <= MAX_NAME_WORDS
-        and len(name) >= 3
+        and (len(name) >= 3 or bool(CJK_NAME.match(name)))
         and not any(ch.isdigit() for ch in name)
         and not NOT_A_NAME.match(name)
         and not ORGANISATION.search(name)
@@ -185,12 +193,16 @@ def _is_site(name: str, site_name: str | None, host: str | None) -> bool:
 
 
 def clean_authors(
-    raw: Iterable[str], site_name: str | None = None, host: str | None = None
+    raw: Iterable[str], site_name: str | None = None, host: str | None = None, structured: bool = False
 ) -> tuple[list[str], str | None]:
     """Split bylines into people, drop roles, emails, URLs and handles; wire services go to the agency.
 
     "By Jane Doe and JOHN SMITH | Reuters" gives (["Jane Doe", "John Smith"], "Reuters"). The
-    site itself (its name, or its host name) is no author either.
+    site itself (its name, or its host name) is no author either, in a byline read off the page.
+
+    ``structured``: each string is one author the page declares (a JSON-LD ``author`` name). One
+    that names no person and no agency is an organisation the page credits ("DER SPIEGEL",
+    "Guardian staff reporter", "ORF.at"): it is kept as written rather than dropped.
     """
     people: list[str] = []
     seen: set[str] = set()
@@ -198,6 +210,7 @@ def clean_authors(
     for line in raw:
         if not isinstance(line, str) or not line.strip():
             continue
+        found_before = (len(people), agency)
         line = " ".join(PARENTHETICAL.sub(" ", line).split())
         line = BYLINE_PREFIX.sub("", EMAIL.sub(" ", URL.sub(" ", line)))
         for part in _people_parts(line):
@@ -216,11 +229,37 @@ def clean_authors(
             if (found := agency_of(name)) or _fold(name.split()[0]) in AGENCY_FIRST_WORDS:
                 agency = agency or found or agency_of(name.split()[0])
                 continue
+            if structured and len(name.split()) == 1 and ROLE.search(part):
+                continue  # "Gear Team", "Metro Staff": a declared team, kept whole below
             if not _is_name(name) or _is_site(name, site_name, host):
-                continue
+                continue  # (a declared site name comes back below as the credited organisation)
             name = title_case(name)
-            key = _fold(name)
+            key = _squash(name)
             if key not in seen:
                 seen.add(key)
                 people.append(name)
+        credit = _credited_organisation(line) if structured and (len(people), agency) == found_before else None
+        if credit and (key := _squash(credit)) not in seen:
+            seen.add(key)
+            people.append(credit)
     return people, agency
+
+
+def _credited_organisation(line: str) -> str | None:
+    """A declared author that is an organisation, as written; None for placeholders and junk."""
+    credit = " ".join(line.split()).strip(" .,-–—:|·•")
+    words = credit.split()
+    if not words or len(words) > CREDIT_MAX_WORDS or len(credit) > CREDIT_MAX_CHARS:
+        return None
+    if NOT_A_NAME.match(credit) or PHOTO_CREDIT.match(credit) or not any(ch.isalpha() for ch in credit):
+        return None
+    return credit
+
+
+def is_own_site(agency: str, site_name: str | None, host: str | None) -> bool:
+    """True when the agency is the publishing site itself (its name, or a host like reuters.com)."""
+    key = _squash(agency)
+    if site_name and (_squash(site_name) == key or agency_of(site_name) == agency):
+        return True
+    labels = (host or "").lower().removeprefix("www.").split(".")
+    return bool(key) and key in {_squash(label) for label in labels if label}

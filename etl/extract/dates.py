@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
@@ -53,15 +53,20 @@ TEXT_DATE_RANGE = (datetime(1990, 1, 1), datetime(2100, 1, 1))
 # How far around the headline (in text pieces, document order) a printed date belongs to the article.
 HEADLINE_PIECES_AFTER = 30
 HEADLINE_PIECE_MAX_CHARS = 100
+# A modification this much later than the publication is an update, not a same-day correction.
+UPDATE_GAP = timedelta(hours=12)
 
 # <meta> keys naming the first publication, most trusted first; and keys naming a modification.
 META_PUBLISHED = (
     "article:published_time", "og:article:published_time", "article:published", "og:published_time",
     "datepublished", "publishdate", "publish-date", "publish_date", "publication_date", "pubdate",
     "article.published", "article_date_original", "original-publish-date", "sailthru.date",
-    "parsely-pub-date", "cxenseparse:recs:publishtime", "dc.date.issued", "dcterms.issued", "dc.date.created",
-    "dcterms.created", "dc.date", "dcterms.date", "date", "created", "article:post_date",
+    "parsely-pub-date", "cxenseparse:recs:publishtime", "dc.date.issued", "dcterms.issued", "article:post_date",
 )
+# Keys that say only "a date" (Dublin Core's generic date, a CMS's "date"/"created"): a <time> element
+# marked as the publication outranks them (class: CMS templates that fill dc.date / date with the
+# page's creation in the system, while the article prints its own date, seen on several sites).
+META_GENERIC = ("dc.date.created", "dcterms.created", "dc.date", "dcterms.date", "date", "created")
 META_MODIFIED = (
     "article:modified_time", "og:updated_time", "article:modified", "datemodified", "dc.date.modified",
     "dcterms.modified", "last-modified", "lastmod", "updated_time",
@@ -279,6 +284,17 @@ def _norm(text: str | None) -> str:
     return " ".join(re.findall(r"\w+", (text or "").lower()))
 
 
+def _after(node: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after ``node``'s start tag in document order (its descendants, then what follows)."""
+    yield from node.iterdescendants()
+    current: HtmlElement | None = node
+    while current is not None:
+        for sibling in current.itersiblings():
+            yield sibling
+            yield from sibling.iterdescendants()
+        current = current.getparent()
+
+
 def headline_date(tree: HtmlElement, headlines: Iterable[str], now: datetime) -> Stamp | None:
     """The first date printed just below the headline (where bylines put it), before page furniture.
 
@@ -289,12 +305,8 @@ def headline_date(tree: HtmlElement, headlines: Iterable[str], now: datetime) ->
     if node is None:
         return None
     pieces: list[str] = []
-    started = False
-    for element in tree.iter():
-        if element is node:
-            started = True
-            continue
-        if not started or not isinstance(element.tag, str) or element.tag in {"script", "style", "noscript"}:
+    for element in _after(node):
+        if not isinstance(element.tag, str) or element.tag in {"script", "style", "noscript"}:
             continue
         texts = (element.get("datetime"), element.get("title"), element.text, element.tail)
         pieces.extend(t.strip() for t in texts if t and t.strip())
@@ -306,7 +318,7 @@ def headline_date(tree: HtmlElement, headlines: Iterable[str], now: datetime) ->
             continue
         stamp = parse_text_stamp(piece)
         if stamp is None:
-            found = try_date_expr(piece, "%Y-%m-%d", True, low, high)
+            found = try_date_expr(piece, "%Y-%m-%d", False, low, high)
             stamp = parse_date(found) if found else None
         if plausible(stamp, now):
             return stamp
@@ -359,6 +371,9 @@ def find_published(
         ("json-ld", _first_plausible(_ld_values(articles[:1], "datePublished"), now)),
         ("meta", _first_plausible((meta[k] for k in META_PUBLISHED if meta.get(k)), now)),
         ("time", _first_plausible(published_nodes, now)),
+        # the first <time datetime> the page prints, above a generic "date" meta (see META_GENERIC)
+        ("time-first", _first_plausible(generic_times[:1], now)),
+        ("meta-generic", _first_plausible((meta[k] for k in META_GENERIC if meta.get(k)), now)),
         ("json-ld-other", _first_plausible(_ld_values(articles[1:], "datePublished"), now)),
         ("json-ld-created", _first_plausible(_ld_values(articles, "dateCreated"), now)),
     ]
@@ -386,6 +401,8 @@ def find_published(
     if chosen is None:
         return DateFinding(None, modified.instant if modified else None, None)
     name, stamp = chosen
+    if name not in {"headline", "url"} and not _live_blog(articles):
+        name, stamp = _shown_date(tree, headlines, now, name, stamp, modified)
     if stamp.instant is None:
         # a day alone: take the time from any other source that agrees on the day
         for _other, candidate in found:
@@ -396,8 +413,73 @@ def find_published(
         # the same instant stated elsewhere in the publisher's own offset reads as their calendar
         same = (c.instant for _n, c in found if c.instant is not None and c.instant == stamp.instant)
         own = next((instant for instant in same if instant.utcoffset()), None)
+        if own is None:
+            # Class: JSON-LD that writes the local clock time with a "Z" while <meta> gives the same
+            # clock time with the right offset (seen on European and Asian news sites): the offset
+            # stated by the other source is the true one.
+            clock = stamp.instant.replace(tzinfo=None)
+            own = next((c.instant for _n, c in found if c.instant is not None and c.instant.utcoffset()
+                        and c.instant.replace(tzinfo=None) == clock), None)
         stamp = Stamp(own.date(), own) if own else stamp
     if stamp.instant is not None:
         local = local_instant(stamp.instant, url)
         stamp = Stamp(local.date(), local)
+    if stamp.instant is not None and in_url and stamp.day != in_url and stamp.instant.utcoffset() == timedelta(0):
+        # Class: a UTC stamp of a site west (or east) of Greenwich, whose URL carries the local day
+        # (US Central/Pacific evening stories land on the next UTC day): shown in the nearest whole-hour
+        # offset that puts it on the URL's day.
+        shifted = _on_day(stamp.instant, in_url)
+        stamp = Stamp(shifted.date(), shifted) if shifted else stamp
     return DateFinding(stamp, modified.instant if modified else None, name)
+
+
+def _shown_date(
+    tree: HtmlElement, headlines: Iterable[str], now: datetime, name: str, stamp: Stamp, modified: Stamp | None
+) -> tuple[str, Stamp]:
+    """The date printed under the headline when it is later than the declared one (and not past its update).
+
+    Classes: pages that print their update date under the headline as the story's date and
+    declare it as dateModified (news and magazine sites in several countries): the declared
+    modification is the reader's date. And CMS pages whose declared date is the page's creation in
+    the system, days before the date they print (several organisation and magazine sites). Not for
+    a live blog, whose shown date is its latest entry; not for a same-evening correction (under
+    UPDATE_GAP); never past the declared modification.
+    """
+    shown = headline_date(tree, headlines, now)
+    if shown is None or shown.day <= stamp.day:
+        return name, stamp
+    if modified is not None and shown.day in _days_of(modified):
+        return ("modified-shown", modified) if _updated_later(stamp, modified) else (name, stamp)
+    if modified is None or shown.day <= modified.day:
+        return "shown", shown
+    return name, stamp
+
+
+def _updated_later(stamp: Stamp, modified: Stamp | None) -> bool:
+    """A modification on a later day, and (when both have a time) at least UPDATE_GAP later."""
+    if modified is None or modified.day <= stamp.day:
+        return False
+    if stamp.instant is not None and modified.instant is not None:
+        return modified.instant - stamp.instant >= UPDATE_GAP
+    return True
+
+
+def _live_blog(articles: list[dict[str, Any]]) -> bool:
+    kinds = articles[0].get("@type") if articles else None
+    return any(k == "LiveBlogPosting" for k in (kinds if isinstance(kinds, list) else [kinds]))
+
+
+def _days_of(stamp: Stamp) -> set[date]:
+    """The day of a stamp as written, and in UTC."""
+    if stamp.instant is None:
+        return {stamp.day}
+    return {stamp.day, stamp.instant.astimezone(UTC).date()}
+
+
+def _on_day(instant: datetime, day: date) -> datetime | None:
+    """The instant in the whole-hour offset closest to UTC (-12 to +14 h) that falls on ``day``."""
+    for hours in sorted(range(-12, 15), key=abs):
+        local = instant.astimezone(timezone(timedelta(hours=hours)))
+        if local.date() == day:
+            return local
+    return None

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as TrafilaturaReadability
 
-from etl.extract.textclean import normalize
+from etl.extract.textclean import WORD, normalize
 
 # Embedded posts (tweets, Instagram, TikTok) that sit in the article: people count them as body text,
 # but their wrappers carry "social"/"embed"/"tweet" classes that the extractors discard.
@@ -27,6 +27,16 @@ DEK_XPATH = etree.XPath(
     " or contains(@class, 'sub-headline') or contains(@class, 'abstract') or contains(@class, 'summary')"
     " or contains(@class, 'sapo') or contains(@class, 'chapo') or contains(@class, 'teaser-text')]"
 )
+# Author boxes: the writer's biography, printed with the article but not part of it (class: a
+# biography box after the text, "X is the Senior Editor of ...", on tech, news and blog sites).
+AUTHOR_BOX = re.compile(
+    r"author[-_]?(?:bio|box|info|about|description|details)|about[-_]?(?:the[-_]?)?author|bio[-_]?box", re.I
+)
+AUTHOR_BOX_XPATH = etree.XPath(
+    "//*[contains(translate(@class, 'AUTHOR', 'author'), 'author') or contains(translate(@class, 'BIO', 'bio'), 'bio')]"
+)
+# A link wrapping a heading or a paragraph is a teaser card for another page (related strips).
+TEASER_CARD_XPATH = etree.XPath("//a[.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5]")
 EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter|instagram|widget", re.IGNORECASE)
 SKIPPED_TAGS = frozenset({"script", "style", "noscript"})
 BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br", "td"})
@@ -60,6 +70,35 @@ def unwrap_social_embeds(tree: HtmlElement) -> int:
             if p.tail and p.tail.strip():
                 p.tail = "\n" + p.tail
         count += 1
+    return count
+
+
+def drop_teaser_cards(tree: HtmlElement) -> int:
+    """Remove links that wrap a heading or paragraph (teaser cards of other stories); returns how many."""
+    count = 0
+    for link in TEASER_CARD_XPATH(tree):
+        parent = link.getparent()
+        if parent is None:
+            continue
+        tail = link.tail
+        previous = link.getprevious()
+        parent.remove(link)
+        if tail:
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+        count += 1
+    return count
+
+
+def drop_author_boxes(tree: HtmlElement) -> int:
+    """Remove author biography boxes; returns how many."""
+    count = 0
+    for node in AUTHOR_BOX_XPATH(tree):
+        if AUTHOR_BOX.search(node.get("class") or "") and node.getparent() is not None:
+            node.drop_tree()
+            count += 1
     return count
 
 
@@ -112,6 +151,22 @@ def link_texts(tree: HtmlElement) -> frozenset[str]:
     return frozenset(t for t in texts if len(t) > 3)
 
 
+class LinkTexts:
+    """:func:`link_texts`, computed on the first lookup (only list items are looked up: most pages need none)."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self._tree = tree
+        self._texts: frozenset[str] | None = None
+
+    def __contains__(self, text: object) -> bool:
+        if self._texts is None:
+            self._texts = link_texts(self._tree)
+        return text in self._texts
+
+    def __bool__(self) -> bool:
+        return True
+
+
 def standfirst(tree: HtmlElement, description: str | None) -> str | None:
     """The description when the page prints it as a dek (a heading, or a dek/summary block in the header).
 
@@ -144,3 +199,108 @@ def readability_text(tree: HtmlElement) -> str:
     except Exception:  # lxml asserts on summaries without a body (framesets) and raises ParserError on others
         return ""
     return html_to_text(node)
+
+
+# How far above a paragraph of the body its block may be that repeats as siblings.
+BLOCK_LEVELS = 4
+BLOCK_PROSE_WORDS = 12
+
+
+def sibling_blocks(tree: HtmlElement, text: str) -> tuple[list[str], list[str]]:
+    """Paragraphs of the article's other blocks: (before, after) the block the text came from.
+
+    Class: article bodies cut into several blocks by ad rows or "related" strips, each block in
+    an element of the same tag and class (magazine and news sites); extractors keep the block
+    they scored best. Only paragraphs of prose (BLOCK_PROSE_WORDS+ words) that the text does
+    not hold yet are returned.
+    """
+    have = normalize(text)
+    first = next((line for line in text.split("\n") if len(WORD.findall(line)) >= BLOCK_PROSE_WORDS), None)
+    if first is None:
+        return [], []
+    probe = normalize(first)[:80]
+    anchor = next((p for p in tree.iter("p") if normalize(" ".join(p.itertext())).startswith(probe)), None)
+    if anchor is None:
+        return [], []
+    node = anchor
+    for _ in range(BLOCK_LEVELS):
+        node = node.getparent()
+        if node is None or node.getparent() is None:
+            break
+        signature = (node.tag, node.get("class"))
+        if not signature[1]:
+            continue
+        group = [s for s in node.getparent() if (s.tag, s.get("class")) == signature]
+        if len(group) < 2:
+            continue
+        before: list[str] = []
+        after: list[str] = []
+        seen_self = False
+        for block in group:
+            if block is node:
+                seen_self = True
+                continue
+            for p in block.iter("p"):
+                para = " ".join(" ".join(p.itertext()).split())
+                if len(WORD.findall(para)) >= BLOCK_PROSE_WORDS and normalize(para) not in have:
+                    (after if seen_self else before).append(para)
+        if before or after:
+            return before, after
+    return [], []
+
+
+# Elements whose class says they hold the article's lead (standfirst, intro, excerpt, chapô...).
+LEAD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:intro|excerpt|chapo|chapeau|teaser-text|sommario|standfirst|dek|summary|abstract|sapo|lead|lede"
+    r"|entry-summary|article-lead|article__intro|c-page-intro)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+LEAD_XPATH = etree.XPath("//*[@class][self::div or self::p or self::section or self::h2 or self::span]")
+LEAD_END = re.compile(r"(?<![.…])[.!?»”\"]\s*$")
+LEAD_MIN_WORDS = 8
+LEAD_MAX_WORDS = 120
+
+
+def _body_anchor(tree: HtmlElement, text: str) -> HtmlElement | None:
+    first = next((line for line in text.split("\n") if len(WORD.findall(line)) >= BLOCK_PROSE_WORDS), None)
+    if first is None:
+        return None
+    probe = normalize(first)[:80]
+    return next((p for p in tree.iter("p") if normalize(" ".join(p.itertext())).startswith(probe)), None)
+
+
+def printed_lead(tree: HtmlElement, text: str, headlines: tuple[str, ...] = ()) -> str | None:
+    """The lead the page prints in an intro/standfirst element above the text, when the text lacks it.
+
+    Class: article leads printed in a header or intro block outside the container the extractors
+    pick (class intro/excerpt/chapô/teaser-text/sommario/standfirst/lead), on blogs, magazines and
+    news sites in several languages. Only an element before the text's first paragraph and in the
+    same article container (their common ancestor is not <body>) counts, holding one to a few
+    sentences (not cut short with "..."), no headline (``headlines``, normalized) and no script.
+    """
+    anchor = _body_anchor(tree, text)
+    if anchor is None:
+        return None
+    have = normalize(text)
+    anchor_path = list(anchor.iterancestors())
+    for node in LEAD_XPATH(tree):
+        if node is anchor or not LEAD_CLASS.search(node.get("class") or ""):
+            continue
+        lead = " ".join(html_to_text(node).split())
+        words = len(WORD.findall(lead))
+        if not LEAD_MIN_WORDS <= words <= LEAD_MAX_WORDS or not LEAD_END.search(lead):
+            continue
+        norm = normalize(lead)
+        if norm in have or any(len(h) > 15 and h in norm for h in headlines):
+            continue
+        if any(a is node for a in anchor_path):
+            continue  # a container of the body itself
+        common = next((a for a in node.iterancestors() if any(a is b for b in anchor_path)), None)
+        if common is None or common.tag in {"body", "html"}:
+            continue
+        # document order: the lead comes before the body's first paragraph
+        order = {id(e): i for i, e in enumerate(common.iter())}
+        if order.get(id(node), 1 << 30) < order.get(id(anchor), -1):
+            return lead
+        return None
+    return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -17,13 +16,14 @@ from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from etl.extract import authors as author_rules
-from etl.extract import dates
+from etl.extract import dates, tolerant_json
 from etl.extract.textclean import normalize
 from etl.urls import canonicalize_url
 
 ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$|^NewsArticle$", re.IGNORECASE)
-JSON_CONTROL = re.compile(r"[\x00-\x1f]")
-JSON_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+# Where JSON-LD nests the page's article inside another entity (class: WebPage/ItemPage blocks whose
+# mainEntity is the NewsArticle, seen on several news sites).
+NESTED_KEYS = frozenset({"@graph", "mainEntity", "mainEntityOfPage", "hasPart", "about", "subjectOf"})
 TITLE_SEPARATOR = re.compile(r"(\s+(?:[|·•»~/\u2013\u2014-]{1,2}|::)\s+)")
 SPACES = re.compile(r"\s+")
 KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
@@ -52,7 +52,7 @@ BYLINE_MAX_CHARS = 120
 # varieties map to their macrolanguage and the rest fall back to what the page declares.
 DETECTED_TO_ISO_639_1 = {"arz": "ar", "ary": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "gug": "gn", "sdh": "ku"}
 # Language is detected on the start of the text: this much is plenty, and the cost grows with it.
-LANGUAGE_SAMPLE_CHARS = 2500
+LANGUAGE_SAMPLE_CHARS = 1500
 # Below this many characters the text says too little about its language: <html lang> wins.
 LANGUAGE_MIN_CHARS = 200
 # A detection this sure overrules a <html lang> that disagrees (templates often keep a default lang).
@@ -114,15 +114,8 @@ def meta_all(tree: HtmlElement, key: str) -> list[str]:
 
 
 def _load_json(text: str) -> Any:
-    """JSON-LD as CMSs write it: raw control characters and trailing commas are forgiven."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return json.loads(JSON_TRAILING_COMMA.sub(r"\1", JSON_CONTROL.sub(" ", text)))
-    except ValueError:
-        return None
+    """JSON-LD as CMSs write it, repaired tolerantly (see tolerant_json)."""
+    return tolerant_json.loads(text)
 
 
 def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
@@ -137,9 +130,9 @@ def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
             if isinstance(item, list):
                 stack.extend(reversed(item))
             elif isinstance(item, dict):
-                if "@graph" in item:
-                    stack.append(item["@graph"])
                 out.append(item)
+                # nested entities (WebPage.mainEntity -> NewsArticle, @graph), in document order
+                stack.extend(reversed([v for k, v in item.items() if k in NESTED_KEYS and isinstance(v, dict | list)]))
     return out
 
 
@@ -278,10 +271,8 @@ def _keywords(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any]) 
     return [k for k in dict.fromkeys(cleaned) if 1 < len(k) <= 80][:30]
 
 
-def _raw_authors(
-    tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], by_id: dict[str, dict[str, Any]]
-) -> list[str]:
-    """Author strings from the most trusted source that has any: JSON-LD, <meta>, byline markup."""
+def _declared_authors(article: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """Author names the page's JSON-LD article declares, one string per credited entity."""
     found: list[str] = []
     ld_author = article.get("author") or article.get("creator")
     for item in ld_author if isinstance(ld_author, list) else [ld_author]:
@@ -290,8 +281,12 @@ def _raw_authors(
         name = _name(item)
         if name:
             found.append(name)
-    if found:
-        return found
+    return found
+
+
+def _printed_authors(tree: HtmlElement, meta: dict[str, str]) -> list[str]:
+    """Author strings from <meta>, else from byline markup."""
+    found: list[str] = []
     for key in AUTHOR_META:
         value = meta.get(key)
         if value and not value.startswith(("http://", "https://", "/")):
@@ -306,6 +301,19 @@ def _raw_authors(
         if found:
             return found
     return found
+
+
+def page_authors(
+    tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], by_id: dict[str, dict[str, Any]],
+    site_name: str | None, host: str | None,
+) -> tuple[list[str], str | None]:
+    """People (or the credited organisation) and agency: JSON-LD first, then <meta> and byline markup."""
+    declared = _declared_authors(article, by_id)
+    if declared:
+        people, agency = author_rules.clean_authors(declared, site_name, host, structured=True)
+        if people or agency:
+            return people, agency
+    return author_rules.clean_authors(_printed_authors(tree, meta), site_name, host)
 
 
 def headlines(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], with_h1: bool = True) -> list[str]:
@@ -379,8 +387,8 @@ def page_metadata(tree: HtmlElement, url: str, entry: dict[str, Any] | None = No
     result.modified_at = finding.modified
 
     by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
-    result.authors, result.agency = author_rules.clean_authors(
-        _raw_authors(tree, meta, article, by_id), result.site_name, urlsplit(url).hostname
+    result.authors, result.agency = page_authors(
+        tree, meta, article, by_id, result.site_name, urlsplit(url).hostname
     )
     result.declared_language = (
         _lang_code(tree.get("lang"))

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from etl.extract.textclean import LIST_ITEM, WORD, normalize
+from etl.extract.textclean import LIST_ITEM, WORD, normalize, word_count
 
 # A line is backed by another candidate when this share of its shingles appears there.
 LINE_SUPPORT = 0.5
@@ -18,7 +18,7 @@ PRECISE_KEPT = 0.8
 PRECISE_MIN_CHARS = 500
 # Unbacked lines survive the vote when they read like prose: this many words, ending a sentence.
 SENTENCE_MIN_WORDS = 6
-SENTENCE_END = re.compile(r"[.!?…\"'”’»)]\s*$")
+SENTENCE_END = re.compile(r"[.!?…\"'”’»)。！？」』）]\s*$")
 
 
 def shingle_set(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
@@ -60,7 +60,7 @@ class _Text:
 
 
 def _reads_like_prose(line: str) -> bool:
-    return not LIST_ITEM.match(line) and len(WORD.findall(line)) >= SENTENCE_MIN_WORDS and bool(
+    return not LIST_ITEM.match(line) and word_count(line) >= SENTENCE_MIN_WORDS and bool(
         SENTENCE_END.search(line)
     )
 
@@ -99,30 +99,68 @@ def _description_missing(description: str | None, texts: list[frozenset[tuple[st
 
 
 def choose_body(
-    balanced: str, precise: Callable[[], str], readable: Callable[[], str], description: str | None
+    balanced: str,
+    precise: Callable[[], str],
+    readable: Callable[[], str],
+    description: str | None,
+    clean: Callable[[str], str] = lambda text: text,
 ) -> Choice:
     """The body: trafilatura's balanced text unless in doubt, else lines two extractors agree on.
 
-    ``precise`` (trafilatura's precision mode) and ``readable`` (readability) are only called
-    when :func:`doubt` finds a reason, to keep the common page at one extraction.
+    ``balanced`` comes cleaned; ``precise`` (trafilatura's precision mode) and ``readable``
+    (readability) come raw and are cleaned with ``clean`` only when one becomes the body.
+    ``precise`` is only called when :func:`doubt` finds a reason, and ``readable`` only when the
+    answer still depends on it: a summary both trafilatura modes missed, nothing balanced, or a
+    line neither prose nor backed by the precise text. Doubt stays as frequent; on most doubted
+    pages it costs one more extraction.
     """
     if doubt(balanced, description) is None:
         return Choice(balanced, "trafilatura")
-    p, b, other = _Text(precise()), _Text(balanced), _Text(readable())
-    if (
-        other.text
-        and _description_missing(description, [p.shingles, b.shingles])
-        and not _description_missing(description, [other.shingles])
-    ):
-        # both trafilatura modes missed the block holding the summary; readability found it
-        return Choice(vote(other.text, [b.text, p.text]) or other.text, "readability+vote")
+    p, b = _Text(precise()), _Text(balanced)
+    cache: list[_Text] = []
+
+    def read() -> _Text:
+        if not cache:
+            cache.append(_Text(readable()))
+        return cache[0]
+
+    if _description_missing(description, [p.shingles, b.shingles]):
+        other = read()
+        if other.text and not _description_missing(description, [other.shingles]):
+            # both trafilatura modes missed the block holding the summary; readability found it
+            base = clean(other.text)
+            if base and not _description_missing(description, [shingle_set(base)]):
+                return Choice(vote(base, [b.text, p.text]) or base, "readability+vote")
     if not b.text.strip():
-        base, rest = (other.text, [p.text]) if len(other.text) > len(p.text) else (p.text, [other.text])
+        other = read()
+        if len(other.text) > len(p.text):
+            base, rest, name = clean(other.text), [p.text], "readability"
+        else:
+            base, rest, name = clean(p.text), [other.text], "trafilatura-precision"
         if not any(rest):
-            return Choice(base, "readability" if base is other.text else "trafilatura-precision")
+            return Choice(base, name)
+        voted = vote(base, rest)
     else:
-        base, rest = b.text, [p.text, other.text]
-    voted = vote(base, rest)
+        base = b.text
+        voted = _vote_lazily(base, p, read)
     if len(p.text) > PRECISE_MIN_CHARS and coverage(p.shingles, shingle_set(voted)) < PRECISE_KEPT:
-        return Choice(p.text, "trafilatura-precision")
+        # the vote kept too little of the precise text: judged again on its cleaned form
+        cleaned = _Text(clean(p.text))
+        if len(cleaned.text) > PRECISE_MIN_CHARS and coverage(cleaned.shingles, shingle_set(voted)) < PRECISE_KEPT:
+            return Choice(cleaned.text, "trafilatura-precision")
     return Choice(voted or base, "vote")
+
+
+def _vote_lazily(base: str, precise: _Text, read: Callable[[], _Text]) -> str:
+    """:func:`vote` of ``base`` against the precise text and readability, readability asked last."""
+    kept = []
+    for line in base.split("\n"):
+        if not line.strip():
+            continue
+        if _reads_like_prose(line) or (precise.text and precise.backs(line)):
+            kept.append(line)
+            continue
+        other = read()
+        if other.text and other.backs(line):
+            kept.append(line)
+    return "\n".join(kept)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 WORD = re.compile(r"\w+", re.UNICODE)
 LIST_ITEM = re.compile(r"^[-•*·]\s+")
-TERMINAL_PUNCT = re.compile(r"[.!?…:;\"'”’»)\]]\s*$")
+# Sentence-final punctuation, CJK full-width forms included (class: Japanese and Chinese first
+# paragraphs ending in "。" were taken for standfirsts and labels, seen on several news sites).
+TERMINAL_PUNCT = re.compile(r"[.!?…:;\"'”’»)\]。！？：；」』）]\s*$")
+# Scripts written without spaces: their characters are counted as words, two to a word.
+UNSPACED_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 UPPER_LETTER = re.compile(r"[A-Z]")
 
 # Furniture lines are short: the line rules below only look at lines of at most this many words.
@@ -19,6 +23,10 @@ PROMO_LINE_WORDS = 90
 # All-capital lines this long are teasers linking elsewhere ("SEAN SPICER ELIMINATED FROM ..."),
 # not subheads (wire-style capital subheads are short: "NISSAN SENTRA").
 CAPS_TEASER_WORDS = 8
+# A table row with a cell of this many words is a layout row (see _layout_cells).
+LAYOUT_CELL_MIN_WORDS = 20
+SENTENCE_CELL_WORDS = 6
+TABLE_CELL_SPLIT = re.compile(r"(?<!\\)\s\|\s")
 # How many lines at the top may be headline, standfirst, byline or dateline.
 HEAD_LINES = 6
 HEAD_LINE_MAX_WORDS = 14
@@ -40,8 +48,16 @@ BOILERPLATE_LINE = re.compile(
     | lire\s+aussi.* | [àa]\s+lire\s+(?:aussi|[ée]galement).* | voir\s+aussi.* | leer\s+m[áa]s.*
     | lee\s+tambi[ée]n.* | ver\s+tamb[ié][ée]n.* | leia\s+(?:tamb[ée]m|mais).* | veja\s+tamb[ée]m.*
     | leggi\s+anche.* | \(leggi\s+anche.* | mehr\s+zum\s+thema.* | auch\s+interessant.* | lesen\s+sie\s+(?:auch|mehr).*
-    | weiterlesen | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categories\s*:.* | schlagw[öo]rter\s*:.*
-    | source\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
+    | weiterlesen | filed\s+under\s*:.* | tags?\s*:.* | topics?\s*:.* | categor(?:y|ies)\s*:.* | schlagw[öo]rter\s*:.*
+    | (?:credit|last\s+modified|release\s+date)\s*:.{0,40} | view\s+(?:all\s+)?comments
+    | (?:das|dieses)\s+thema\s+(?:k[öo]nnte|d[üu]rfte)\s+(?:dich|sie|euch)\s+(?:auch\s+)?interessieren:?
+    | schon\s+gelesen\?? | zum\s+weiterlesen:? | weitere\s+artikel(?:\s+zum\s+thema)?:? | (?:auch|mehr)\s+lesen:?
+    | [äa]hnliche\s+artikel:? | kommentierte\s+artikel | teilen\s+mit:? | wird\s+geladen\W* | bewerten:?
+    | inhaltsverzeichnis | kategorien:? | quellenangaben:? | anzeige\s*[-–—,:|]\s*.{0,120}
+    | (?:le|te|les|os)\s+puede\s+interesar\b.{0,160} | (?:notas|noticias|not[íi]cias|articles?)\s+relacionad[oa]s:?
+    | temas:? | s[íi]guenos\s+en\b.{0,80} | sur\s+le\s+m[êe]me\s+sujet:? | potrebbe\s+interessarti:?
+    | (?:source|quelle|fuente|fonte|bron|źródło)\s*:.{0,60} | (?:image|photo|picture)s?\s*:.{0,80}
+    | (?:©|copyright\b)(?:(?!rights\s+reserved).){0,80}
     | (?:reading|read)\s+time\s*:?.{0,20} | \d+\s+min(?:ute)?s?\s+read | tempo\s+de\s+leitura.{0,20} | lesezeit.{0,20}
     | (?:(?:click|tap)\s+here\s+to\s+)?(?:get|download)\s+(?:the|our)\s+[\w\s]{1,30}\bapp\b.*
     | thanks\s+for\s+(?:signing\s+up|subscribing).* | sorry!? | there\s+was\s+an\s+error\s+processing.*
@@ -60,16 +76,25 @@ PROMO_LINE = re.compile(
     | \b(?:inbox|sign\s+up|subscribe)\b.{0,80}\bnewsletters?\b
     | right\s+in\s+your\s+inbox | delivered\s+(?:to|through|straight\s+to)\s+your\s+(?:inbox|letterbox)
     | \bfollow\s+(?:us|him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
-    | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram)
+    | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram|google\s+news|linkedin|youtube|tiktok
+        |threads|bluesky)
+    | ^sign\s+up\s+for\b
     | \bhave\s+a\s+(?:news\s+)?tip\s*\? | \bmay\s+be\s+reached\s+at\s+\S+@
     | \breach\s+(?:the\s+)?(?:reporters?|writers?|authors?)\s+(?:at|on|via)\b
     | ^(?:e-?mail|contact)\s+[\w\s.]{1,40}\s+at\s+\S+@
     | \bif\s+you\s+enjoyed\s+this\s+article\b | ^listen\s+to\s+\w.{0,40}\blive\b
     | \bas\s+little\s+as\b.{0,40}\bfirst\s+year\b | ^get\s+[\w\s]{1,40}\s+delivered\b
-    | ^our\s+standards\s*: | \bwe\s+use\s+income\s+earning\b | \bif\s+you\s+buy\s+something\s+through\b
+    | ^our\s+standards\s*: | \bdownload\s+(?:the|our)\s+[\w\s]{0,30}\bapps?\b | \bplease\s+subscribe\b
+    | \bsign\s+up\s+here\b
+    | \bsubscribe\s+to\s+(?:read|view|continue|unlock)\b | \bby\s+signing\s+up\b
+    | \bwe\s+use\s+income\s+earning\b | \bif\s+you\s+buy\s+something\s+through\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Every PROMO_LINE / CAPTION_LINE alternative needs one of these (lowercased) in the line.
+PROMO_WORDS = ("subscri", "newsletter", "inbox", "deliver", "follow", "tip", "reach", "@", "enjoyed", "listen",
+               "as little as", "standards", "income earning", "buy something", "sign up", "download", "signing up")
+CAPTION_WORDS = ("photo", "foto", "image", "picture", "bild", "getty", "shutterstock", "istock", "credit")
 # Credit lines agencies put under the text: "(Reporting by A; Editing by B)", "X contributed reporting."
 CREDIT_LINE = re.compile(
     r"""^\(?\s*(?:
@@ -82,8 +107,9 @@ CREDIT_LINE = re.compile(
 # Photo captions and credits: "... (AP Photo/Alan Diaz)", "Photo: Meg Kinnard, AP", "... | Getty Images".
 CAPTION_LINE = re.compile(
     r"""(?:
-      \((?:AP|AFP|Reuters|EPA|Getty|dpa)?\s*(?:photo|foto|image|picture)s?\b[^)]{0,80}\)\s*$
-    | ^(?:photo|photograph|image|picture|foto|bild)(?:\s+credit)?\s*:\s*[^.]{2,60}$
+      \((?:AP|AFP|Reuters|EPA|Getty|dpa)?\s*(?:photo|foto|image|picture|credit)s?\b[^)]{0,80}\)\s*$
+    | ^(?:photo|photograph|image|picture|foto|bild|titelbild|bildquelle|fotoquelle)(?:\s+credit)?\s*:\s*[^.]{0,60}$
+    | ^(?:image|photo|bild)\s+(?:illustrative|d'illustration|anzeigen|vergr[öo]ßern)$
     | (?:^|[|/,]\s*)(?:getty\s+images|shutterstock|istock(?:photo)?)\s*\)?\s*$
     )""",
     re.IGNORECASE | re.VERBOSE,
@@ -110,7 +136,7 @@ BYLINE_LINE = re.compile(
     r"^(?:by|von|par|por|di|door|af|av|przez|от|written\s+by|words\s+by)\s+(?P<name>\S.{0,100})$", re.IGNORECASE
 )
 # A sentence ends here; "a.m."/"p.m." and initials ("J.") do not end one.
-SENTENCE_STOP = re.compile(r"(?<![ap]\.m)(?<!\b[A-Z])[.!?]\s*$")
+SENTENCE_STOP = re.compile(r"(?<![ap]\.m)(?<!\b[A-Z])[.!?。！？]\s*$")
 DATELINE_LINE = re.compile(
     r"""^(?:
       (?:published|updated|posted|last\s+updated|modified|ver[öo]ffentlicht|aktualisiert|publi[ée]|mis\s+[àa]\s+jour
@@ -136,14 +162,14 @@ class PageHints:
 
     ``titles``: the headline's forms (<title>, og:title, <h1>); ``description``: the meta
     description; ``standfirst``: the description when the page prints it as a dek above the
-    text (a heading or dek/summary block), not as the first paragraph; ``link_texts``: texts
-    of the page's links.
+    text (a heading or dek/summary block) — kept in the body since issue 11, recorded for the
+    doubt signal; ``link_texts``: texts of the page's links.
     """
 
     titles: tuple[str, ...] = ()
     description: str = ""
     standfirst: str = ""
-    link_texts: frozenset[str] = frozenset()
+    link_texts: Container[str] = frozenset()
 
     @classmethod
     def build(
@@ -151,7 +177,7 @@ class PageHints:
         titles: Iterable[str] = (),
         description: str | None = None,
         standfirst: str | None = None,
-        link_texts: frozenset[str] = frozenset(),
+        link_texts: Container[str] = frozenset(),
     ) -> PageHints:
         norms = tuple(dict.fromkeys(t for t in (normalize(x) for x in titles if x) if t))
         return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts)
@@ -165,8 +191,15 @@ def opens_with(text: str, passage: str | None) -> bool:
     return any(normalize(line) == wanted for line in text.split("\n", HEAD_LINES)[:HEAD_LINES])
 
 
-def _words(line: str) -> int:
-    return len(WORD.findall(line))
+def word_count(line: str) -> int:
+    """Words of a line; in Chinese and Japanese text, every two characters count as one."""
+    unspaced = len(UNSPACED_CHAR.findall(line))
+    if not unspaced:
+        return len(WORD.findall(line))
+    return len(WORD.findall(UNSPACED_CHAR.sub(" ", line))) + (unspaced + 1) // 2
+
+
+_words = word_count
 
 
 def _is_title(norm: str, titles: Iterable[str]) -> bool:
@@ -190,30 +223,41 @@ def _shouted_teaser(line: str, words: int) -> bool:
     )
 
 
-def is_boilerplate(line: str, link_texts: frozenset[str] = frozenset()) -> bool:
-    """True for a line that is page furniture: promotion, share prompt, caption, credit, teaser."""
+def _has_any(lowered: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in lowered for needle in needles)
+
+
+def is_boilerplate(line: str, link_texts: Container[str] = frozenset()) -> bool:
+    """True for a line that is page furniture: promotion, share prompt, caption, credit, teaser.
+
+    The unanchored patterns only run on lines holding one of the words they need (PROMO_WORDS,
+    CAPTION_WORDS, "["): most lines of a body are prose that holds none.
+    """
     words = _words(line)
     if words == 0:
         return bool(line.strip())
     bare = LIST_ITEM.sub("", line).strip()
-    if words <= PROMO_LINE_WORDS and PROMO_LINE.search(bare):
+    if bare.startswith("|") and not TABLE_CELL_SPLIT.search(inner := bare.strip("|").strip()):
+        bare = inner  # a one-cell table row reads as its cell
+    lowered = bare.lower()
+    if words <= PROMO_LINE_WORDS and _has_any(lowered, PROMO_WORDS) and PROMO_LINE.search(bare):
         return True
     if words > SHORT_LINE_WORDS:
         return False
     if link_texts and LIST_ITEM.match(line) and normalize(bare) in link_texts:
         return True  # a list item that is one link: a related-stories list
+    bracket = "[" in bare
     return bool(
         _shouted_teaser(bare, words)
         or BOILERPLATE_LINE.match(bare)
         or CREDIT_LINE.match(bare)
-        or CAPTION_LINE.search(bare)
-        or TEASER_TAG.search(bare)
-        or SHORTCODE.search(bare)
+        or (_has_any(lowered, CAPTION_WORDS) and CAPTION_LINE.search(bare))
+        or (bracket and (TEASER_TAG.search(bare) or SHORTCODE.search(bare)))
     )
 
 
 def _drop_head(lines: list[str], hints: PageHints) -> list[str]:
-    """Drop the headline, a standfirst repeating the description, bylines and datelines at the top."""
+    """Drop the headline, an unpunctuated description under it, bylines and datelines at the top."""
     i = 0
     title_seen = False
     while i < len(lines) and i < HEAD_LINES:
@@ -221,8 +265,6 @@ def _drop_head(lines: list[str], hints: PageHints) -> list[str]:
         norm = normalize(line)
         if _is_title(norm, hints.titles):
             title_seen = True
-        elif norm and norm == hints.standfirst:
-            pass  # the dek printed above the text
         elif (
             title_seen
             and norm
@@ -266,6 +308,22 @@ def _byline_or_dateline(line: str) -> bool:
     return bool(DATELINE_LINE.match(line))
 
 
+def _layout_cells(line: str) -> list[str]:
+    """A table row that holds prose is a layout table (the page's columns, not data): one line per cell.
+
+    Class: table-based page layouts, where the article, navigation and teasers of other stories
+    come out of the extractors as one long "| ... | ... |" row (old CMS and club/association
+    sites, archived pages). Data tables (short cells) stay rows.
+    """
+    if not line.startswith("|") or len(line) < LAYOUT_CELL_MIN_WORDS * 4:
+        return [line]
+    cells = [c.strip().replace("\\|", "|") for c in TABLE_CELL_SPLIT.split(line.strip("| "))]
+    if not any(_words(c) >= LAYOUT_CELL_MIN_WORDS for c in cells):
+        return [line]
+    return [c for c in cells if c and (_words(c) >= SENTENCE_CELL_WORDS and TERMINAL_PUNCT.search(c)
+                                       or _words(c) >= LAYOUT_CELL_MIN_WORDS)]
+
+
 def _drop_link_lists(lines: list[str]) -> list[str]:
     """Drop "Related:" headers with the list items under them, and comment sections at the end."""
     out: list[str] = []
@@ -286,7 +344,7 @@ def _drop_link_lists(lines: list[str]) -> list[str]:
 def clean_body(text: str, hints: PageHints | None = None) -> str:
     """The body without headline, standfirst, bylines, promotions, share prompts, captions, link lists, credits."""
     hints = hints or PageHints()
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [part for line in text.split("\n") for part in _layout_cells(line.strip())]
     lines = _drop_head([line for line in lines if line], hints)
     lines = _drop_link_lists(lines)
     kept: list[str] = []
