@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from airflow.sdk import Asset, Connection, Param, get_current_context
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+from airflow.sdk.log import mask_secret
 
 from etl.params import BadRequest
 from etl.records import SetupError, SourceKind
 from etl.settings import Settings, load_settings
 from etl.sources import SourcesFileError
-from etl.store.db import resolve_database_url, url_from_parts
+from etl.store.db import resolve_database_url, secrets_of, url_from_parts
 
 WAREHOUSE_CONN_ID = "news_warehouse"
 # Updated by news_etl when a run has loaded; news_reports is scheduled on it.
@@ -54,17 +55,22 @@ NEWS_ETL_PARAMS = {
 
 def warehouse_url(settings: Settings) -> str:
     """The connection ``news_warehouse`` when defined (AIRFLOW_CONN_NEWS_WAREHOUSE or the UI),
-    else the CLI's resolution: NEWSETL_DATABASE_URL, else the embedded server (left running)."""
+    else the CLI's resolution: NEWSETL_DATABASE_URL (a URL or a key=value DSN), else the embedded
+    server (left running). Every spelling of its password is masked in the task's logs."""
     try:
         conn = Connection.get(WAREHOUSE_CONN_ID)
     except AirflowNotFoundException:
-        return resolve_database_url(settings, keep_running=True)
-    extra = conn.extra_dejson if conn.extra else {}
-    query = {k: str(v) for k, v in extra.items() if k in ("sslmode", "options", "application_name")}
-    return url_from_parts(
-        host=conn.host, port=conn.port, login=conn.login, password=conn.password,
-        database=conn.schema or settings.database_name, query=query,
-    )
+        url = resolve_database_url(settings, keep_running=True)
+    else:
+        extra = conn.extra_dejson if conn.extra else {}
+        query = {k: str(v) for k, v in extra.items() if k in ("sslmode", "options", "application_name")}
+        url = url_from_parts(
+            host=conn.host, port=conn.port, login=conn.login, password=conn.password,
+            database=conn.schema or settings.database_name, query=query,
+        )
+    for secret in secrets_of(url):
+        mask_secret(secret)
+    return url
 
 
 def task_settings() -> Settings:

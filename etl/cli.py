@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ VERBOSE = False
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(redact_text(message))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -54,9 +55,10 @@ def user_errors() -> Iterator[None]:
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception as exc:
-        if VERBOSE:
-            raise
-        _fail(f"unexpected {type(exc).__name__}: {redact_text(str(exc))[:500]} (run with -v for details)", code=1)
+        if VERBOSE:  # the traceback, passwords of connection strings in it hidden
+            console.print(escape(redact_text(traceback.format_exc())), soft_wrap=True, highlight=False)
+        _fail(f"unexpected {type(exc).__name__}: {redact_text(str(exc))[:500]}"
+              + ("" if VERBOSE else " (run with -v for details)"), code=1)
 
 
 def _settings() -> Settings:
@@ -117,7 +119,9 @@ def run(
     table.add_column("count", justify="right")
     for label, key in (("pages discovered (new)", "discovered_new"), ("pages fetched", "fetched"),
                        ("articles added", "articles_inserted"), ("articles updated", "articles_updated"),
-                       ("of which duplicates", "duplicates"), ("rejected at fetch", "rejected_fetch"),
+                       ("of which duplicates", "duplicates"),
+                       ("kept apart: canonical names another story", "canonical_conflicts"),
+                       ("rejected at fetch", "rejected_fetch"),
                        ("rejected at extract", "rejected_extract"), ("rejected at load", "rejected_load")):
         table.add_row(label, str(summary.count(key)))
     out.print(table)
@@ -164,8 +168,9 @@ def db_upgrade() -> None:
     from etl.store import migrate
 
     with user_errors():
-        url = resolve_database_url(_settings())
-        migrate.upgrade(url)
+        settings = _settings()
+        url = resolve_database_url(settings)
+        migrate.upgrade(url, lock_timeout_seconds=settings.lock_timeout_seconds)
         out.print(f"warehouse at revision {migrate.current_revision(url)}")
 
 
@@ -304,6 +309,13 @@ def _report_rows(name: str | None, since: str | None, until: str | None, entity:
             raise reports.ReportInputError("the warehouse has no report views yet; run `newsetl db upgrade`") from exc
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Log lines (tracebacks included) with the passwords of connection strings hidden."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each batch")] = False,
@@ -311,8 +323,9 @@ def main(
 ) -> None:
     global VERBOSE
     VERBOSE = verbose
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     if version:
         out.print(__version__)
         raise typer.Exit()

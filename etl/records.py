@@ -80,6 +80,8 @@ class Reason(StrEnum):
     CONNECT_ERROR = "connect_error"
     DNS_ERROR = "dns_error"
     ROBOTS_UNAVAILABLE = "robots_unavailable"
+    OUTSIDE_FILES_ROOTS = "outside_files_roots"  # a local path outside NEWSETL_FILES_ROOTS (or a symlink out)
+    SPECIAL_FILE = "special_file"  # /proc, /sys, /dev, a device, FIFO, socket: never read
 
 
 class SetupError(RuntimeError):

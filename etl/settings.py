@@ -32,6 +32,17 @@ class Settings:
     """Database created inside the embedded server for the warehouse."""
     sources_file: Path = SEEDS_DIR / "sources.yaml"
     """The sources file read by `make run` and the nightly DAG."""
+    files_roots: tuple[str, ...] = ()
+    """Folders local sources may read (files, local lists, feeds and sitemaps, WARC archives), comma-separated.
+    Empty: the folder of the run's sources file. Only regular files inside them are read: never a symlink
+    leading out, a device, FIFO or socket, or anything under /proc, /sys or /dev (reject reasons
+    outside_files_roots, special_file); checked at discover and again at fetch."""
+    adhoc_local_sources: bool = False
+    """Let the DAG's trigger form (param extra_sources) name local sources (files, warc, local lists, feeds or
+    sitemaps). Off: ad-hoc sources must be feeds, sitemaps or URL lists at http(s) URLs."""
+    lock_timeout_seconds: float = 60.0
+    """Longest wait for a lock (migrations, frontier claims, the dedup step, a migration's DDL); past it the
+    step fails with an error naming the session that holds the lock."""
 
     # --- batching ----------------------------------------------------------------------
     batch_size: int = 50

@@ -22,16 +22,8 @@ def airflow_env(home: Path, warehouse_url: str, metadata_url: str | None = None,
     """Environment for Airflow commands: isolated home, our dags/, no examples, warehouse connection."""
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
-    from urllib.parse import parse_qs, urlsplit
+    from tools.local_airflow import connection_json  # JSON fields, socket host included, any DSN form
 
-    from etl.store.db import libpq_url  # the connection is given as JSON fields, socket host included
-
-    parts = urlsplit(libpq_url(warehouse_url))
-    host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
-    conn = {"conn_type": "postgres", "host": host, "login": parts.username or "postgres",
-            "password": parts.password or "", "schema": parts.path.lstrip("/")}
-    if parts.port:
-        conn["port"] = parts.port
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
@@ -39,7 +31,7 @@ def airflow_env(home: Path, warehouse_url: str, metadata_url: str | None = None,
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata_url or f"sqlite:///{home}/airflow.db",
         AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"),
-        AIRFLOW_CONN_NEWS_WAREHOUSE=json.dumps(conn),
+        AIRFLOW_CONN_NEWS_WAREHOUSE=connection_json(warehouse_url),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         PYTHONPATH=os.pathsep.join([str(DAGS), str(REPO)]),
     )

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
-from etl.settings import Settings, load_settings
+from etl.settings import SEEDS_DIR, Settings, load_settings
 from etl.store import migrate
 from etl.store.db import ensure_database, libpq_url
 
@@ -94,8 +94,10 @@ def warehouse_url(pg_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with defaults, isolated from the developer's environment."""
-    return load_settings(environ={}, data_dir=tmp_path / "data", extract_timeout_seconds=20.0)
+    """Settings with defaults, isolated from the developer's environment; local sources may read the test's
+    tmp_path and the seed corpus (stages called without a sources file would otherwise read only seeds/)."""
+    return load_settings(environ={}, data_dir=tmp_path / "data", extract_timeout_seconds=20.0,
+                         files_roots=(str(tmp_path), str(SEEDS_DIR)))
 
 
 @pytest.fixture

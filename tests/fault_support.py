@@ -209,26 +209,35 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _view_query(conn: psycopg.Connection, table: str, view: TableView) -> psycopg.sql.Composed:
+def columns_of(url: str) -> frozenset[tuple[str, str]]:
+    """(table, column) of every column of the public schema."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        return frozenset(conn.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'public'"))
+
+
+def _view_query(conn: psycopg.Connection, table: str, view: TableView,
+                skip: frozenset[tuple[str, str]] = frozenset()) -> psycopg.sql.Composed:
     columns = [c for (c,) in conn.execute(
         "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s "
         "order by ordinal_position", (table,))]
     rest = [psycopg.sql.SQL("x.{}").format(psycopg.sql.Identifier(c)) for c in columns
-            if c not in view.volatile and c not in ALWAYS_VOLATILE]
+            if c not in view.volatile and c not in ALWAYS_VOLATILE and (table, c) not in skip]
     keys = [psycopg.sql.SQL(k) for k in view.keys]  # fixed expressions of this module, never input
     return psycopg.sql.SQL("select {} from {} as x {} {}").format(
         psycopg.sql.SQL(", ").join(keys + rest), psycopg.sql.Identifier(table), psycopg.sql.SQL(view.joins),
         psycopg.sql.SQL(view.where))
 
 
-def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the warehouse as a sorted list of natural-key rows (duplicates kept, so they show)."""
+def snapshot(url: str, skip: frozenset[tuple[str, str]] = frozenset()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of the warehouse as a sorted list of natural-key rows (duplicates kept, so they show);
+    ``skip``: (table, column) pairs left out (columns a later migration added, when comparing across one)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         present = {t for (t,) in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'public' "
             "and table_type = 'BASE TABLE'")}
-        queries: dict[str, Any] = {t: _view_query(conn, t, v) for t, v in TABLE_VIEWS.items() if t in present}
+        queries: dict[str, Any] = {t: _view_query(conn, t, v, skip) for t, v in TABLE_VIEWS.items() if t in present}
         queries.update(EXTRA_QUERIES)
         for name, query in queries.items():
             rows = [tuple(_norm(v) for v in row) for row in conn.execute(query)]

@@ -448,10 +448,12 @@ def discover_file(url: str, data: bytes, kind: str, path: Path, settings: Settin
     spec = SourceSpec(f"hostile-{kind}", kind, str(path))
     ids = pipeline.sync_sources(url, [spec])
     run_id = pipeline.start_run(url, "test", {})
-    result = run_discover(url, settings, [spec], ids, run_id)
+    result = run_discover(url, settings.with_overrides(files_roots=(str(path.parent),)), [spec], ids, run_id)
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        reasons = [r for (r,) in conn.execute("select reason from rejects where run_id = %s", (run_id,))]
+        rows = conn.execute("select url, reason from rejects where run_id = %s", (run_id,)).fetchall()
+    reasons = [r for _, r in rows]
     assert "discover_error" not in reasons, "a parser crashed (caught as discover_error)"
+    assert (str(path), "outside_files_roots") not in rows, "the document was not read at all"
     return {"counts": dict(result.counts), "reasons": reasons, "run_id": run_id}
 
 

@@ -58,7 +58,7 @@ def _page(i: int, rng: random.Random) -> str:
 
 def _settings(tmp: Path, lease: int) -> dict[str, Any]:
     return {"data_dir": tmp / "data", "batch_size": BATCH, "lease_seconds": lease, "ner_workers": 1,
-            "extract_timeout_seconds": 20.0}
+            "extract_timeout_seconds": 20.0, "files_roots": (str(tmp),)}
 
 
 # --- what runs in the worker processes (module level: spawn imports this module) ---------------

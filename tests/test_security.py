@@ -139,6 +139,158 @@ def test_library_logs_and_errors_never_show_the_password(
     assert not [e[:300] for e in errors if SECRET in e], "the password is in a raised error"
 
 
+# --------------------------------------------------------------------------------------------
+# Every shape of connection string: URL (odd characters encoded or not), key=value, query password
+# --------------------------------------------------------------------------------------------
+
+TRICKY = "S3/cr#t@pw 5e'1f?0a"  # noqa: S105 - holds every character a URL or a key=value string treats specially
+TRICKY_ROLE = "newsetl_pw2"
+
+
+def keyvalue_dsn(server: RestartableServer, database: str, user: str, password: str) -> str:
+    quoted = password.replace("\\", "\\\\").replace("'", "\\'")
+    return f"host={server.socket_dir} dbname={database} user={user} password='{quoted}' application_name=newsetl"
+
+
+def dsn_shapes(host: str = "db.example.org", password: str = TRICKY) -> dict[str, str]:
+    """One DSN of each shape whose password is ``password`` (the raw ones are what users paste)."""
+    quoted = password.replace("\\", "\\\\").replace("'", "\\'")
+    return {
+        "url-encoded": f"postgresql://etl:{quote(password, safe='')}@{host}:5432/newsetl",
+        "url-raw-slash": f"postgresql://etl:{password.split('#')[0]}@{host}/newsetl",
+        "url-raw-hash": f"postgres://etl:ab#{SECRET}@{host}/newsetl?sslmode=disable",
+        "url-driver": f"postgresql+psycopg://etl:{quote(password, safe='')}@{host}/newsetl",
+        "url-query": f"postgresql://etl@{host}/newsetl?sslmode=require&password={quote(password, safe='')}",
+        "keyvalue": f"host={host} port=5432 dbname=newsetl user=etl password='{quoted}'",
+        "keyvalue-bare": f"host={host} password={SECRET} user=etl dbname=newsetl",
+    }
+
+
+def secret_parts(dsn: str) -> list[str]:
+    """The password of a DSN, as written and as meant (libpq's decoding), for searching outputs."""
+    if "S3/cr" in dsn or "S3%2Fcr" in dsn:
+        candidates = [TRICKY, quote(TRICKY, safe=""), TRICKY.split("#")[0], "cr#t@pw", "S3/cr"]
+    else:
+        candidates = [SECRET]
+    return [c for c in candidates if c in dsn or c == TRICKY]
+
+
+@pytest.mark.parametrize("shape", sorted(dsn_shapes()))
+def test_redaction_follows_libpq_for_every_dsn_shape(shape: str) -> None:
+    """Reproduced: a password with an unencoded / or #, or a key=value DSN, was printed whole."""
+    from etl.store.db import redact, redact_text
+
+    dsn = dsn_shapes()[shape]
+    shown = redact(dsn)
+    message = redact_text(f"could not use {dsn} (tried twice): {dsn}")
+    for part in secret_parts(dsn):
+        assert part not in shown and part not in message, (shape, shown, message)
+    assert "db.example.org" in shown and "***" in shown, shown
+
+
+@pytest.fixture(scope="module")
+def tricky_role(password_server: RestartableServer) -> str:
+    with psycopg.connect(libpq_url(password_server.admin_url), autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("create role {} login createdb createrole password {}").format(
+            psycopg.sql.Identifier(TRICKY_ROLE), psycopg.sql.Literal(TRICKY)))
+    password_server.require_password(TRICKY_ROLE)
+    return TRICKY_ROLE
+
+
+@pytest.fixture
+def tricky_db(password_server: RestartableServer, tricky_role: str, request: pytest.FixtureRequest) -> str:
+    """A database owned by the tricky role; its key=value DSN."""
+    name = "tri_" + re.sub(r"\W", "", request.node.name)[-40:].lower()
+    with psycopg.connect(libpq_url(password_server.admin_url), autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("drop database if exists {} with (force)").format(psycopg.sql.Identifier(name)))
+        conn.execute(psycopg.sql.SQL("create database {} owner {}").format(
+            psycopg.sql.Identifier(name), psycopg.sql.Identifier(tricky_role)))
+    return keyvalue_dsn(password_server, name, tricky_role, TRICKY)
+
+
+def readable_text(url: str) -> str:
+    """Every value of every column a login can SELECT, in every table and view of the warehouse."""
+    parts = []
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        columns = conn.execute("""
+            select table_schema, table_name, array_agg(column_name::text order by ordinal_position)
+            from information_schema.columns
+            where table_schema in ('public', 'reporting')
+              and has_column_privilege(format('%I.%I', table_schema, table_name), column_name, 'select')
+            group by 1, 2""").fetchall()
+        assert len(columns) > 20, columns  # the warehouse and its reports are readable
+        for schema, table, names in columns:
+            query = psycopg.sql.SQL("select {} from {}.{}").format(
+                psycopg.sql.SQL(", ").join(psycopg.sql.SQL("{}::text").format(psycopg.sql.Identifier(n))
+                                           for n in names),
+                psycopg.sql.Identifier(schema), psycopg.sql.Identifier(table))
+            parts += [repr(row) for row in conn.execute(query)]
+    return "\n".join(parts)
+
+
+def test_no_output_log_or_readable_table_holds_the_password_whatever_the_dsn(
+    password_server: RestartableServer, tricky_db: str, tmp_path: Path
+) -> None:
+    """Reproduced: with a key=value DSN `newsetl run` ended in `unexpected` (exit 1) printing the DSN; a URL
+    with an unencoded / or # in its password was printed whole by the connection error."""
+    corpus = write_corpus(tmp_path, 4)
+    database = re.search(r"dbname=(\S+)", tricky_db).group(1)  # type: ignore[union-attr]
+    host = quote(password_server.socket_dir)
+    encoded = f"postgresql://{TRICKY_ROLE}:{quote(TRICKY, safe='')}@/{database}?host={host}"
+    raw_slash = f"postgresql://{TRICKY_ROLE}:{TRICKY}@/{database}?host={host}"
+    outputs: list[tuple[str, str]] = []
+
+    def cli(dsn: str, *args: str, codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        proc = run_cli(*args, env=cli_env(dsn))
+        outputs.append((f"{args}", proc.stdout + proc.stderr))
+        assert proc.returncode in codes, f"{args}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
+        return proc
+
+    cli(tricky_db, "db", "upgrade")
+    cli(tricky_db, "-v", "run", "--sources", str(corpus.sources_file))
+    cli(encoded, "-v", "run", "--sources", str(corpus.sources_file), "--reprocess")
+    cli(tricky_db, "runs")
+    cli(tricky_db, "db", "url")
+    cli(tricky_db, "report", "quality-sources")
+    for wrong in (raw_slash, tricky_db.replace("pw 5e", "pw 5x"), encoded.replace("%20", "%21")):
+        proc = cli(wrong, "run", "--sources", str(corpus.sources_file), codes=(2,))
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "cannot connect to the warehouse" in lines[0], proc.stderr[-2000:]
+    with psycopg.connect(libpq_url(tricky_db), autocommit=True) as conn:
+        conn.execute("create function fail_insert() returns trigger language plpgsql as "
+                     "$$ begin raise exception 'simulated failure' using errcode = 'insufficient_resources'; end $$")
+        conn.execute("create trigger fail_insert before insert or update on articles "
+                     "for each row execute function fail_insert()")
+    failing = cli(tricky_db, "-v", "run", "--sources", str(corpus.sources_file), "--reprocess", codes=(1, 2))
+    assert "simulated failure" in failing.stderr
+    leaked = [(what, text[:300]) for what, text in outputs for part in secret_parts(raw_slash) if part in text]
+    assert not leaked, f"the password was printed: {leaked}"
+    # every table and view a news_reader login can read
+    with psycopg.connect(libpq_url(password_server.admin_url), autocommit=True) as conn:
+        conn.execute("drop role if exists sec_analyst")
+        conn.execute("create role sec_analyst login in role news_reader")
+    try:
+        seen = readable_text(f"postgresql://sec_analyst@/{database}?host={host}")
+    finally:
+        with psycopg.connect(libpq_url(password_server.admin_url), autocommit=True) as conn:
+            conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = 'sec_analyst'")
+            conn.execute("drop role sec_analyst")
+    assert "simulated failure" in seen  # the failed run's error is among what was searched
+    assert not [part for part in secret_parts(raw_slash) if part in seen]
+
+
+def test_the_library_takes_a_key_value_dsn_and_logs_no_password(
+    tricky_db: str, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    corpus = write_corpus(tmp_path, 3)
+    caplog.set_level(logging.DEBUG)
+    summary = run_pipeline(tricky_db, settings, RunRequest(sources_file=corpus.sources_file), trigger="test")
+    assert summary.count("articles_inserted") == 4
+    assert migrate.current_revision(tricky_db) == migrate.head_revision()
+    logged = "\n".join(r.getMessage() + repr(r.args) + (r.exc_text or "") for r in caplog.records)
+    assert TRICKY not in logged
+
+
 CODE_DIRS = ("etl", "dags", "sql", "seeds", "bench")
 URL_WITH_PASSWORD = re.compile(r"\b[a-z][a-z0-9+]*://[^\s:/@'\"]+:[^\s@'\"]+@")
 

@@ -24,14 +24,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 import httpx
 import psutil
 
 from etl.settings import REPO_ROOT, Settings, load_settings
 from etl.store import migrate
-from etl.store.db import DatabaseUnavailable, ensure_database, libpq_url, redact, resolve_database_url
+from etl.store.db import (
+    DatabaseUnavailable,
+    dsn_fields,
+    ensure_database,
+    redact,
+    resolve_database_url,
+    sqlalchemy_url,
+    with_dbname,
+)
 
 DAGS_DIR = REPO_ROOT / "dags"
 VENV_BIN = Path(sys.executable).parent
@@ -73,15 +81,15 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def connection_json(url: str) -> str:
-    """The warehouse URL as an Airflow connection in JSON (a socket folder becomes the host)."""
-    parts = urlsplit(libpq_url(url))
-    query = parse_qs(parts.query)
-    host = query.pop("host", [parts.hostname or ""])[0]
-    conn: dict[str, Any] = {"conn_type": "postgres", "host": host, "login": parts.username or "postgres",
-                            "password": parts.password or "", "schema": parts.path.lstrip("/")}
-    if parts.port:
-        conn["port"] = parts.port
-    extra = {k: v[0] for k, v in query.items() if k in ("sslmode", "options", "application_name")}
+    """The warehouse DSN (a URL or key=value, read as libpq reads it) as an Airflow connection in JSON
+    (a socket folder becomes the host; the password as libpq decodes it)."""
+    fields = dsn_fields(url)
+    conn: dict[str, Any] = {"conn_type": "postgres", "host": fields.get("host", ""),
+                            "login": fields.get("user") or "postgres", "password": fields.get("password", ""),
+                            "schema": fields.get("dbname", "")}
+    if fields.get("port", "").isdigit():
+        conn["port"] = int(fields["port"])
+    extra = {k: v for k, v in fields.items() if k in ("sslmode", "options", "application_name")}
     if extra:
         conn["extra"] = extra
     return json.dumps(conn)
@@ -89,14 +97,12 @@ def connection_json(url: str) -> str:
 
 def metadata_sqlalchemy_url(url: str) -> str:
     """Airflow's own driver is psycopg2: ``postgresql+psycopg2://`` with the same server and database."""
-    parts = urlsplit(libpq_url(url))
-    netloc = parts.netloc.replace(":@", "@")  # pgserver's "postgres:@" (empty password)
-    return urlunsplit(("postgresql+psycopg2", netloc, parts.path, parts.query, ""))
+    return sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql+psycopg2://", 1)
 
 
 def with_database(url: str, database: str) -> str:
-    """The same server URL pointing at another database."""
-    return urlunsplit(urlsplit(url)._replace(path="/" + database))
+    """The same server and login, another database."""
+    return with_dbname(url, database)
 
 
 def ensure_admin_password(home: Path, user: str = ADMIN_USER) -> tuple[Path, str]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import glob
 import logging
+import os
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 from etl.acquire import warcs
 from etl.acquire.feeds import UnsafeXml, parse_feed
 from etl.acquire.http import PoliteClient, Response, Validators
+from etl.acquire.localfiles import LocalRefused, check_regular, local_roots, may_list, read_local
 from etl.acquire.sitemaps import SitemapError, parse_sitemap
 from etl.records import CachedDocument, CacheUpdate, DiscoveredUrl, Reason, Reject, SourceKind, SourceSpec, Stage
 from etl.settings import Settings
@@ -77,6 +80,19 @@ def _is_local(location: str) -> bool:
     return urlsplit(location).scheme not in REMOTE_SCHEMES
 
 
+GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+def glob_folder(pattern: str) -> Path:
+    """The fixed folder of a glob (its leading parts without wildcards); the path itself without any."""
+    fixed: list[str] = []
+    for part in Path(pattern).parts:
+        if GLOB_MAGIC.search(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
 class _SourceReader:
     """Reads one source's documents (remote or local) and collects its URLs, bounded by settings."""
 
@@ -91,6 +107,7 @@ class _SourceReader:
         self.documents = 0
         self.max_entries = int(spec.options.get("max_entries", settings.discover_max_entries))
         self.truncated = False
+        self.roots = local_roots(settings)
 
     def reject(self, reason: str, url: str, detail: str = "") -> None:
         self.out.rejects.append(Reject(Stage.DISCOVER, reason, url, detail))
@@ -109,10 +126,10 @@ class _SourceReader:
             return None
         path = Path(unquote(urlsplit(location).path) if scheme == "file" else location)
         try:
-            if path.stat().st_size > self.settings.max_document_bytes:
-                self.reject("too_large", location, f"over {self.settings.max_document_bytes} bytes")
-                return None
-            return await asyncio.to_thread(path.read_bytes)
+            return await asyncio.to_thread(read_local, path, self.roots, self.settings.max_document_bytes)
+        except LocalRefused as exc:
+            self.reject(exc.reason, location, str(exc))
+            return None
         except OSError as exc:
             self.reject("unreadable_document", location, f"{type(exc).__name__}: {exc}")
             return None
@@ -158,6 +175,14 @@ class _SourceReader:
         if scheme not in REMOTE_SCHEMES and not (local_ok and scheme == "file"):
             self.reject("unsupported_scheme", url[:500], f"listed by {base}")
             return True
+        if scheme == "file":
+            try:
+                check_regular(unquote(urlsplit(absolute).path), self.roots)
+            except LocalRefused as exc:
+                self.reject(exc.reason, absolute[:500], f"listed by {base or self.spec.location}: {exc}")
+                return True
+            except OSError:
+                pass  # missing for now: the fetch says file_not_found if it still is
         if self.cutoff is not None:
             when = parse_when(entry.get("published")) or parse_when(entry.get("modified"))
             if when is not None and when < self.cutoff:
@@ -182,25 +207,45 @@ class _SourceReader:
             self.reject("unsupported_source_kind", self.spec.location, f"kind {kind}")
         return self.out
 
+    def _listable(self, location: str) -> bool:
+        """A folder or glob whose fixed folder may hold readable files; else one reject for the source."""
+        try:
+            may_list(location if Path(location).is_dir() else glob_folder(location), self.roots)
+        except LocalRefused as exc:
+            self.reject(exc.reason, location, str(exc))
+            return False
+        return True
+
     def _files(self) -> None:
         pattern = self.spec.location
-        paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+        if not self._listable(pattern):
+            return
         if Path(pattern).is_dir():
-            paths = sorted(p for p in Path(pattern).rglob("*") if p.is_file())
-        files = [p for p in paths if p.is_file()]
-        if not files:
+            paths = sorted(p for p in Path(pattern).rglob("*") if not p.is_dir())
+        else:
+            paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if not Path(p).is_dir())
+        if not paths:
             self.reject("no_files_match", pattern, "the pattern matched no file")
-        for path in files:
-            if not self.add(path.resolve().as_uri(), {}, "", True):
+        for path in paths:
+            try:
+                real = check_regular(path, self.roots)
+            except LocalRefused as exc:  # a symlink out of the root, a FIFO or a device in the folder
+                self.reject(exc.reason, Path(os.path.abspath(path)).as_uri(), str(exc))
+                continue
+            except OSError:  # a broken symlink: no file
+                continue
+            if not self.add(real.as_uri(), {}, "", True):
                 break
 
     def _warc(self) -> None:
+        if not self._listable(self.spec.location):
+            return
         paths = warcs.warc_paths(self.spec.location)
         if not paths:
             self.reject("no_files_match", self.spec.location, "the pattern matched no WARC file")
         for path in paths:
             try:
-                for record in warcs.list_records(path):
+                for record in warcs.list_records(path, self.roots):
                     if isinstance(record, tuple):
                         self.out.counts[record[0]] += 1
                         continue

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from etl.acquire import warcs
 from etl.acquire.http import PoliteClient, Response, Validators
+from etl.acquire.localfiles import LocalRefused, local_roots, read_local
 from etl.records import Fetched, FrontierClaim, NotModified, Reject, Stage
 from etl.settings import Settings
 
@@ -20,12 +21,13 @@ Outcome = Fetched | NotModified | Reject
 
 
 def _fetch_file(url: str, settings: Settings) -> Fetched | Reject:
+    """A file: URL's bytes: only a regular file inside the files roots (checked again here: the frontier row
+    may be older than the sources file or the roots)."""
     path = Path(unquote(urlsplit(url).path))
     try:
-        size = path.stat().st_size
-        if size > settings.max_page_bytes:
-            return Reject(Stage.FETCH, "too_large", url, f"{size} bytes > {settings.max_page_bytes}")
-        body = path.read_bytes()
+        body = read_local(path, local_roots(settings), settings.max_page_bytes)
+    except LocalRefused as exc:
+        return Reject(Stage.FETCH, exc.reason, url, str(exc))
     except FileNotFoundError:
         return Reject(Stage.FETCH, "file_not_found", url, str(path))
     except OSError as exc:
@@ -35,7 +37,7 @@ def _fetch_file(url: str, settings: Settings) -> Fetched | Reject:
 
 def _fetch_warc(url: str, locator: str, settings: Settings) -> Fetched | Reject:
     try:
-        page = warcs.read_record(locator, settings.max_fetch_bytes)
+        page = warcs.read_record(locator, settings.max_fetch_bytes, local_roots(settings))
     except warcs.WarcError as exc:
         return Reject(Stage.FETCH, exc.reason, url, str(exc))
     return Fetched(url=url, final_url=url, body=page.body, status_code=page.status_code,

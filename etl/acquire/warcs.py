@@ -20,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from etl.acquire.http import HTML_TYPES
+from etl.acquire.localfiles import LocalRefused, open_local
 
 LOCATOR_PREFIX = "warc:"
 
@@ -73,10 +74,11 @@ def _is_html(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
-def list_records(path: Path) -> Iterator[WarcRecord | tuple[str, str]]:
-    """HTML 200 responses of an archive; skipped records come as (reason, url) for counting."""
+def list_records(path: Path, roots: tuple[Path, ...]) -> Iterator[WarcRecord | tuple[str, str]]:
+    """HTML 200 responses of an archive (a regular file inside ``roots``); skipped records come as
+    (reason, url) for counting."""
     try:
-        with path.open("rb") as stream:
+        with open_local(path, roots) as stream:
             records = ArchiveIterator(stream)
             for record in records:
                 if record.rec_type != "response":
@@ -91,15 +93,18 @@ def list_records(path: Path) -> Iterator[WarcRecord | tuple[str, str]]:
                     continue
                 offset = records.get_record_offset()
                 yield WarcRecord(url, locator(path, offset), record.rec_headers.get_header("WARC-Date"))
+    except LocalRefused as exc:
+        raise WarcError(exc.reason, str(exc)) from exc
     except (ArchiveLoadFailed, OSError, ValueError) as exc:
         raise WarcError("warc_unreadable", f"{path}: {exc}") from exc
 
 
-def read_record(value: str, max_bytes: int) -> WarcPage:
-    """The payload of the record at a locator (chunked and content encodings undone)."""
+def read_record(value: str, max_bytes: int, roots: tuple[Path, ...]) -> WarcPage:
+    """The payload of the record at a locator (chunked and content encodings undone); the archive must be a
+    regular file inside ``roots``."""
     path, offset = parse_locator(value)
     try:
-        with path.open("rb") as stream:
+        with open_local(path, roots) as stream:
             stream.seek(offset)
             record = next(iter(ArchiveIterator(stream)), None)
             if record is None or record.rec_type != "response":
@@ -116,6 +121,8 @@ def read_record(value: str, max_bytes: int) -> WarcPage:
                             int(status) if status and status.isdigit() else None, headers, body)
     except WarcError:
         raise
+    except LocalRefused as exc:
+        raise WarcError(exc.reason, str(exc)) from exc
     except FileNotFoundError as exc:
         raise WarcError("file_not_found", str(path)) from exc
     except (ArchiveLoadFailed, OSError, ValueError) as exc:

@@ -54,7 +54,8 @@ class FetchStep:
     def claim(self, conn: Conn, worker: str, limit: int) -> list[FrontierClaim]:
         busy = sorted(host for host, n in self.host_load.items() if n >= PER_HOST_IN_FLIGHT)
         return frontier.claim(conn, worker, self.run_id, limit=limit, lease_seconds=self.settings.lease_seconds,
-                              per_host=PER_HOST_IN_FLIGHT, busy_hosts=busy, source_ids=self.source_ids)
+                              per_host=PER_HOST_IN_FLIGHT, busy_hosts=busy, source_ids=self.source_ids,
+                              lock_timeout_seconds=self.settings.lock_timeout_seconds)
 
     def start(self, claims: list[FrontierClaim]) -> list[tuple[Awaitable[Worked[FrontierClaim, Page]], int]]:
         return [(self._one(claim), 1) for claim in claims]

@@ -90,9 +90,11 @@ class ProcessStep:
     def store(self, conn: Conn, done: list[tuple[RawPage, Processed]]) -> Counter[str]:
         items = [articles.LoadItem(article=p.article, entities=p.entities, source_id=page.source_id,
                                    raw_page_id=page.raw_page_id) for page, p in done]
-        loaded = articles.load_articles(conn, items, self.run_id)
+        loaded = articles.load_articles(conn, items, self.run_id,
+                                        lock_timeout_seconds=self.settings.lock_timeout_seconds)
         return Counter(articles_inserted=loaded.inserted, articles_updated=loaded.updated,
-                       duplicates=loaded.duplicates, entities=sum(len(i.entities) for i in items))
+                       duplicates=loaded.duplicates, entities=sum(len(i.entities) for i in items),
+                       canonical_conflicts=loaded.canonical_conflicts, fields_dropped=loaded.fields_dropped)
 
     def store_error(self, page: RawPage, error: BaseException) -> Reject:
         return Reject(Stage.LOAD, Reason.LOAD_ERROR, page.url, f"{type(error).__name__}: {error}"[:500])

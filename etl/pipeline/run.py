@@ -59,10 +59,11 @@ def run_pipeline(
     progress: ProgressFactory = _no_progress,
 ) -> RunSummary:
     """Migrate, discover, fetch, process and close one run; returns the run summary."""
+    settings = replace(settings, sources_file=request.sources_file)  # local reads: its folder, unless files_roots
     specs = sources_for_run(request.sources_file, request.source_names)
     since = check_day("--since", request.reprocess_since)
     until = check_day("--until", request.reprocess_until)
-    runs.prepare_database(url)
+    runs.prepare_database(url, settings.lock_timeout_seconds)
     run_id = runs.start_run(url, trigger, request.params())
     try:
         source_ids = runs.sync_sources(url, specs)

@@ -49,12 +49,12 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def prepare_database(url: str) -> None:
-    """Migrate the warehouse to the newest schema (safe from many processes at once), then load the
-    seed entity aliases (idempotent: a second call changes nothing)."""
+def prepare_database(url: str, lock_timeout_seconds: float = Settings.lock_timeout_seconds) -> None:
+    """Migrate the warehouse to the newest schema (safe from many processes at once; no lock waited for
+    longer than ``lock_timeout_seconds``), then load the seed entity aliases (idempotent)."""
     from etl.store import migrate  # imported here: DAG files import this module while Airflow parses them
 
-    migrate.upgrade(url)
+    migrate.upgrade(url, lock_timeout_seconds=lock_timeout_seconds)
     load_seeds(url)
 
 

@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 
 def open_run(url: str, settings: Settings, params: dict[str, Any], external_id: str) -> dict[str, Any]:
     """Migrate, register the run's sources, open its pipeline_runs row (a retry reopens the same row)."""
-    specs = sources_for_run(settings.sources_file, params.get("sources") or [], params.get("extra_sources") or [])
+    specs = sources_for_run(settings.sources_file, params.get("sources") or [], params.get("extra_sources") or [],
+                            allow_local=settings.adhoc_local_sources)
     if params.get("reprocess"):  # checked now: a bad day must fail the run before any work
         check_day("reprocess_since", params.get("reprocess_since"))
         check_day("reprocess_until", params.get("reprocess_until"))
-    runs.prepare_database(url)
+    runs.prepare_database(url, settings.lock_timeout_seconds)
     source_ids = runs.sync_sources(url, specs)
     run_id = runs.start_run(url, "airflow", dict(params), external_id=external_id)
     return {

@@ -1,7 +1,14 @@
-"""Where the warehouse lives: an embedded PostgreSQL (pgserver) by default, any server by URL.
+"""Where the warehouse lives: an embedded PostgreSQL (pgserver) by default, any server by DSN.
 
 Also the two ways code talks to it: psycopg connections for the data path (COPY, upserts)
 and SQLAlchemy engines for Alembic migrations.
+
+A DSN is whatever libpq takes: a URL (``postgresql://`` user, password, host, database, options) or
+key=value pairs (``host=... dbname=... user=...`` and a password, quoted or not). Both forms are
+accepted everywhere a DSN is taken, and every message and log line shows them through
+:func:`redact` / :func:`redact_text`, which follow libpq's own rules (a URL's user info runs to the
+last ``@``; a key=value password may be quoted) rather than a URL parser's: a password holding an
+unencoded ``/`` or ``#`` is hidden too.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlunsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from etl.settings import Settings
 
@@ -64,7 +72,25 @@ def _embedded_server(pgdata: str, keep_running: bool):  # type: ignore[no-untype
     import pgserver  # imported late: it creates a system user when run as root
 
     os.makedirs(os.path.dirname(pgdata), exist_ok=True)
-    return pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+    server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+    restrict_server(str(server.get_uri("postgres")))
+    return server
+
+
+def restrict_server(admin_url: str) -> None:
+    """On the embedded server the pipeline owns every database: PUBLIC may not connect to (or make
+    temporary objects in) ``postgres`` and ``template1``; each warehouse's migration does the same for
+    itself (sql/migrations/0004_trust.sql), so a ``news_reader`` login reaches its warehouse only."""
+    try:
+        with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+            for name in ("postgres", "template1"):
+                opened = conn.execute("select has_database_privilege('public', %s, 'connect') "
+                                      "or has_database_privilege('public', %s, 'temporary')", (name, name)).fetchone()
+                if opened and opened[0]:
+                    conn.execute(psycopg.sql.SQL("revoke connect, temporary on database {} from public").format(
+                        psycopg.sql.Identifier(name)))
+    except psycopg.Error as exc:  # two processes at once ("tuple concurrently updated"): the other one did it
+        log.info("could not restrict the embedded server's databases: %s", exc)
 
 
 def embedded_server_url(settings: Settings, database: str, *, keep_running: bool = False) -> str:
@@ -105,38 +131,61 @@ def scratch_database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         admin_url = settings.database_url
         ensure_database(admin_url, name)
-        url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+        url = with_dbname(admin_url, name)
     else:
         url = embedded_server_url(settings, name)
-        admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+        admin_url = with_dbname(url, "postgres")
     try:
         yield url
     finally:
         with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
-            drop = psycopg.sql.SQL("drop database if exists {} with (force)")
-            conn.execute(drop.format(psycopg.sql.Identifier(name)))
+            conn.execute(psycopg.sql.SQL("drop database if exists {} with (force)").format(
+                psycopg.sql.Identifier(name)))
 
 
 def resolve_database_url(settings: Settings, *, keep_running: bool = False) -> str:
-    """The warehouse URL: NEWSETL_DATABASE_URL when set, else the embedded server's."""
+    """The warehouse DSN: NEWSETL_DATABASE_URL when set (a URL or key=value), else the embedded server's."""
     if settings.database_url:
+        _remember(settings.database_url)
         return settings.database_url
     return embedded_server_url(settings, settings.database_name, keep_running=keep_running)
 
 
+URL_SCHEME = re.compile(r"^\s*(?P<scheme>postgres(?:ql)?)(?P<driver>\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
+ANY_URL_SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def libpq_url(url: str) -> str:
-    """A URL psycopg/libpq accepts (drops a SQLAlchemy ``+driver`` suffix)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "postgres":
-        scheme = "postgresql"
-    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+    """A DSN psycopg/libpq accepts: a URL with a SQLAlchemy ``+driver`` suffix (or ``postgres://``) gets the
+    plain scheme, the rest of the string untouched; a key=value DSN is returned as it is."""
+    _remember(url)
+    match = URL_SCHEME.match(url)
+    if match is None:
+        return url
+    return "postgresql://" + url[match.end():]
+
+
+def dsn_fields(url: str) -> dict[str, str]:
+    """The fields of a DSN as libpq reads them (user, password, host, port, dbname, options...)."""
+    return {k: str(v) for k, v in conninfo_to_dict(libpq_url(url)).items() if v is not None}
+
+
+def with_dbname(url: str, database: str) -> str:
+    """The same server and login, another database (a key=value DSN)."""
+    return make_conninfo(libpq_url(url), dbname=database)
 
 
 def sqlalchemy_url(url: str) -> str:
-    """A URL SQLAlchemy uses with the psycopg 3 driver."""
-    parts = urlsplit(libpq_url(url))
-    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, parts.query, parts.fragment))
+    """A URL SQLAlchemy uses with the psycopg 3 driver, from a DSN of either form."""
+    import sqlalchemy as sa
+
+    fields = dsn_fields(url)
+    port = fields.pop("port", None)
+    return sa.engine.URL.create(
+        "postgresql+psycopg", username=fields.pop("user", None), password=fields.pop("password", None),
+        host=None if (fields.get("host") or "").startswith("/") else fields.pop("host", None),
+        port=int(port) if port and port.isdigit() else None, database=fields.pop("dbname", None), query=fields,
+    ).render_as_string(hide_password=False)
 
 
 def url_from_parts(
@@ -163,33 +212,129 @@ def url_from_parts(
     return urlunsplit(("postgresql", netloc, "/" + (database or ""), urlencode(params), ""))
 
 
+# key=value password: a quoted value (backslash escapes) or a bare one up to whitespace
+KV_PASSWORD = re.compile(r"(?i)(?:^|(?<=\s))password\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'?|[^\s']\S*)")
+QUERY_PASSWORD = re.compile(r"(?i)[?&]password=(?P<value>[^&\s]*)")
+# In free text: a URL's user info runs to the last @ of its whitespace-free run (libpq's rule too)
+URL_PASSWORD_IN_TEXT = re.compile(r"(?P<pre>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@?#]*:)(?P<pw>\S*)@")
+TEXT_PASSWORD = re.compile(r"(?i)(?P<pre>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^\s'&]+)")
+JSON_PASSWORD = re.compile(r'(?i)(?P<pre>"password"\s*:\s*)"(?:[^"\\]|\\.)*"')
+QUOTED = re.compile(r'"([^"\n]{1,500})"')
+MASK = "***"
+_known_secrets: set[str] = set()  # passwords of every DSN this process used: never shown anywhere
+
+
+def _secret_spans(dsn: str) -> list[tuple[int, int]]:
+    """Where passwords are in a DSN's text, by libpq's rules, whatever the DSN's shape or mistakes."""
+    spans: list[tuple[int, int]] = []
+    start = ANY_URL_SCHEME.match(dsn)
+    if start is not None:
+        at = dsn.rfind("@")  # user info ends at the last @ (an unencoded / or # before it is the password's)
+        colon = dsn.find(":", start.end(), at) if at > start.end() else -1
+        if colon != -1 and not any(c in dsn[start.end():colon] for c in "/?#"):
+            spans.append((colon + 1, at))
+        spans += [m.span("value") for m in QUERY_PASSWORD.finditer(dsn)]
+    else:
+        spans += [m.span("value") for m in KV_PASSWORD.finditer(dsn)]
+    return [(a, b) for a, b in spans if b > a]
+
+
+def _unquote_kv(value: str) -> str:
+    if value.startswith("'"):
+        value = value[1:-1] if value.endswith("'") and len(value) > 1 else value[1:]
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def secrets_of(dsn: str) -> set[str]:
+    """Every spelling of a DSN's password: as written, decoded (percent or quotes), as libpq reads it."""
+    found: set[str] = set()
+    for a, b in _secret_spans(dsn):
+        raw = dsn[a:b]
+        found |= {raw, unquote(raw), _unquote_kv(raw), quote(unquote(raw), safe="")}
+    match = URL_SCHEME.match(dsn)
+    try:
+        password = conninfo_to_dict(dsn if match is None else "postgresql://" + dsn[match.end():]).get("password")
+    except psycopg.Error:  # not valid for libpq: the spans above are all there is
+        password = None
+    if password:
+        found |= {str(password), quote(str(password), safe="")}
+    return {s for s in found if len(s) >= 3}
+
+
+_remembered: set[str] = set()
+
+
+def _remember(dsn: str) -> None:
+    if dsn and dsn not in _remembered:
+        _remembered.add(dsn)
+        _known_secrets.update(secrets_of(dsn))
+
+
 def redact(url: str) -> str:
-    """The URL with its password replaced, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-        parts = parts._replace(netloc=netloc)
-    query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    """The DSN (URL or key=value) with its password replaced, for logs and messages."""
+    _remember(url)
+    out = url
+    for a, b in sorted(_secret_spans(url), reverse=True):
+        out = out[:a] + MASK + out[b:]
+    return out
 
 
-PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+def redact_text(text: str, dsn: str | None = None) -> str:
+    """Any text with the passwords in it replaced: those of DSNs written in it (URL user info, key=value,
+    JSON ``"password"``), of ``dsn``, and of every DSN this process used."""
+    secrets = set(_known_secrets)
+    if dsn:
+        secrets |= secrets_of(dsn)
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = URL_PASSWORD_IN_TEXT.sub(lambda m: m.group("pre") + MASK + "@", text)
+    text = TEXT_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
+    return JSON_PASSWORD.sub(lambda m: m.group("pre") + f'"{MASK}"', text)
 
 
-def redact_text(text: str) -> str:
-    """Any text with passwords of URLs in it replaced (for error messages)."""
-    return PASSWORD_IN_URL.sub(r"\1***@", text)
+def scrub_error(message: str, dsn: str) -> str:
+    """A libpq/psycopg message about ``dsn`` on one line, without its password: libpq quotes the values it
+    could not use (a port, a database name), and a password with an unencoded / is cut into such values."""
+    spans = _secret_spans(dsn)
+
+    def hide(match: re.Match[str]) -> str:
+        value = match.group(1)
+        start = dsn.find(value)
+        while start != -1:
+            if any(start < b and start + len(value) > a for a, b in spans):
+                return f'"{MASK}"'
+            start = dsn.find(value, start + 1)
+        return match.group(0)
+
+    return " ".join(redact_text(QUOTED.sub(hide, message), dsn).split())
+
+
+def _hint(dsn: str) -> str:
+    """Advice when a URL's password holds characters libpq reads as the URL's structure."""
+    start = ANY_URL_SCHEME.match(dsn)
+    if start is None:
+        return ""
+    for a, b in _secret_spans(dsn):
+        if any(c in dsn[a:b] for c in "/#?@ "):
+            return ("The password holds characters a URL must percent-encode (/ %2F, # %23, ? %3F, @ %40, "
+                    "space %20), or use the key=value form (host=... dbname=... user=... password=..., the "
+                    "password in single quotes). ")
+    return ""
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """The error for a warehouse that cannot be reached: one line, the DSN redacted, the fix."""
+    return DatabaseUnavailable(
+        f"cannot connect to the warehouse at {redact(url)}: {scrub_error(str(exc), url)}. {_hint(url)}"
+        "Check NEWSETL_DATABASE_URL (or unset it to use the embedded server).")
 
 
 def open_connection(url: str, *, autocommit: bool = False) -> Conn:
     """A new psycopg connection; a failure is DatabaseUnavailable with the redacted URL."""
     try:
         return psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot connect to the warehouse at {redact(url)}: {str(exc).strip()}. "
-            "Check NEWSETL_DATABASE_URL (or unset it to use the embedded server)."
-        ) from exc
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:  # unreachable, or not a valid DSN
+        raise unavailable(url, exc) from exc
 
 
 @contextmanager

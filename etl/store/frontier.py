@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from psycopg.rows import class_row
 
 from etl.records import DiscoveredUrl, FrontierClaim
+from etl.store import locks
 from etl.store.db import Conn
 from etl.store.queues import FRONTIER
 from etl.store.sqlfiles import sql_text
@@ -51,13 +52,14 @@ def requeue_refetch(conn: Conn, source_id: int, refetch_hours: float) -> int:
 
 
 def claim(conn: Conn, worker: str, run_id: int, *, limit: int, lease_seconds: int, per_host: int,
-          busy_hosts: Sequence[str], source_ids: Sequence[int] | None) -> list[FrontierClaim]:
+          busy_hosts: Sequence[str], source_ids: Sequence[int] | None,
+          lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS) -> list[FrontierClaim]:
     """Lease due URLs to ``worker``, a few per host, skipping hosts other workers hold.
 
-    Claims are serialized (a transaction-scoped lock) so the host-affinity check sees every other
-    worker's claims; a claim takes milliseconds.
+    Claims are serialized (the ``claims`` lock, for the rest of the transaction) so the host-affinity
+    check sees every other worker's claims; a claim takes milliseconds.
     """
-    conn.execute(sql_text("store/frontier/lock_claims"))
+    locks.hold(conn, "claims", lock_timeout_seconds)
     with conn.cursor(row_factory=class_row(FrontierClaim)) as cur:
         return cur.execute(
             sql_text("store/frontier/claim"),

@@ -13,18 +13,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command, op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from etl.store.db import DatabaseUnavailable, redact, sqlalchemy_url
+from etl.store import locks
+from etl.store.db import libpq_url, unavailable
+from etl.store.locks import LockTimeout as LockTimeout  # re-exported: what upgrade raises
 from etl.store.sqlfiles import sql_text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# One advisory lock id for migrations, so two processes starting at once do not both migrate.
-MIGRATION_LOCK_ID = 7_311_001
 # The report views in dependency order (a view is created after the views it reads).
 REPORTING_VIEWS = (
     "stories", "daily_volume", "entity_daily", "entity_weekly", "top_entities_daily", "top_entities_weekly",
@@ -52,9 +53,17 @@ def head_revision() -> str:
     return head
 
 
+def engine_for(url: str) -> sa.Engine:
+    """A SQLAlchemy engine (no pool) over a psycopg connection to ``url``, a DSN of either form: libpq
+    reads the DSN, so what works for the data path works for Alembic too."""
+    dsn = libpq_url(url)
+    return sa.create_engine("postgresql+psycopg://", poolclass=sa.pool.NullPool,
+                            creator=lambda: psycopg.connect(dsn, connect_timeout=10))
+
+
 def current_revision(url: str) -> str | None:
     """The revision the warehouse at ``url`` is at (None when empty)."""
-    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+    engine = engine_for(url)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -94,25 +103,45 @@ def _apply_reporting_views(conn: sa.Connection, revision: str) -> None:
                          "set sha256 = excluded.sha256, applied_at = now()"), {"name": REPORTING, "sha": wanted})
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", *, lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS) -> None:
     """Migrate the warehouse at ``url`` to ``revision`` and bring the report views in line with their
-    files; safe to call from many processes at once (one advisory lock)."""
-    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+    files; safe to call from many processes at once (the ``migrate`` row of pipeline_locks).
+
+    No lock is waited for longer than ``lock_timeout_seconds``: neither the migration lock (another
+    upgrade) nor the tables and views a revision alters or a view rebuild drops (an analyst's open
+    transaction reading them). Past it, :class:`LockTimeout` names the session in the way.
+    """
+    locks.bootstrap(url)
+    engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("select pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-            cfg = _config()
-            cfg.attributes["connection"] = conn
-            before = MigrationContext.configure(conn).get_current_revision()
-            target = ScriptDirectory.from_config(cfg).get_revision(revision)
-            if target is not None and before != target.revision:
-                _drop_reporting_views(conn)  # revisions may change the tables the views read
-            command.upgrade(cfg, revision)
-            _apply_reporting_views(conn, MigrationContext.configure(conn).get_current_revision() or "base")
+            raw = conn.connection.driver_connection
+            assert isinstance(raw, psycopg.Connection)
+            locks.hold(raw, "migrate", lock_timeout_seconds)
+            conn.execute(sa.text("select set_config('lock_timeout', :value, true)"),
+                         {"value": locks.milliseconds(lock_timeout_seconds)})
+            with locks.watch_blockers(url, raw.info.backend_pid, min(1.0, lock_timeout_seconds / 4)) as blockers:
+                try:
+                    _upgrade(conn, revision)
+                except sa.exc.OperationalError as exc:
+                    if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                        raise
+                    raise LockTimeout(
+                        f"the migration gave up waiting for a lock on the warehouse's tables or views after "
+                        f"{lock_timeout_seconds:g}s: it is held by {locks.describe(blockers.sessions)}; "
+                        f"{locks.advice(blockers.sessions)}") from None
     except sa.exc.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot connect to the warehouse at {redact(url)}: {str(exc.orig).strip()}. "
-            "Check NEWSETL_DATABASE_URL (or unset it to use the embedded server)."
-        ) from exc
+        raise unavailable(url, exc.orig or exc) from exc
     finally:
         engine.dispose()
+
+
+def _upgrade(conn: sa.Connection, revision: str) -> None:
+    cfg = _config()
+    cfg.attributes["connection"] = conn
+    before = MigrationContext.configure(conn).get_current_revision()
+    target = ScriptDirectory.from_config(cfg).get_revision(revision)
+    if target is not None and before != target.revision:
+        _drop_reporting_views(conn)  # revisions may change the tables the views read
+    command.upgrade(cfg, revision)
+    _apply_reporting_views(conn, MigrationContext.configure(conn).get_current_revision() or "base")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from etl.records import Reject
-from etl.store.db import Conn
+from etl.store.db import Conn, redact_text
 from etl.store.sqlfiles import sql_text
 from etl.store.values import storable_text
 
@@ -25,6 +25,6 @@ def insert(conn: Conn, rejects: Sequence[Reject], run_id: int | None) -> None:
             "url_hashes": [r.url_hash for r in rejects],
             "stages": [str(r.stage) for r in rejects],
             "reasons": [r.reason for r in rejects],
-            "details": [storable_text((r.detail or "")[:DETAIL_CHARS]) for r in rejects],
+            "details": [storable_text(redact_text((r.detail or "")[:DETAIL_CHARS])) for r in rejects],
         },
     )

@@ -11,7 +11,7 @@ from typing import Any
 from psycopg.rows import class_row
 
 from etl.records import RunStatus
-from etl.store.db import Conn
+from etl.store.db import Conn, redact_text
 from etl.store.sqlfiles import sql_text
 from etl.store.values import as_json
 
@@ -64,7 +64,7 @@ def add_stats(conn: Conn, run_id: int, counts: Mapping[str, int], timings: Mappi
 
 def record_error(conn: Conn, run_id: int, error: str) -> None:
     """Append an error to a run still open (a failing Airflow task says why before it fails)."""
-    conn.execute(sql_text("store/runs/record_error"), {"run_id": run_id, "error": error})
+    conn.execute(sql_text("store/runs/record_error"), {"run_id": run_id, "error": redact_text(error)})
 
 
 def get(conn: Conn, run_id: int) -> RunRow | None:
@@ -79,7 +79,8 @@ def counts(conn: Conn, run_id: int) -> Counter[str]:
 
 def finish(conn: Conn, run_id: int, status: RunStatus, error: str | None = None) -> RunRow:
     """Close a run with its final status (and the error that stopped it, if any)."""
-    conn.execute(sql_text("store/runs/finish"), {"run_id": run_id, "status": str(status), "error": error})
+    conn.execute(sql_text("store/runs/finish"), {"run_id": run_id, "status": str(status),
+                                                 "error": redact_text(error) if error else error})
     run = get(conn, run_id)
     assert run is not None
     return run

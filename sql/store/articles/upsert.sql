@@ -1,15 +1,17 @@
 -- one row per canonical URL: insert, or update what a newer extraction says
-insert into articles (url_hash, url, canonical_url, source_id, raw_page_id, title, description, text,
-                      language, published_at, published_date, published_precision, modified_at,
-                      word_count, content_hash, minhash, site_name, section, top_image, agency,
+insert into articles (url_hash, url, canonical_url, conflicting_canonical_url, source_id, raw_page_id, title,
+                      description, text, language, published_at, published_date, published_precision,
+                      modified_at, word_count, content_hash, minhash, site_name, section, top_image, agency,
                       extractor, extractor_version, run_id)
-values (%(url_hash)s, %(url)s, %(canonical_url)s, %(source_id)s, %(raw_page_id)s, %(title)s,
-        %(description)s, %(text)s, %(language)s, %(published_at)s, %(published_date)s,
+values (%(url_hash)s, %(url)s, %(canonical_url)s, %(conflicting_canonical_url)s, %(source_id)s, %(raw_page_id)s,
+        %(title)s, %(description)s, %(text)s, %(language)s, %(published_at)s, %(published_date)s,
         %(published_precision)s, %(modified_at)s, %(word_count)s, %(content_hash)s, %(minhash)s,
         %(site_name)s, %(section)s, %(top_image)s, %(agency)s, %(extractor)s, %(extractor_version)s,
         %(run_id)s)
 on conflict (url_hash) do update
 set url = excluded.url,
+    canonical_url = excluded.canonical_url,
+    conflicting_canonical_url = excluded.conflicting_canonical_url,
     raw_page_id = excluded.raw_page_id,
     title = excluded.title,
     description = excluded.description,
