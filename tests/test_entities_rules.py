@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from etl.entities import extract_entities, language_models, normalize_mentions
 from etl.entities.mentions import canonical_form, clean_mention, relabel
 from etl.entities.ner import map_label
-from etl.entities.resolve import ArticleEvidence, EntityEvidence, changed_aliases, resolve
+from etl.entities.resolve import (
+    ArticleEvidence,
+    Blocklist,
+    EntityEvidence,
+    Override,
+    Overrides,
+    changed_aliases,
+    name_key,
+    resolve,
+)
 from etl.entities.text import find_known, is_boilerplate, is_heading, normalise_caps, prepare
 from etl.records import Article
 from etl.settings import Settings
@@ -222,17 +231,30 @@ def test_resolution_by_evidence() -> None:
     assert res.canonical("Trump") == "Donald Trump"  # two articles, one full name
     assert res.canonical("Biden") == "Biden"  # Joe Biden and Hunter Biden: ambiguous
     assert res.canonical("Joe") == "Joe"  # a first name is never a global alias
-    assert res.canonical("NASA") == "NASA"  # a fragment seen once is no canonical
-    assert res.type_of["twitter"] == "ORG"  # majority of mentions: 4 ORG vs 1 PERSON
+    assert res.canonical("NASA", "ORG") == "NASA"  # a fragment seen once is no canonical
+    assert res.resolve_name("Twitter", "PERSON") == ("Twitter", "ORG")  # majority of mentions: 4 ORG vs 1 PERSON
     assert res.resolve_article(EVIDENCE[2]) == [("Donald Trump", "PERSON", 4)]
 
 
 def test_overrides_and_blocklist_win() -> None:
-    res = resolve(EVIDENCE, overrides={"Twitter": ("X Corp", "ORG"), "Biden": ("Joe Biden", "PERSON")},
-                  blocklist=["Trump"])
+    overrides = Overrides([Override("Twitter", "ORG", "X Corp", "ORG", "manual"),
+                           Override("Twitter", "PERSON", "X Corp", "ORG", "manual"),
+                           Override("Biden", "PERSON", "Joe Biden", "PERSON", "seed")])
+    res = resolve(EVIDENCE, overrides=overrides, blocklist=Blocklist(alias=frozenset({"trump"})))
     assert res.canonical("Trump") == "Trump"
     assert res.canonical("Biden") == "Joe Biden"
-    assert res.canonical("twitter") == "X Corp" and res.type_of["x corp"] == "ORG"
+    assert res.resolve_name("twitter", "ORG") == ("X Corp", "ORG")  # another case of an override
+    assert res.resolve_name("TWITTER", "ORG") == ("TWITTER", "ORG")  # never across all capitals
+    res = resolve(EVIDENCE, blocklist=Blocklist(entity=frozenset({"nasa"})))
+    assert res.resolve_article(EVIDENCE[6]) == [("Twitter", "ORG", 1)]
+
+
+def test_an_override_of_the_long_form_carries_its_short_forms() -> None:
+    evidence = [_ev("a1", ("Donald J. Trump", "PERSON", 2, ("Trump",))),
+                _ev("a2", ("Donald J. Trump", "PERSON", 1, ("Trump",))), _ev("a3", ("Trump", "PERSON", 3, ()))]
+    manual = Overrides([Override("Donald J. Trump", "PERSON", "Donald Trump", "PERSON", "manual")])
+    res = resolve(evidence, overrides=manual)
+    assert [res.resolve_article(a) for a in evidence] == [[("Donald Trump", "PERSON", n)] for n in (2, 1, 3)]
 
 
 def test_new_evidence_that_makes_an_alias_ambiguous_re_resolves_its_articles() -> None:
@@ -240,6 +262,11 @@ def test_new_evidence_that_makes_an_alias_ambiguous_re_resolves_its_articles() -
     after = resolve([*EVIDENCE, _ev("a8", ("Melania Trump", "PERSON", 2, ("Trump",)))])
     assert changed_aliases(before, after) == {"trump"}
     assert after.resolve_article(EVIDENCE[2]) == [("Trump", "PERSON", 4)]
+
+
+def test_name_keys_fold_ascii_case_and_spaces_only() -> None:
+    assert name_key("  Donald \t J.  TRUMP ") == "donald j. trump"
+    assert name_key("ÉLYSÉE Palace") == "ÉlysÉe palace"  # the SQL function can compute it exactly
 
 
 def _tables(evidence: list[ArticleEvidence]) -> list[tuple[str, list[tuple[str, str, int]]]]:
