@@ -128,6 +128,10 @@ def run(
         for entity in summary.top_entities:
             top.add_row(entity.name, entity.type, str(entity.articles), f"{entity.salience:g}")
         out.print(top)
+    if summary.entity_coverage is not None:
+        from etl.reports import coverage_line
+
+        out.print(coverage_line(summary.entity_coverage), soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command()
@@ -251,8 +255,8 @@ def report(
             result = _report_rows(name, since, until, entity, limit, fmt, chart, refresh)
             if fmt == "table":
                 cells = [[reports.cell(v) for v in row] for row in result.rows]
-                table = Table(title=result.report.name, caption=result.report.purpose, title_justify="left",
-                              caption_justify="left")
+                table = Table(title=result.report.name, caption="\n".join([result.report.purpose, *result.notes]),
+                              title_justify="left", caption_justify="left")
                 for column in result.columns:
                     table.add_column(column, no_wrap=True)
                 for row_cells in cells:
@@ -262,6 +266,8 @@ def report(
                 wide.print(table)
             else:
                 sys.stdout.write(reports.render(result, fmt))
+                for note in result.notes:
+                    console.print(note, soft_wrap=True, highlight=False, markup=False)
             if not result.rows:
                 console.print(f"{result.report.name}: no rows")
             if chart is not None:

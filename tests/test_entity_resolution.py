@@ -24,10 +24,11 @@ from etl.store import migrate
 from etl.store.articles import LoadItem, load_articles
 from etl.store.db import libpq_url, transaction
 from tests.conftest import drop_database, new_database
-from tests.fault_support import snapshot, wait_until
+from tests.fault_support import snapshot
+from tests.test_faults import wait_until
 
 ENTITY_TABLES = ("entities", "article_entities", "entity_mentions", "entity_short_forms", "entity_resolution",
-                 "entity_aliases", "orphans")
+                 "entity_aliases", "orphans", "orphan_decisions")
 
 
 @pytest.fixture
@@ -199,7 +200,8 @@ def test_incremental_resolution_equals_resolving_everything_at_once(warehouse_ur
             resolve_entities(warehouse_url)
     resolve_entities(warehouse_url)
     assert links(warehouse_url) == pure(batches, seed_overrides(warehouse_url))
-    assert all(n == 0 for _, n in snapshot(warehouse_url)["orphans"])
+    snap = snapshot(warehouse_url)
+    assert all(n == 0 for _, n in snap["orphans"]) and snap["orphan_decisions"] == [(0,)]
 
 
 def entity_state(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -227,16 +229,19 @@ def _page(title: str, paragraphs: list[str]) -> str:
             f"<body><article><h1>{title}</h1>{body}</article></body></html>")
 
 
+FILLER = ("The plan, which has been debated for most of the year, would send money to the docks, the rail "
+          "yards and the small farms that depend on them, and local officials expect a decision before winter.")
 STORIES = {
-    "a": [("Senate passes the farm bill", ["Senator Maria Cantwell said on Monday that the Senate would vote.",
-                                           "Cantwell told reporters in Seattle that the bill helps farmers.",
+    "a": [("Senate passes the farm bill", ["Senator Maria Cantwell said on Monday that the Senate would vote "
+                                           "on the farm bill this week.", FILLER,
+                                           "Cantwell told reporters in Seattle that the bill helps farmers.", FILLER,
                                            "Maria Cantwell has led the talks since March."]),
-          ("Cantwell and the ports", ["Maria Cantwell visited the Port of Seattle on Friday.",
-                                      "Cantwell said Seattle needs federal money for its docks."])],
-    "b": [("Ports again", ["Cantwell spoke about ports in Tacoma on Sunday, officials said.",
-                           "The senator met dock workers in Tacoma."]),
-          ("A Tacoma story", ["Tacoma officials met Maria Cantwell and Patty Murray on Tuesday.",
-                              "Murray and Cantwell promised money for the Port of Tacoma."])],
+          ("Cantwell and the ports", ["Maria Cantwell visited the Port of Seattle on Friday with dock workers.",
+                                      FILLER, "Cantwell said Seattle needs federal money for its docks.", FILLER])],
+    "b": [("Ports again", ["Cantwell spoke about the ports in Tacoma on Sunday, officials said.", FILLER,
+                           "The senator met dock workers in Tacoma and promised to return.", FILLER]),
+          ("A Tacoma story", ["Tacoma officials met Maria Cantwell and Patty Murray on Tuesday.", FILLER,
+                              "Murray and Cantwell promised money for the Port of Tacoma.", FILLER])],
 }
 
 

@@ -291,10 +291,9 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
       full name before it (else the first after it);
     * the label is the majority over all mentions, weighted by mention length;
     * salience is the entity's share of the article (:func:`etl.entities.salience.salience_shares`);
-    * ``EntityMention.aliases`` (what the load learns as warehouse-wide aliases, in arrival order)
-      is left empty: resolution across articles is evidence-based and order-free instead
-      (etl.entities.resolve, doc/choices.md "Entities (issue 12)"); the short forms each entity
-      absorbed in the article are returned beside it, as that resolution's evidence.
+    * the short forms each entity absorbed in the article (``EntityMention.short_forms``, also
+      returned beside it) are the evidence of resolution across articles (etl.entities.resolve),
+      which the warehouse runs as its own step, never at load time.
     """
     cleaned: list[Raw] = []
     for text, label, offset in ents:
@@ -361,7 +360,8 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         first = min(offset for _, _, offset in mentions)
         in_title = any(offset < title_len for _, _, offset in mentions)
         short_forms = tuple(sorted({t for t, _, _ in mentions if t != name}))
-        out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], ()), short_forms))
+        out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], short_forms),
+                    short_forms))
     out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
     return out
 

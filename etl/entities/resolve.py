@@ -23,7 +23,8 @@ Rules:
   / Hunter) is ambiguous and stays itself everywhere; a person's first name is never an alias
   ("Joe" of "Joe Biden", "Taylor" of "Taylor Swift");
 * aliases chain (S -> L -> L') to the last name, the canonical key;
-* a canonical's display name is its most frequent spelling; its type is the majority over the
+* a canonical's display name is its most frequent spelling among its mentions no override took
+  (any of its spellings when overrides took them all); its type is the majority over the
   mentions of every name resolved to it (weighted by mention count; ties: the alphabetically first
   type), overridden mentions and blocked names left out; when that display name and type match an
   override, the canonical is the override's entity;
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["MIN_SUPPORT", "ArticleEvidence", "Blocklist", "CanonicalEntity", "EntityEvidence", "Override",
            "Overrides", "Resolution", "ShortFormEvidence", "canonical_entity", "changed_aliases", "decide_alias",
-           "follow", "is_first_name", "majority", "name_key", "pick_spelling", "resolve"]
+           "display_name", "follow", "is_first_name", "majority", "name_key", "pick_spelling", "resolve"]
 
 MIN_SUPPORT = 2
 _SPACE = " \t\n\r\f\v"
@@ -177,6 +178,12 @@ def pick_spelling(spellings: Mapping[str, int]) -> str:
     return min(spellings, key=lambda s: (-spellings[s], s))
 
 
+def display_name(free: Mapping[str, int] | None, spellings: Mapping[str, int]) -> str:
+    """A canonical's display name: its most frequent spelling no override took, else its most
+    frequent spelling ("Us" is not shown as "US" because the seed took the capitals)."""
+    return pick_spelling(free) if free else pick_spelling(spellings)
+
+
 def canonical_entity(display: str, votes: Mapping[str, int], overrides: Overrides) -> CanonicalEntity | None:
     """The entity of a canonical key from its display name and the label votes of the mentions
     resolved to it: an override matching (display, majority type), else itself; None without votes
@@ -241,7 +248,8 @@ def resolve(
     """Resolve the evidence of all articles at once (see the module docstring for the rules)."""
     overrides = overrides or Overrides()
     blocklist = blocklist or Blocklist()
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)  # every spelling of a key
+    free: dict[str, Counter[str]] = defaultdict(Counter)  # the spellings of mentions no override took
     votes: dict[str, Counter[str]] = defaultdict(Counter)  # not overridden, not blocked
     support: Counter[str] = Counter()  # articles holding the key as an entity
     pairs: dict[str, dict[str, list[int | bool]]] = defaultdict(dict)  # short key -> long key -> [articles, person]
@@ -254,6 +262,7 @@ def resolve(
             spellings[key][e.name] += e.mentions
             if key not in blocklist.entity and overrides.match(e.name, e.label) is None:
                 votes[key][e.label] += e.mentions
+                free[key][e.name] += e.mentions
             for short in e.short_forms:
                 skey = name_key(short)
                 if skey != key:
@@ -274,7 +283,8 @@ def resolve(
     for key, canonical in canonical_of.items():
         canonical_votes[canonical].update(votes.get(key, Counter()))
         canonical_votes.setdefault(canonical, Counter())
-    entity_of = {c: canonical_entity(pick_spelling(spellings[c]), v, overrides) for c, v in canonical_votes.items()}
+    entity_of = {c: canonical_entity(display_name(free.get(c), spellings[c]), v, overrides)
+                 for c, v in canonical_votes.items()}
     return Resolution(alias_of=alias_of, canonical_of=canonical_of, entity_of=entity_of, overrides=overrides,
                       blocklist=blocklist)
 
