@@ -272,7 +272,8 @@ def test_an_ambiguous_short_form_stays_itself(warehouse_url: str, db: psycopg.Co
           (_article("joe2"), [_mention("Joe Biden", "PERSON", ("Biden",))]),
           (_article("lone"), [_mention("Biden", "PERSON")]))
     assert db.execute("select alias_of from entity_resolution where name_key = 'biden'").fetchone() == ("joe biden",)
-    _load(warehouse_url, db, (_article("hunter"), [_mention("Hunter Biden", "PERSON", ("Biden",))]))
+    _load(warehouse_url, db, (_article("hunter"), [_mention("Hunter Biden", "PERSON", ("Biden",))]),
+          (_article("hunter2"), [_mention("Hunter Biden", "PERSON")]))
     assert db.execute("select alias_of from entity_resolution where name_key = 'biden'").fetchone() == (None,)
     # a lone "Biden" stays its own entity rather than possibly the wrong Biden
     assert ("Biden", "PERSON") in _entities(db)

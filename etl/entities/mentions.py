@@ -271,6 +271,25 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
             or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short)
 
 
+ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
+INITIAL_SKIP = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "on", "in", "at", "to"})
+
+
+def initials(name: str) -> str:
+    """The initials of a name's words and hyphenated parts, connectors left out ("Alexandria
+    Ocasio-Cortez" -> "AOC", "Centers for Disease Control" -> "CDC")."""
+    parts = [p for w in name.split() for p in w.split("-") if p]
+    return "".join(p[0].upper() for p in parts if p.lower() not in INITIAL_SKIP and p[0].isalpha())
+
+
+def is_acronym_of(short: str, long: str) -> bool:
+    """``short`` is written in capitals (2 to 6 letters, dots allowed: "NSC", "U.S.") and spells the
+    initials of ``long``, a name of two words or more ("National Security Council", "Associated
+    Press"): in one article, the acronym names the long name."""
+    return (len(long.split()) > 1 and ACRONYM.match(short) is not None
+            and short.replace(".", "") == initials(long))
+
+
 def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
                        brands: frozenset[str] = frozenset()) -> list[EntityMention]:
     """The entities of one article (see :func:`merge_mentions`), without their short forms."""
@@ -285,7 +304,8 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
       relabelled when it is plainly an organization or a product, and dropped when junk;
     * spellings differing only in case are one name (the most frequent spelling is kept);
     * a mention that is a word-prefix of a longer mention of the same article, or for people also a
-      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), resolves to the longest one
+      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), or an acronym spelling its
+      initials ("NSC" of "National Security Council", "AP" of "Associated Press"), resolves to the longest one
       (never across a generational suffix; organizations only across company words); when several longer
       names fit ("Biden" with "Joe Biden" and "Hunter Biden"), each occurrence takes the nearest
       full name before it (else the first after it);
@@ -333,8 +353,9 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         words = name.split()
         fits = [canonical_of[longer] for longer in names
                 if longer in canonical_of
-                and _compatible(label_of[name], label_of[longer], len(words), label_weight[name])
-                and _is_part(words, longer.split(), label_of[longer])]
+                and (_compatible(label_of[name], label_of[longer], len(words), label_weight[name])
+                     and _is_part(words, longer.split(), label_of[longer])
+                     or is_acronym_of(name, longer))]
         distinct = list(dict.fromkeys(fits))
         if len(distinct) == 1:
             canonical_of[name] = distinct[0]

@@ -150,11 +150,15 @@ def decide_alias(short_key: str, longs: Mapping[str, ShortFormEvidence], support
 
     ``longs``: every long key the short key was absorbed into anywhere; ``support``: articles holding
     each long key as an entity."""
-    if short_key in blocklist.alias or len(longs) != 1:
+    if short_key in blocklist.alias:
         return None
-    [(long_key, evidence)] = longs.items()
-    if (evidence.articles < min_support or support.get(long_key, 0) < min_support
-            or is_first_name(short_key, long_key, evidence.person)):
+    # a long name held by fewer than min_support articles is no canonical, and no rival either
+    # ("Make Trump", a headline fragment seen once, does not make "Trump" ambiguous)
+    names = {k: e for k, e in longs.items() if support.get(k, 0) >= min_support}
+    if len(names) != 1:
+        return None
+    [(long_key, evidence)] = names.items()
+    if evidence.articles < min_support or is_first_name(short_key, long_key, evidence.person):
         return None
     return long_key
 

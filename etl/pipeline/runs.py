@@ -62,13 +62,15 @@ def prepare_database(url: str) -> None:
 
 
 def load_seeds(url: str, path: Path = SEEDS_DIR / "entity_aliases.csv") -> int:
-    """Load the seed aliases into the warehouse at ``url`` (one transaction); returns the alias rows."""
-    from etl.seeds import read_alias_seeds
+    """Load the seed aliases and the seed blocklist (seeds/entity_blocklist.csv) into the warehouse at
+    ``url`` (one transaction); returns the alias rows."""
+    from etl.seeds import read_alias_seeds, read_blocklist_seeds
     from etl.store import entities
 
     seeds = read_alias_seeds(path)
     with transaction(url) as conn:
         entities.seed_aliases(conn, seeds)
+        entities.seed_blocklist(conn, read_blocklist_seeds())
     return len(seeds)
 
 

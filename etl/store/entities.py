@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from etl.entities.resolve import Blocklist, Override, Overrides, ShortFormEvidence, name_key
 from etl.records import EntityMention
-from etl.seeds import AliasSeed
+from etl.seeds import AliasSeed, BlockSeed
 from etl.store.db import Conn
 from etl.store.names import ids_of
 from etl.store.sqlfiles import sql_text
@@ -136,6 +136,13 @@ def seed_aliases(conn: Conn, seeds: list[AliasSeed]) -> None:
         {"aliases": [s.alias for s in seeds], "labels": [s.label for s in seeds],
          "names": [s.canonical for s in seeds], "types": [s.canonical_type for s in seeds]},
     )
+
+
+def seed_blocklist(conn: Conn, seeds: list[BlockSeed]) -> None:
+    """Make the seed rows of the blocklist those of ``seeds`` (seeds/entity_blocklist.csv); manual
+    rows are never touched. What changed is queued for the resolution step (by the table's trigger)."""
+    conn.execute(sql_text("store/entities/seed_blocklist"), {
+        "names": [s.name for s in seeds], "blocks": [s.blocks for s in seeds], "notes": [s.note for s in seeds]})
 
 
 # --- the resolution step ---------------------------------------------------------------------------
