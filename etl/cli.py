@@ -1,4 +1,4 @@
-"""Command line: `newsetl run | requeue | runs | report | extract | db upgrade | db url`."""
+"""Command line: `newsetl run | resolve | requeue | runs | report | extract | entities | db upgrade | db url`."""
 
 from __future__ import annotations
 
@@ -132,6 +132,26 @@ def run(
         from etl.reports import coverage_line
 
         out.print(coverage_line(summary.entity_coverage), soft_wrap=True, highlight=False, markup=False)
+
+
+@app.command()
+def resolve(
+    everything: Annotated[bool, typer.Option("--all", help="Decide every article again (after a rules change)")]
+    = False,
+) -> None:
+    """Resolve entities across the warehouse now (every run does it after its process stage): what
+    loads, manual aliases and blocklist rows changed since the last resolution."""
+    from etl.pipeline.resolve import queue_everything, resolve_entities
+    from etl.pipeline.runs import prepare_database
+
+    with user_errors():
+        url = resolve_database_url(_settings())
+        prepare_database(url)
+        if everything:
+            queue_everything(url)
+        result = resolve_entities(url)
+    out.print(f"resolved: {result.keys} names decided, {result.changed} changed entity, "
+              f"{result.articles} articles' entities derived in {result.seconds:.1f}s", highlight=False)
 
 
 @app.command()

@@ -90,3 +90,29 @@ def test_run_summary_states_the_entity_coverage_of_its_stories(warehouse_url: st
     assert report.returncode == 0, report.stderr
     assert "entities cover 67% of stories (2 of 3): en; none in de (1)" in report.stderr
     assert "entities cover" not in report.stdout  # the CSV stays CSV
+
+
+def test_resolve_command_applies_a_manual_alias_now(warehouse_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from etl.pipeline.run import RunRequest, run_pipeline
+    from etl.settings import Settings
+    from etl.store.db import libpq_url
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "seed.html").write_bytes((REPO / "seeds" / "pages" / "000_seed_article.html").read_bytes())
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"sources:\n  - {{name: a, kind: files, location: '{folder}/*.html'}}\n")
+    run_pipeline(warehouse_url, Settings(data_dir=tmp_path / "data"), RunRequest(sources_file=sources), trigger="test")
+    with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
+        conn.execute("insert into entity_aliases (alias, type, entity_id, source) select 'Xi Jinping', 'PERSON', "
+                     "entity_id, 'manual' from entities where name = 'Antony Blinken'")  # a (wrong) manual alias
+    proc = run_cli("resolve", env={"NEWSETL_DATABASE_URL": warehouse_url})
+    assert proc.returncode == 0, proc.stderr
+    assert "articles' entities derived" in proc.stdout
+    with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
+        names = {n for (n,) in conn.execute("select e.name from article_entities join entities e using (entity_id)")}
+    assert "Xi Jinping" not in names and "Antony Blinken" in names
+    again = run_cli("resolve", "--all", env={"NEWSETL_DATABASE_URL": warehouse_url})
+    assert again.returncode == 0 and "1 articles' entities derived" in again.stdout, again.stdout

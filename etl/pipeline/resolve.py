@@ -69,6 +69,13 @@ def pending_work(url: str) -> int:
         return store.count_pending(conn)
 
 
+def queue_everything(url: str) -> int:
+    """Queue every article, so the next resolution decides the whole warehouse again (after the rules
+    of etl/entities/resolve.py changed); returns how many."""
+    with transaction(url) as conn:
+        return store.queue_all(conn)
+
+
 def resolve_entities(url: str, run_id: int | None = None, chunk: int = CHUNK,
                      progress: Callable[[int], None] | None = None) -> ResolutionResult:
     """Handle all pending resolution work, ``chunk`` pending rows a transaction; returns what it did.

@@ -153,6 +153,11 @@ def lock_resolution(conn: Conn) -> None:
     conn.execute(sql_text("store/entities/lock_resolution"), {"lock_id": RESOLUTION_LOCK_ID})
 
 
+def queue_all(conn: Conn) -> int:
+    """Queue every article for the resolution step; returns how many."""
+    return conn.execute(sql_text("store/entities/queue_all")).rowcount
+
+
 def count_pending(conn: Conn) -> int:
     row = conn.execute(sql_text("store/entities/count_pending")).fetchone()
     return int(row[0]) if row else 0
