@@ -308,3 +308,14 @@ def test_acronyms_name_the_long_name_they_spell_in_the_article() -> None:
     assert not is_acronym_of("Nsc", "National Security Council")
     assert not is_acronym_of("NSC", "Council")
     assert is_acronym_of("CDC", "Centers for Disease Control")
+
+
+def test_organizations_short_of_their_full_name_or_of_a_country_qualifier() -> None:
+    ents = [("Fortress Investment Group", "ORG", 0), ("Fortress", "ORG", 50), ("Chinese Communist Party", "ORG", 100),
+            ("Communist Party", "ORG", 150), ("U.S. Customs and Border Protection", "ORG", 200),
+            ("Customs and Border Protection", "ORG", 250), ("Senate Judiciary Committee", "ORG", 300),
+            ("Senate", "ORG", 350), ("Google Stadia", "ORG", 400), ("Google", "ORG", 450)]
+    out = {m.name: m for m in normalize_mentions(ents, 0, 1000)}
+    assert set(out) == {"Fortress Investment Group", "Chinese Communist Party", "U.S. Customs and Border Protection",
+                        "Senate Judiciary Committee", "Senate", "Google Stadia", "Google"}
+    assert out["Chinese Communist Party"].short_forms == ("Communist Party",)

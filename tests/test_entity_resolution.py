@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from etl import reports
 from etl.entities.resolve import ArticleEvidence, Blocklist, EntityEvidence, Override, Overrides, name_key, resolve
 from etl.pipeline import runs as pipeline
 from etl.pipeline.resolve import resolve_entities
@@ -104,6 +105,10 @@ def test_a_short_form_is_resolved_by_evidence_and_a_type_by_the_majority(warehou
         assert decided["trump"] == "evidence" and decided["donald trump"] == "self"
         assert conn.execute("select count(*) from entity_pending").fetchone() == (0,)
     assert resolve_entities(warehouse_url).articles == 0  # nothing pending: nothing to do
+    reports.refresh_reports(warehouse_url, Settings())
+    with psycopg.connect(libpq_url(warehouse_url)) as conn:  # a report finds an entity by a resolved name
+        timeline = reports.run_report(conn, "entity-timeline", entity="trump").records()
+    assert {r["entity"] for r in timeline} == {"Donald Trump"} and timeline[-1]["articles"] == 3
 
 
 def test_new_evidence_that_makes_an_alias_ambiguous_re_resolves_the_articles_it_resolved(warehouse_url: str) -> None:

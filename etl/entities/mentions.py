@@ -79,6 +79,11 @@ ORG_LAST_WORDS = frozenset({
     "pictures", "games", "labs", "technologies", "systems", "energy", "financial", "securities", "partners",
     "ventures", "pharmaceuticals", "networks", "communications", "industries", "enterprises", "brands", "stores",
 })
+# Words a company's or federation's full name adds after its short name ("Fortress Investment Group",
+# "Alden Global Capital", "American Farm Bureau Federation"): with ORG_LAST_WORDS, what may follow an
+# organization's short form in its long form.
+ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "international", "federation",
+                                        "worldwide"}
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
@@ -253,9 +258,11 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
     """Is ``short`` a short form of ``long`` (word prefix; for people also word suffix)?
 
     Not when the longer name only adds a generational suffix ("Donald Trump Jr" is another person).
-    An organization's prefix is its short form only when the longer name only adds a company word
-    ("Goldman Sachs Group", "Home Depot Inc"): "Google" is not "Google Stadia", "Senate" is not
-    "Senate Judiciary Committee".
+    An organization's prefix is its short form only when the longer name only adds company words
+    ("Goldman Sachs Group", "Home Depot Inc", "Fortress Investment Group"): "Google" is not "Google
+    Stadia", "Senate" is not "Senate Judiciary Committee". An organization's name is also the short
+    form of the same name after a country's qualifier ("Communist Party" of "Chinese Communist
+    Party", "Customs and Border Protection" of "U.S. Customs and Border Protection").
     """
     if len(long) <= len(short):
         return False
@@ -264,11 +271,26 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
         if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL:
             return False
         if long_label == "ORG":
-            return all(w.lower().strip(".,") in ORG_LAST_WORDS | CONNECTORS for w in long[len(short):])
+            return all(w.lower().strip(".,") in ORG_FULL_NAME_WORDS | CONNECTORS for w in long[len(short):])
         return True
     core = long[:-1] if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL else long
     return (long_label in SUFFIX_TYPES and len(core) > len(short) and core[-len(short):] == short
-            or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short)
+            or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short
+            or long_label == "ORG" and len(long) - len(short) == 1 and long[1:] == short
+            and is_national(long[0]))
+
+
+NATIONAL_WORDS = frozenset({"u.s.", "us", "uk", "u.k.", "eu", "un", "u.n.", "british", "french", "chinese",
+                            "japanese", "dutch", "irish", "swiss", "turkish", "spanish", "polish", "danish",
+                            "swedish", "finnish", "welsh", "scottish", "english", "greek", "thai", "israeli",
+                            "iraqi", "saudi", "pakistani", "bangladeshi", "nepali", "kuwaiti", "qatari",
+                            "vietnamese", "lebanese", "sudanese", "taiwanese", "congolese", "portuguese"})
+
+
+def is_national(word: str) -> bool:
+    """A country's name as a qualifier: "U.S.", "British", "Chinese", "Nigerian" (the word that turns
+    "Senate" into "US Senate", "Communist Party" into "Chinese Communist Party")."""
+    return word.lower() in NATIONAL_WORDS or DEMONYM_SINGULAR.match(word) is not None
 
 
 ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
