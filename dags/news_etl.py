@@ -9,9 +9,9 @@ whatever happened before it: a run a failed or killed task left open is closed a
 is claimed in PostgreSQL with leases, so mapped tasks and retries never handle a page twice; page bytes stay in
 `raw_pages` (tasks pass ids).
 
-Params: `sources` (names of the sources file; empty = all), `extra_sources` (ad-hoc `{name, kind,
-location}`), `limit` (new pages to fetch at most), `reprocess` (re-extract stored pages, optionally
-only those fetched between `reprocess_since` and `reprocess_until`).
+Params: `sources` (names from the sources file; empty = all), `extra_sources` (ad-hoc sources
+`{name, kind, location}`), `limit` (new pages to fetch at most), `reprocess` (re-extract stored
+pages, optionally only those fetched between `reprocess_since` and `reprocess_until`).
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def news_etl() -> None:
 
     @task(trigger_rule="all_done")
     def close(run: dict[str, Any]) -> dict[str, Any]:
-        """Whatever failed: an open run is closed as failed (with its errors) and this task fails too."""
+        """Whatever failed: a run still open is closed as failed (with the errors its tasks noted) and
+        this task fails too, so the DAG run cannot end green."""
         return call("close", tasks.close, run)
 
     run: Any = start()  # an XComArg: each task below gets its value
