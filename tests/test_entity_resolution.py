@@ -383,3 +383,22 @@ def test_common_surnames_alone_are_never_global_aliases(warehouse_url: str) -> N
     pipeline.load_seeds(warehouse_url)  # idempotent: nothing queued again
     with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
         assert conn.execute("select count(*) from entity_pending").fetchone() == (0,)
+
+
+def test_a_chain_that_grows_at_its_end_moves_every_name_on_it(warehouse_url: str) -> None:
+    """acme -> acme corp -> acme corp group, then the last one becomes an alias of a longer name: a
+    lone "Acme" (two aliases away from what changed) moves with it."""
+    first = [("a1", _mentions(("Acme Corp", "ORG", 1, ("Acme",)))),
+             ("a2", _mentions(("Acme Corp", "ORG", 1, ("Acme",)))),
+             ("a3", _mentions(("Acme Corp Group", "ORG", 1, ("Acme Corp",)))),
+             ("a4", _mentions(("Acme Corp Group", "ORG", 1, ("Acme Corp",)))),
+             ("a5", _mentions(("Acme", "ORG", 2, ())))]
+    then = [("a6", _mentions(("Acme Corp Group Holdings", "ORG", 1, ("Acme Corp Group",)))),
+            ("a7", _mentions(("Acme Corp Group Holdings", "ORG", 1, ("Acme Corp Group",))))]
+    load(warehouse_url, *first)
+    resolve_entities(warehouse_url)
+    assert links(warehouse_url)["a5"] == [("Acme Corp Group", "ORG", 2)]
+    load(warehouse_url, *then)
+    resolve_entities(warehouse_url)
+    assert links(warehouse_url)["a5"] == [("Acme Corp Group Holdings", "ORG", 2)]
+    assert links(warehouse_url) == pure([first, then], Overrides(), Blocklist())

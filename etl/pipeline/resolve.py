@@ -129,14 +129,15 @@ def _resolve_chunk(conn: Conn, pending: list[store.Pending]) -> _Step:
         k: decide_alias(k, evidence.get(k, {}), support, blocklist, MIN_SUPPORT) for k in held}
     changed_direct = {k for k in held if k not in stored or stored[k].alias_of != direct[k]}
 
-    # F: keys whose canonical may move: D, and every key whose alias chain passes a changed alias
-    frontier, seen = set(changed_direct), set(held)
+    # F: keys whose canonical may move: D, and every key whose stored alias chain passes a changed
+    # alias (walked up from the changed ones, through keys of D too: "acme" -> "acme corp" -> X)
+    frontier, upstream = set(changed_direct), set(changed_direct)
     while frontier:
-        parents = {k: d for k, d in store.decisions(conn, alias_of=frontier).items() if k not in seen}
-        stored.update(parents)
-        seen |= parents.keys()
-        frontier = set(parents)
-    refollow = seen
+        parents = store.decisions(conn, alias_of=frontier)
+        stored.update({k: d for k, d in parents.items() if k not in stored})
+        frontier = set(parents) - upstream
+        upstream |= frontier
+    refollow = held | upstream
 
     def alias_of(key: str) -> str | None:
         if key in direct:
