@@ -61,8 +61,9 @@ LEASE_FOR_RESTARTS = 15
 TARGETS = {"overhead_ratio": 1.25, "parallel_ratio": 0.65, "load_vs_copy": 0.5, "incremental_ratio": 0.05,
            "memory_growth": 0.20}
 # Tables the load stage writes, and how to pick the rows it wrote (seed rows exist before any run).
-LOAD_TABLES = ("authors", "keywords", "entities", "articles", "article_authors", "article_keywords",
-               "article_entities", "article_lsh_bands", "entity_aliases", "blocked_aliases", "rejects")
+# (Entities and article_entities are the resolution step's, after the load: not load rows.)
+LOAD_TABLES = ("authors", "keywords", "articles", "article_authors", "article_keywords", "entity_mentions",
+               "entity_short_forms", "entity_pending", "article_lsh_bands", "rejects")
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
@@ -360,10 +361,8 @@ def run_child(mode: str, n: int, urls: list[str], tmp: Path) -> dict[str, Any]:
 
 def load_rows_filter(table: str) -> str:
     """Rows of a table written by the load stage (not seed rows made by prepare_database)."""
-    if table == "entity_aliases":
-        return "where source = 'learned'"
-    if table == "entities":
-        return "where entity_id not in (select entity_id from entity_aliases where source <> 'learned')"
+    if table == "entity_pending":
+        return "where not rebuild"  # the seed aliases' rows are prepare_database's
     if table == "rejects":
         return "where stage = 'extract'"
     return ""
@@ -395,8 +394,7 @@ def copy_cost(source_url: str, target_url: str, load_seconds: float) -> dict[str
             rows[table] = src.execute(count).fetchone()[0]  # type: ignore[index]
     with psycopg.connect(libpq_url(target_url)) as dst:
         with dst.transaction():  # the FK parents, untimed; the seed entities are already there
-            dst.execute("delete from entity_aliases where source = 'learned'")
-            dst.execute("delete from entities where entity_id not in (select entity_id from entity_aliases)")
+            dst.execute("delete from entity_pending")
             for table in parents:
                 _copy_in(dst, table, dumps[table])
         started = time.perf_counter()

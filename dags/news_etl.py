@@ -1,13 +1,13 @@
 """
 ### news_etl — fetch the news and load the warehouse
 
-Nightly (and on demand from the trigger form): **discover** each source's URLs (mapped per source),
-**fetch** new pages in batches (mapped, limited by the `news_fetch` pool), then **process** stored
-pages — extract, entities, load — in batches (mapped), and **publish** the run, which updates the
-`news_warehouse` asset that `news_reports` waits on. **close** runs whatever happened before it: a
-run a failed or killed task left open is closed as failed, with its errors. Work is claimed in PostgreSQL with
-leases, so mapped tasks and retries never handle a page twice. Page bytes travel through
-`raw_pages`, never through XCom: tasks pass run ids, source ids and quotas.
+Nightly (and on demand from the trigger form): **discover** each source's URLs (mapped per source), **fetch**
+new pages in batches (mapped, limited by the `news_fetch` pool), **process** stored pages — extract, entities,
+load — in batches (mapped), **resolve_entities** across the warehouse from the evidence the batches stored, and
+**publish** the run, which updates the `news_warehouse` asset that `news_reports` waits on. **close** runs
+whatever happened before it: a run a failed or killed task left open is closed as failed, with its errors. Work
+is claimed in PostgreSQL with leases, so mapped tasks and retries never handle a page twice; page bytes stay in
+`raw_pages` (tasks pass ids).
 
 Params: `sources` (names from the sources file; empty = all), `extra_sources` (ad-hoc sources
 `{name, kind, location}`), `limit` (new pages to fetch at most), `reprocess` (re-extract stored
@@ -75,6 +75,11 @@ def news_etl() -> None:
         """Extract, find entities and load claimed pages, one transaction per batch."""
         return call("process", tasks.work, Queue.PROCESS, work, run_id=work["run_id"])
 
+    @task(trigger_rule="none_failed")
+    def resolve_entities(run: dict[str, Any]) -> dict[str, Any]:
+        """Which entity each name counts as, decided across the warehouse (after every batch)."""
+        return call("resolve_entities", tasks.resolve_entities, run, run_id=run["run_id"])
+
     @task(trigger_rule="none_failed", outlets=[WAREHOUSE_ASSET])
     def publish(run: dict[str, Any]) -> dict[str, Any]:
         """Close the run (success or degraded) and update the warehouse asset."""
@@ -87,14 +92,9 @@ def news_etl() -> None:
         return call("close", tasks.close, run)
 
     run: Any = start()  # an XComArg: each task below gets its value
-    discovered = discover.expand(source=list_sources(run))
-    fetch_plan = plan_fetch(run)
-    discovered >> fetch_plan
-    fetched = fetch.expand(work=fetch_plan)
-    process_plan = plan_process(run)
-    fetched >> process_plan
-    processed = process.expand(work=process_plan)
-    processed >> publish(run) >> close(run)
+    discover.expand(source=list_sources(run)) >> (fetch_plan := plan_fetch(run))
+    fetch.expand(work=fetch_plan) >> (process_plan := plan_process(run))
+    process.expand(work=process_plan) >> resolve_entities(run) >> publish(run) >> close(run)
 
 
 news_etl()

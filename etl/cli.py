@@ -1,4 +1,4 @@
-"""Command line: `newsetl run | requeue | runs | report | extract | db upgrade | db url`."""
+"""Command line: `newsetl run | resolve | requeue | runs | report | extract | entities | db upgrade | db url`."""
 
 from __future__ import annotations
 
@@ -132,6 +132,30 @@ def run(
         for entity in summary.top_entities:
             top.add_row(entity.name, entity.type, str(entity.articles), f"{entity.salience:g}")
         out.print(top)
+    if summary.entity_coverage is not None:
+        from etl.reports import coverage_line
+
+        out.print(coverage_line(summary.entity_coverage), soft_wrap=True, highlight=False, markup=False)
+
+
+@app.command()
+def resolve(
+    everything: Annotated[bool, typer.Option("--all", help="Decide every article again (after a rules change)")]
+    = False,
+) -> None:
+    """Resolve entities across the warehouse now (every run does it after its process stage): what
+    loads, manual aliases and blocklist rows changed since the last resolution."""
+    from etl.pipeline.resolve import queue_everything, resolve_entities
+    from etl.pipeline.runs import prepare_database
+
+    with user_errors():
+        url = resolve_database_url(_settings())
+        prepare_database(url)
+        if everything:
+            queue_everything(url)
+        result = resolve_entities(url)
+    out.print(f"resolved: {result.keys} names decided, {result.changed} changed entity, "
+              f"{result.articles} articles' entities derived in {result.seconds:.1f}s", highlight=False)
 
 
 @app.command()
@@ -256,8 +280,8 @@ def report(
             result = _report_rows(name, since, until, entity, limit, fmt, chart, refresh)
             if fmt == "table":
                 cells = [[reports.cell(v) for v in row] for row in result.rows]
-                table = Table(title=result.report.name, caption=result.report.purpose, title_justify="left",
-                              caption_justify="left")
+                table = Table(title=result.report.name, caption="\n".join([result.report.purpose, *result.notes]),
+                              title_justify="left", caption_justify="left")
                 for column in result.columns:
                     table.add_column(column, no_wrap=True)
                 for row_cells in cells:
@@ -267,6 +291,8 @@ def report(
                 wide.print(table)
             else:
                 sys.stdout.write(reports.render(result, fmt))
+                for note in result.notes:
+                    console.print(note, soft_wrap=True, highlight=False, markup=False)
             if not result.rows:
                 console.print(f"{result.report.name}: no rows")
             if chart is not None:

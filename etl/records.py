@@ -254,7 +254,10 @@ class Article:
 
 @dataclass(frozen=True)
 class EntityMention:
-    """One canonical entity of an article, after in-article normalization."""
+    """One entity of an article, after in-article normalization: its name and label there, its
+    mentions, where it is first named, whether the title names it, its share of the article, and the
+    short forms of it the article uses ("Trump" of "Donald Trump": the evidence of resolution across
+    articles, etl.entities.resolve)."""
 
     name: str
     label: str
@@ -262,4 +265,4 @@ class EntityMention:
     first_offset: int
     in_title: bool
     salience: float
-    aliases: tuple[str, ...] = ()
+    short_forms: tuple[str, ...] = ()

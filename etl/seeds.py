@@ -9,9 +9,12 @@ from pathlib import Path
 from etl.entities import ENTITY_TYPES, clean_mention
 from etl.settings import SEEDS_DIR
 
-__all__ = ["ALIASES_FILE", "AliasSeed", "SeedFileError", "read_alias_seeds"]
+__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "read_alias_seeds",
+           "read_blocklist_seeds"]
 
 ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
+BLOCKLIST_FILE = SEEDS_DIR / "entity_blocklist.csv"
+BLOCKS = ("alias", "entity")
 # The small model mixes these labels up for countries and organizations ("UAE" tagged ORG,
 # "Czechia" ORG, "AU" NORP): a seed alias of one of them answers for a mention labelled with any.
 CONFUSABLE = ("GPE", "ORG", "LOC", "NORP")
@@ -63,3 +66,29 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
                     )
                 seeds[(spelling, label)] = seed
     return list(seeds.values())
+
+
+@dataclass(frozen=True)
+class BlockSeed:
+    """One row of entity_blocklist: a name that never becomes a global alias, or is no entity."""
+
+    name: str
+    blocks: str
+    note: str
+
+
+def read_blocklist_seeds(path: Path = BLOCKLIST_FILE) -> list[BlockSeed]:
+    """Parse the blocklist seed CSV (name, blocks, note); ``blocks`` is alias or entity."""
+    lines = [ln for ln in Path(path).read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("#")]
+    reader = csv.reader(ln for ln in lines if ln.strip())
+    header = next(reader, None)
+    if header != ["name", "blocks", "note"]:
+        raise SeedFileError(f"seed file {path}: the first row must be 'name,blocks,note', got {header}")
+    rows: dict[tuple[str, str], BlockSeed] = {}
+    for number, row in enumerate(reader, 1):
+        if len(row) != 3 or not row[0].strip() or row[1].strip() not in BLOCKS:
+            raise SeedFileError(f"seed file {path}, data row {number}: expected name,blocks,note with blocks one of "
+                                f"{', '.join(BLOCKS)}, got {row}")
+        seed = BlockSeed(row[0].strip(), row[1].strip(), row[2].strip())
+        rows[(seed.name, seed.blocks)] = seed
+    return list(rows.values())

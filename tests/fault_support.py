@@ -153,8 +153,16 @@ TABLE_VIEWS: dict[str, TableView] = {
     "entity_aliases": TableView(("x.alias", "x.type", "e.name", "e.type"),
                                 "join entities as e on e.entity_id = x.entity_id",
                                 frozenset({"alias", "type", "entity_id"})),
-    "blocked_aliases": TableView(("x.alias", "x.type"), volatile=frozenset({"alias", "type", "entity_ids",
-                                                                            "blocked_at"})),
+    "entity_blocklist": TableView(("x.name_key", "x.blocks"), volatile=frozenset({"name_key", "blocks"})),
+    "entity_mentions": TableView(("a.url_hash", "x.name_key"), "join articles as a on a.article_id = x.article_id",
+                                 frozenset({"article_id", "name_key"})),
+    "entity_short_forms": TableView(("a.url_hash", "x.short_key", "x.long_key"),
+                                    "join articles as a on a.article_id = x.article_id",
+                                    frozenset({"article_id", "short_key", "long_key"})),
+    # the decision of each name key, with the entity it names by name and type
+    "entity_resolution": TableView(("x.name_key", "e.name", "e.type"),
+                                   "left join entities as e on e.entity_id = x.entity_id",
+                                   frozenset({"name_key", "entity_id", "resolved_at"})),
     "article_entities": TableView(("a.url_hash", "e.name", "e.type"),
                                   "join articles as a on a.article_id = x.article_id "
                                   "join entities as e on e.entity_id = x.entity_id",
@@ -189,11 +197,19 @@ EXTRA_QUERIES: dict[str, str] = {
         union all
         select 'entities', count(*) from entities as x
             where not exists (select 1 from article_entities as l where l.entity_id = x.entity_id)
-              and not exists (select 1 from entity_aliases as l where l.entity_id = x.entity_id)""",
+              and not exists (select 1 from entity_aliases as l where l.entity_id = x.entity_id)
+""",
+}
+# Extra queries over tables a later migration added: run only when the table exists.
+TABLE_QUERIES: dict[str, tuple[str, str]] = {
+    "orphan_decisions": ("entity_resolution", """
+        select count(*) from entity_resolution as x
+        where x.entity_id is not null
+          and not exists (select 1 from article_entities as l where l.entity_id = x.entity_id)"""),
 }
 # Run bookkeeping: one row per run or per HTTP attempt, so it differs between a clean run and
 # a faulted-then-retried one by design.
-RUN_TABLES = frozenset({"pipeline_runs", "fetch_log", "alembic_version"})
+RUN_TABLES = frozenset({"pipeline_runs", "fetch_log", "alembic_version", "entity_resolution_log"})
 KEY_LENGTH = {name: len(view.keys) for name, view in TABLE_VIEWS.items()}
 
 
@@ -239,6 +255,7 @@ def snapshot(url: str, skip: frozenset[tuple[str, str]] = frozenset()) -> dict[s
             "and table_type = 'BASE TABLE'")}
         queries: dict[str, Any] = {t: _view_query(conn, t, v, skip) for t, v in TABLE_VIEWS.items() if t in present}
         queries.update(EXTRA_QUERIES)
+        queries.update({name: query for name, (table, query) in TABLE_QUERIES.items() if table in present})
         for name, query in queries.items():
             rows = [tuple(_norm(v) for v in row) for row in conn.execute(query)]
             out[name] = sorted(rows, key=repr)

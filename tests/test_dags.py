@@ -79,7 +79,7 @@ def test_news_etl_dag_run_loads_the_seed_corpus(warehouse_url: str, tmp_path: Pa
     migrate_metadata(env)
     first = run_dag_test(env, "news_etl", {})
     assert first["state"] == "success", first["log"][-6000:]
-    assert first["tis"]["publish[-1]"] == "success"
+    assert first["tis"]["resolve_entities[-1]"] == "success" and first["tis"]["publish[-1]"] == "success"
     after_first = _counts(warehouse_url)
     assert after_first["articles"] >= 20
     assert after_first["rejects"] >= 4
@@ -112,6 +112,7 @@ def test_a_failed_dag_run_closes_its_pipeline_run_as_failed(warehouse_url: str, 
     migrate_metadata(env)
     result = run_dag_test(env, "news_etl", {})
     assert result["state"] == "failed", result["log"][-6000:]
+    assert result["tis"]["resolve_entities[-1]"] == "upstream_failed"
     assert result["tis"]["publish[-1]"] == "upstream_failed"
     assert result["tis"]["close[-1]"] == "failed"  # the DAG run cannot end green
     with psycopg.connect(libpq_url(warehouse_url)) as conn:

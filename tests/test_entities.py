@@ -1,5 +1,5 @@
 """Entity stage: the real spaCy model, the normalization rules inside one article, and entities across
-the warehouse (seed aliases, learned short forms, ambiguity)."""
+the warehouse (seed aliases, short forms resolved by evidence, ambiguity)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from etl.entities import (
 )
 from etl.entities.mentions import merge_mentions
 from etl.pipeline import runs as pipeline
+from etl.pipeline.resolve import resolve_entities
 from etl.pipeline.runs import load_seeds
 from etl.records import Article, EntityMention
 from etl.seeds import ALIASES_FILE, SeedFileError, read_alias_seeds
@@ -90,7 +91,7 @@ def test_short_forms_resolve_to_the_longest_mention_and_label_majority_wins() ->
     out = {m.name: m for m in normalize_mentions(ents, title_len=20, text_len=500)}
     assert set(out) == {"Antony Blinken", "Xi Jinping", "China"}
     assert out["Antony Blinken"].label == "PERSON" and out["Antony Blinken"].mention_count == 3
-    assert out["Antony Blinken"].aliases == ()  # nothing is offered to learn at load time
+    assert out["Antony Blinken"].short_forms == ("Blinken",)  # evidence for resolution across articles
     short_forms = {m.name: forms for m, forms in merge_mentions(ents, title_len=20, text_len=500)}
     assert short_forms["Antony Blinken"] == ("Blinken",) and short_forms["Xi Jinping"] == ("Xi",)
     assert out["China"].in_title and out["China"].first_offset == 5
@@ -118,7 +119,7 @@ def test_ambiguous_short_form_takes_the_nearest_full_name_and_is_not_learned() -
     out = {m.name: m for m in normalize_mentions(ents, 0, 1000)}
     assert set(out) == {"Joe Biden", "Hunter Biden"}
     assert out["Joe Biden"].mention_count == 2 and out["Hunter Biden"].mention_count == 3
-    assert out["Joe Biden"].aliases == () and out["Hunter Biden"].aliases == ()
+    assert out["Joe Biden"].short_forms == ("Biden",) and out["Hunter Biden"].short_forms == ("Biden",)
 
 
 def test_places_are_not_merged_into_longer_places_or_people() -> None:
@@ -129,7 +130,7 @@ def test_places_are_not_merged_into_longer_places_or_people() -> None:
     assert set(out) == {"South Sudan", "Sudan", "George Washington University", "Washington", "South Africa",
                         "Africa", "New York City"}
     assert out["New York City"].mention_count == 2
-    assert out["New York City"].aliases == ()  # places merge in the article but are never learned
+    assert out["New York City"].short_forms == ("New York",)
 
 
 def test_case_variants_and_possessives_are_one_entity_and_roles_are_dropped() -> None:
@@ -158,7 +159,7 @@ def test_normalization_invariants(ents: list[tuple[str, str, int]]) -> None:
         assert m.label in ENTITY_TYPES and not is_junk(m.name)
         assert m.in_title == (m.first_offset < 50)
         assert 0 < m.salience <= 1.0
-        assert m.aliases == ()
+        assert all(clean_mention(f, m.label) != m.name for f in m.short_forms)
     if out:
         assert abs(sum(m.salience for m in out) - 1.0) < 1e-4
 
@@ -205,9 +206,11 @@ def _source(db: psycopg.Connection) -> int:
 
 
 def _load(url: str, db: psycopg.Connection, *articles: tuple[Article, list[EntityMention]]) -> None:
+    """One load batch, then the resolution step (as a run does after its process stage)."""
     sid = _source(db)
     with psycopg.connect(url) as conn, conn.transaction():
         load_articles(conn, [LoadItem(a, ents, sid, None) for a, ents in articles], None)
+    resolve_entities(url)
 
 
 def _article(key: str, text: str = "Body.") -> Article:
@@ -215,8 +218,8 @@ def _article(key: str, text: str = "Body.") -> Article:
                    text=f"{text} {key}", language="en")
 
 
-def _mention(name: str, label: str, aliases: tuple[str, ...] = ()) -> EntityMention:
-    return EntityMention(name, label, 1, 0, False, 1.0, aliases)
+def _mention(name: str, label: str, short_forms: tuple[str, ...] = ()) -> EntityMention:
+    return EntityMention(name, label, 1, 0, False, 1.0, short_forms)
 
 
 def _entities(db: psycopg.Connection) -> set[tuple[str, str]]:
@@ -243,47 +246,47 @@ def test_seed_article_in_the_warehouse_one_row_per_entity(warehouse_url: str, db
         "join articles a using (article_id) where e.name = 'United States' order by a.title").fetchall()
     assert us_links[1] == ("us-spellings", 3)  # three spellings merged into one link
     assert us_links[0][1] == 14  # 11 "US" + 3 "the United States" in the seed article
-    learned = dict(db.execute("select alias, e.name from entity_aliases a join entities e using (entity_id) "
-                              "where a.source = 'learned'").fetchall())
-    assert learned == {}  # short forms resolve inside the article; nothing is learned in arrival order
+    short = dict(db.execute("select short_key, long_key from entity_short_forms").fetchall())
+    assert short["blinken"] == "antony blinken"  # stored as evidence; one article decides nothing
+    assert db.execute("select decided_by from entity_resolution where name_key = 'antony blinken'").fetchone() \
+        == ("self",)
 
 
-def test_a_learned_short_form_resolves_later_articles(warehouse_url: str, db: psycopg.Connection) -> None:
+def test_a_short_form_resolves_once_two_articles_give_the_same_full_name(warehouse_url: str,
+                                                                          db: psycopg.Connection) -> None:
     _load(warehouse_url, db, (_article("a"), [_mention("Antony Blinken", "PERSON", ("Blinken",))]))
-    _load(warehouse_url, db, (_article("b"), [_mention("Blinken", "PERSON")]),
-          (_article("c"), [_mention("BLINKEN", "PERSON")]))  # all capitals never matches in another case
+    _load(warehouse_url, db, (_article("b"), [_mention("Blinken", "PERSON")]))
     rows = db.execute("select a.title, e.name from article_entities join entities e using (entity_id) "
                       "join articles a using (article_id) order by a.title").fetchall()
-    assert rows == [("a", "Antony Blinken"), ("b", "Antony Blinken"), ("c", "BLINKEN")]
+    assert rows == [("a", "Antony Blinken"), ("b", "Blinken")]  # one article is no evidence yet
+    _load(warehouse_url, db, (_article("c"), [_mention("Antony Blinken", "PERSON", ("Blinken",))]),
+          (_article("d"), [_mention("BLINKEN", "PERSON")]))
+    rows = db.execute("select a.title, e.name from article_entities join entities e using (entity_id) "
+                      "join articles a using (article_id) order by a.title").fetchall()
+    assert rows == [("a", "Antony Blinken"), ("b", "Antony Blinken"), ("c", "Antony Blinken"),
+                    ("d", "Antony Blinken")]  # "b" re-resolved by the new evidence
 
 
-def test_an_ambiguous_learned_alias_is_blocked(warehouse_url: str, db: psycopg.Connection) -> None:
-    _load(warehouse_url, db, (_article("joe"), [_mention("Joe Biden", "PERSON", ("Biden",))]))
-    assert db.execute("select count(*) from entity_aliases where alias = 'Biden'").fetchone() == (1,)
-    _load(warehouse_url, db, (_article("hunter"), [_mention("Hunter Biden", "PERSON", ("Biden",))]))
-    assert db.execute("select count(*) from entity_aliases where alias = 'Biden'").fetchone() == (0,)
-    blocked = db.execute("select alias, type, cardinality(entity_ids) from blocked_aliases").fetchall()
-    assert blocked == [("Biden", "PERSON", 2)]
-    # never learned again, and a lone "Biden" stays its own entity rather than the wrong Biden
-    _load(warehouse_url, db, (_article("joe2"), [_mention("Joe Biden", "PERSON", ("Biden",))]),
+def test_an_ambiguous_short_form_stays_itself(warehouse_url: str, db: psycopg.Connection) -> None:
+    _load(warehouse_url, db, (_article("joe"), [_mention("Joe Biden", "PERSON", ("Biden",))]),
+          (_article("joe2"), [_mention("Joe Biden", "PERSON", ("Biden",))]),
           (_article("lone"), [_mention("Biden", "PERSON")]))
-    assert db.execute("select count(*) from entity_aliases where alias = 'Biden'").fetchone() == (0,)
+    assert db.execute("select alias_of from entity_resolution where name_key = 'biden'").fetchone() == ("joe biden",)
+    _load(warehouse_url, db, (_article("hunter"), [_mention("Hunter Biden", "PERSON", ("Biden",))]),
+          (_article("hunter2"), [_mention("Hunter Biden", "PERSON")]))
+    assert db.execute("select alias_of from entity_resolution where name_key = 'biden'").fetchone() == (None,)
+    # a lone "Biden" stays its own entity rather than possibly the wrong Biden
     assert ("Biden", "PERSON") in _entities(db)
-
-
-def test_two_entities_learning_one_alias_in_one_batch_block_it(warehouse_url: str, db: psycopg.Connection) -> None:
-    _load(warehouse_url, db, (_article("1"), [_mention("Li Qiang", "PERSON", ("Li",))]),
-          (_article("2"), [_mention("Li Shangfu", "PERSON", ("Li",))]))
-    assert db.execute("select count(*) from entity_aliases where alias = 'Li'").fetchone() == (0,)
-    assert db.execute("select alias from blocked_aliases").fetchall() == [("Li",)]
 
 
 def test_seeds_load_idempotently_and_fold_older_spellings(warehouse_url: str, db: psycopg.Connection) -> None:
     # a warehouse loaded before the seeds existed: "US" and "UK" are entities of their own
     _load(warehouse_url, db, (_article("old"), [_mention("US", "GPE"), _mention("UK", "GPE")]),
           (_article("both"), [_mention("US", "GPE"), _mention("United States", "GPE")]))
+    assert ("US", "GPE") in _entities(db)
     n = load_seeds(warehouse_url)
     assert n == len(read_alias_seeds())
+    resolve_entities(warehouse_url)
     counts = db.execute("select (select count(*) from entities), (select count(*) from entity_aliases), "
                         "(select count(*) from article_entities)").fetchone()
     links = db.execute("select a.title, e.name, ae.mention_count, ae.salience from article_entities ae "
@@ -291,8 +294,10 @@ def test_seeds_load_idempotently_and_fold_older_spellings(warehouse_url: str, db
                        "order by a.title, e.name").fetchall()
     assert links == [("both", "United States", 2, 2.0), ("old", "United Kingdom", 1, 1.0),
                      ("old", "United States", 1, 1.0)]
+    assert ("US", "GPE") not in {(n, t) for n, t in db.execute("select name, type from entities")}
     xmin_before = db.execute("select array_agg(xmin::text order by alias, type) from entity_aliases").fetchone()
     load_seeds(warehouse_url)
+    assert db.execute("select count(*) from entity_pending").fetchone() == (0,)  # nothing changed: nothing queued
     assert db.execute("select (select count(*) from entities), (select count(*) from entity_aliases), "
                       "(select count(*) from article_entities)").fetchone() == counts
     assert db.execute("select array_agg(xmin::text order by alias, type) from entity_aliases").fetchone() \

@@ -14,6 +14,7 @@ import pytest
 
 from etl import reports
 from etl.pipeline import runs as pipeline
+from etl.pipeline.resolve import resolve_entities
 from etl.records import Article, EntityMention, Reject
 from etl.reports import quality
 from etl.settings import Settings
@@ -70,6 +71,7 @@ def build_warehouse(url: str) -> int:
         ], run_id)
         runs.add_stats(conn, run_id, Counter(fetched=10, rejected_fetch=1, rejected_extract=2,
                                              articles_inserted=7), {"process": 1.0})
+    resolve_entities(url, run_id)
     pipeline.finish_run(url, Settings(), run_id)
     reports.refresh_reports(url, Settings())
     return run_id
@@ -101,14 +103,16 @@ def test_daily_volume_counts_each_story_once(fixture_url: str) -> None:
 
 
 def test_top_entities_daily_and_weekly_with_trend(fixture_url: str) -> None:
-    daily = rows(fixture_url, "top-entities-daily", since=MON, limit=2)
+    daily = rows(fixture_url, "top-entities-daily", since=MON, limit=3)
     got = [(r["day"], r["rank"], r["entity"], r["articles"], r["salience"], r["prev_rank"], r["change"], r["trend"])
            for r in daily if r["day"] in (MON, TUE)]
     assert got == [
         (MON, 1, "Xavier Ode", 2, 5.0, None, 5.0, "new"),
         (MON, 2, "Zembla", 1, 1.5, None, 1.5, "new"),
+        (MON, 3, "Yoyodyne", 1, 1.0, None, 1.0, "new"),
         (TUE, 1, "P One", 1, 5.0, None, 5.0, "new"),
-        (TUE, 2, "Yoyodyne", 1, 4.0, 3, 3.0, "up"),  # a5 (Yoyodyne 10.0) is a duplicate: not counted
+        (TUE, 2, "P Two", 1, 4.0, None, 4.0, "new"),  # a tie: by name, never by entity id
+        (TUE, 3, "Yoyodyne", 1, 4.0, 3, 3.0, "same"),  # a5 (Yoyodyne 10.0) is a duplicate: not counted
     ]
     weekly = rows(fixture_url, "top-entities-weekly")
     first = [(r["rank"], r["entity"], r["articles"], r["days"], r["salience"]) for r in weekly if r["week"] == MON]
@@ -199,6 +203,16 @@ def test_refresh_is_concurrent_logged_and_only_when_stale(fixture_url: str, db: 
     with psycopg.connect(libpq_url(fixture_url)) as conn, conn.transaction():
         sid = conn.execute("select source_id from sources where name = 'alpha'").fetchone()[0]
         load_articles(conn, [LoadItem(_article("a8", NEXT_MON, []), _ents((*Y, 1.0)), sid, None)], None)
+    resolve_entities(fixture_url)
+    with psycopg.connect(libpq_url(fixture_url)) as conn:
+        assert reports.stale_views(conn) == ["entity_daily", "entity_pairs", "entity_weekly"]
+    assert set(reports.refresh_reports(fixture_url, Settings(), only_stale=True)) == set(timings)
+    # a resolution that re-derives article entities, no new article: stale too (here a manual alias)
+    db.execute("insert into entity_aliases (alias, type, entity_id, source) "
+               "select 'Zembla', 'GPE', entity_id, 'manual' from entities where name = 'Wakanda'")
+    with psycopg.connect(libpq_url(fixture_url)) as conn:
+        assert reports.stale_views(conn) == []
+    resolve_entities(fixture_url)
     with psycopg.connect(libpq_url(fixture_url)) as conn:
         assert reports.stale_views(conn) == ["entity_daily", "entity_pairs", "entity_weekly"]
     assert set(reports.refresh_reports(fixture_url, Settings(), only_stale=True)) == set(timings)
@@ -295,3 +309,20 @@ def test_cli_report_list_table_and_errors(fixture_url: str, monkeypatch: pytest.
         assert bad.exit_code == 2, (args, bad.output)
         assert message in bad.stderr and "Traceback" not in bad.output
         assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_every_entity_report_states_the_coverage_of_the_stories_and_its_languages(fixture_url: str) -> None:
+    """Reproduced: 37% of the stories (Spanish, Russian, ...) had no entities and no report said so."""
+    with psycopg.connect(libpq_url(fixture_url)) as conn, conn.transaction():
+        sid = conn.execute("select source_id from sources where name = 'beta'").fetchone()[0]
+        load_articles(conn, [LoadItem(_article(k, MON, [], "es", f"Texto de la noticia {k}, bastante largo."), [],
+                                      sid, None) for k in ("e1", "e2")], None)
+    resolve_entities(fixture_url)
+    reports.refresh_reports(fixture_url, Settings())
+    with psycopg.connect(libpq_url(fixture_url)) as conn:
+        for name in ("top-entities-daily", "top-entities-weekly", "trending", "co-occurrence"):
+            result = reports.run_report(conn, name)
+            assert result.notes == ["entities cover 75% of stories (6 of 8): en, de; none in es (2)"], name
+        timeline = reports.run_report(conn, "entity-timeline", entity="xavier ode", since=TUE)
+        assert timeline.notes == ["entities cover 100% of stories (4 of 4): en, de"]  # the days shown only
+        assert reports.run_report(conn, "daily-volume").notes == []

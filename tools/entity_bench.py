@@ -5,9 +5,9 @@ How: the pages of each manifest are written, under their manifest URLs, into a t
 a temporary sources file names one ``warc`` source per manifest (the context ones first, the target
 last), and :func:`etl.pipeline.run.run_pipeline` runs discover -> fetch -> process (extract, entities,
 load) once per source, in that order, on a fresh database. Whatever the warehouse learns from the
-context pages (aliases) therefore acts on the target pages, as it would in production. The
-entities written are what the warehouse holds after the last run: ``article_entities`` joined to
-``entities``.
+context pages (the evidence the resolution step reads) therefore acts on the target pages, as it
+would in production. The entities written are what the warehouse holds after the last run's
+resolution step: ``article_entities`` joined to ``entities``.
 
 The scratch database is never the user's warehouse: on the embedded server (no
 NEWSETL_DATABASE_URL) or on NEWSETL_DATABASE_URL's server a new database ``newsetl_scratch_<hex>`` is
@@ -155,7 +155,7 @@ def run_entities(
                                        trigger="entities")
                 result.seconds[source["name"]] = round(time.perf_counter() - started, 2)
                 result.summaries.append({"source": source["name"], "status": str(summary.status),
-                                         "counts": summary.counts})
+                                         "counts": summary.counts, "stage_timings": summary.stage_timings})
             result.predictions, result.articles = _predictions(url, target)
             result.warehouse = _warehouse(url, target)
 

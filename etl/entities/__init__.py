@@ -5,7 +5,8 @@
 * ``ner``: the model per language, the pool, ``extract_entities``;
 * ``mentions``: cleaning, junk, type fixes and the merge of one article's mentions into entities;
 * ``salience``: each entity's share of its article;
-* ``resolve``: resolution across articles from evidence (pure; not wired into the load yet).
+* ``resolve``: resolution across articles from evidence (pure; the warehouse runs it as its own step,
+  etl/pipeline/resolve.py).
 """
 
 from etl.entities.mentions import ENTITY_TYPES, clean_mention, is_junk, normalize_mentions, relabel

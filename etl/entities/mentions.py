@@ -79,6 +79,11 @@ ORG_LAST_WORDS = frozenset({
     "pictures", "games", "labs", "technologies", "systems", "energy", "financial", "securities", "partners",
     "ventures", "pharmaceuticals", "networks", "communications", "industries", "enterprises", "brands", "stores",
 })
+# Words a company's or federation's full name adds after its short name ("Fortress Investment Group",
+# "Alden Global Capital", "American Farm Bureau Federation"): with ORG_LAST_WORDS, what may follow an
+# organization's short form in its long form.
+ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "international", "federation",
+                                        "worldwide"}
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
@@ -253,9 +258,11 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
     """Is ``short`` a short form of ``long`` (word prefix; for people also word suffix)?
 
     Not when the longer name only adds a generational suffix ("Donald Trump Jr" is another person).
-    An organization's prefix is its short form only when the longer name only adds a company word
-    ("Goldman Sachs Group", "Home Depot Inc"): "Google" is not "Google Stadia", "Senate" is not
-    "Senate Judiciary Committee".
+    An organization's prefix is its short form only when the longer name only adds company words
+    ("Goldman Sachs Group", "Home Depot Inc", "Fortress Investment Group"): "Google" is not "Google
+    Stadia", "Senate" is not "Senate Judiciary Committee". An organization's name is also the short
+    form of the same name after a country's qualifier ("Communist Party" of "Chinese Communist
+    Party", "Customs and Border Protection" of "U.S. Customs and Border Protection").
     """
     if len(long) <= len(short):
         return False
@@ -264,11 +271,45 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
         if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL:
             return False
         if long_label == "ORG":
-            return all(w.lower().strip(".,") in ORG_LAST_WORDS | CONNECTORS for w in long[len(short):])
+            return all(w.lower().strip(".,") in ORG_FULL_NAME_WORDS | CONNECTORS for w in long[len(short):])
         return True
     core = long[:-1] if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL else long
     return (long_label in SUFFIX_TYPES and len(core) > len(short) and core[-len(short):] == short
-            or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short)
+            or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short
+            or long_label == "ORG" and len(long) - len(short) == 1 and long[1:] == short
+            and is_national(long[0]))
+
+
+NATIONAL_WORDS = frozenset({"u.s.", "us", "uk", "u.k.", "eu", "un", "u.n.", "british", "french", "chinese",
+                            "japanese", "dutch", "irish", "swiss", "turkish", "spanish", "polish", "danish",
+                            "swedish", "finnish", "welsh", "scottish", "english", "greek", "thai", "israeli",
+                            "iraqi", "saudi", "pakistani", "bangladeshi", "nepali", "kuwaiti", "qatari",
+                            "vietnamese", "lebanese", "sudanese", "taiwanese", "congolese", "portuguese"})
+
+
+def is_national(word: str) -> bool:
+    """A country's name as a qualifier: "U.S.", "British", "Chinese", "Nigerian" (the word that turns
+    "Senate" into "US Senate", "Communist Party" into "Chinese Communist Party")."""
+    return word.lower() in NATIONAL_WORDS or DEMONYM_SINGULAR.match(word) is not None
+
+
+ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
+INITIAL_SKIP = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "on", "in", "at", "to"})
+
+
+def initials(name: str) -> str:
+    """The initials of a name's words and hyphenated parts, connectors left out ("Alexandria
+    Ocasio-Cortez" -> "AOC", "Centers for Disease Control" -> "CDC")."""
+    parts = [p for w in name.split() for p in w.split("-") if p]
+    return "".join(p[0].upper() for p in parts if p.lower() not in INITIAL_SKIP and p[0].isalpha())
+
+
+def is_acronym_of(short: str, long: str) -> bool:
+    """``short`` is written in capitals (2 to 6 letters, dots allowed: "NSC", "U.S.") and spells the
+    initials of ``long``, a name of two words or more ("National Security Council", "Associated
+    Press"): in one article, the acronym names the long name."""
+    return (len(long.split()) > 1 and ACRONYM.match(short) is not None
+            and short.replace(".", "") == initials(long))
 
 
 def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
@@ -285,16 +326,16 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
       relabelled when it is plainly an organization or a product, and dropped when junk;
     * spellings differing only in case are one name (the most frequent spelling is kept);
     * a mention that is a word-prefix of a longer mention of the same article, or for people also a
-      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), resolves to the longest one
+      word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), or an acronym spelling its
+      initials ("NSC" of "National Security Council", "AP" of "Associated Press"), resolves to the longest one
       (never across a generational suffix; organizations only across company words); when several longer
       names fit ("Biden" with "Joe Biden" and "Hunter Biden"), each occurrence takes the nearest
       full name before it (else the first after it);
     * the label is the majority over all mentions, weighted by mention length;
     * salience is the entity's share of the article (:func:`etl.entities.salience.salience_shares`);
-    * ``EntityMention.aliases`` (what the load learns as warehouse-wide aliases, in arrival order)
-      is left empty: resolution across articles is evidence-based and order-free instead
-      (etl.entities.resolve, doc/choices.md "Entities (issue 12)"); the short forms each entity
-      absorbed in the article are returned beside it, as that resolution's evidence.
+    * the short forms each entity absorbed in the article (``EntityMention.short_forms``, also
+      returned beside it) are the evidence of resolution across articles (etl.entities.resolve),
+      which the warehouse runs as its own step, never at load time.
     """
     cleaned: list[Raw] = []
     for text, label, offset in ents:
@@ -334,8 +375,9 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         words = name.split()
         fits = [canonical_of[longer] for longer in names
                 if longer in canonical_of
-                and _compatible(label_of[name], label_of[longer], len(words), label_weight[name])
-                and _is_part(words, longer.split(), label_of[longer])]
+                and (_compatible(label_of[name], label_of[longer], len(words), label_weight[name])
+                     and _is_part(words, longer.split(), label_of[longer])
+                     or is_acronym_of(name, longer))]
         distinct = list(dict.fromkeys(fits))
         if len(distinct) == 1:
             canonical_of[name] = distinct[0]
@@ -361,7 +403,8 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
         first = min(offset for _, _, offset in mentions)
         in_title = any(offset < title_len for _, _, offset in mentions)
         short_forms = tuple(sorted({t for t, _, _ in mentions if t != name}))
-        out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], ()), short_forms))
+        out.append((EntityMention(name, label, len(mentions), first, in_title, shares[name], short_forms),
+                    short_forms))
     out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
     return out
 

@@ -13,10 +13,12 @@ from etl.pipeline import runs
 from etl.pipeline.discover import run_discover
 from etl.pipeline.fetch import run_fetch
 from etl.pipeline.process import requeue_stored_pages, run_process
+from etl.pipeline.resolve import pending_work, resolve_entities
 from etl.pipeline.runs import RunSummary
 from etl.records import Queue
 from etl.settings import Settings
 from etl.sources import sources_for_run
+from etl.store import entities as entity_rows
 from etl.store import runs as run_rows
 from etl.store.db import transaction
 
@@ -58,7 +60,7 @@ def run_pipeline(
     trigger: str = "cli",
     progress: ProgressFactory = _no_progress,
 ) -> RunSummary:
-    """Migrate, discover, fetch, process and close one run; returns the run summary."""
+    """Migrate, discover, fetch, process, resolve entities and close one run; returns the run summary."""
     settings = replace(settings, sources_file=request.sources_file)  # local reads: its folder, unless files_roots
     specs = sources_for_run(request.sources_file, request.source_names)
     since = check_day("--since", request.reprocess_since)
@@ -77,9 +79,12 @@ def run_pipeline(
             requeue_stored_pages(url, selected, since, until)
         with progress("extract+entities+load", runs.count_pending(url, Queue.PROCESS, selected, run_id)) as advance:
             run_process(url, settings, run_id, selected, progress=advance)
+        with progress("resolve entities", pending_work(url)) as advance:
+            resolve_entities(url, run_id, progress=advance)
     except BaseException as exc:
         runs.finish_run(url, settings, run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     summary = runs.finish_run(url, settings, run_id)
     with transaction(url) as conn:
-        return replace(summary, top_entities=run_rows.top_entities(conn, run_id, 10))
+        return replace(summary, top_entities=run_rows.top_entities(conn, run_id, 10),
+                       entity_coverage=entity_rows.coverage_of_run(conn, run_id))

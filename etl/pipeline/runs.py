@@ -15,6 +15,7 @@ from etl.records import Queue, RunStatus, SourceSpec
 from etl.settings import SEEDS_DIR, Settings
 from etl.store import runs, sources
 from etl.store.db import transaction
+from etl.store.entities import EntityCoverage
 from etl.store.queues import FRONTIER, RAW_PAGES
 from etl.store.runs import EntityTotal
 
@@ -24,7 +25,8 @@ QUEUES = {Queue.FETCH: FRONTIER, Queue.PROCESS: RAW_PAGES}
 
 @dataclass(frozen=True)
 class RunSummary:
-    """How a run ended: its status, counters and per-stage seconds (and its top entities, for the CLI)."""
+    """How a run ended: its status, counters and per-stage seconds (and its top entities and their
+    coverage of its stories, for the CLI)."""
 
     run_id: int
     status: RunStatus
@@ -33,6 +35,7 @@ class RunSummary:
     stage_timings: dict[str, float]
     error: str | None = None
     top_entities: list[EntityTotal] = field(default_factory=list)
+    entity_coverage: EntityCoverage | None = None
 
     def count(self, name: str) -> int:
         return self.counts.get(name, 0)
@@ -59,13 +62,15 @@ def prepare_database(url: str, lock_timeout_seconds: float = Settings.lock_timeo
 
 
 def load_seeds(url: str, path: Path = SEEDS_DIR / "entity_aliases.csv") -> int:
-    """Load the seed aliases into the warehouse at ``url`` (one transaction); returns the alias rows."""
-    from etl.seeds import read_alias_seeds
+    """Load the seed aliases and the seed blocklist (seeds/entity_blocklist.csv) into the warehouse at
+    ``url`` (one transaction); returns the alias rows."""
+    from etl.seeds import read_alias_seeds, read_blocklist_seeds
     from etl.store import entities
 
     seeds = read_alias_seeds(path)
     with transaction(url) as conn:
         entities.seed_aliases(conn, seeds)
+        entities.seed_blocklist(conn, read_blocklist_seeds())
     return len(seeds)
 
 

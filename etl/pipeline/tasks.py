@@ -73,6 +73,14 @@ def work(url: str, settings: Settings, queue: Queue, assigned: dict[str, Any]) -
     return run_process(url, settings, assigned["run_id"], assigned["source_ids"], assigned["quota"]).as_dict()
 
 
+def resolve_entities(url: str, settings: Settings, run: dict[str, Any]) -> dict[str, Any]:
+    """Decide across the warehouse which entity each name counts as, from the evidence the run's
+    batches stored (and any left pending by an earlier run); its own step, after every batch."""
+    from etl.pipeline.resolve import resolve_entities as resolve
+
+    return resolve(url, run["run_id"]).as_dict()
+
+
 def publish(url: str, settings: Settings, run: dict[str, Any]) -> dict[str, Any]:
     """Close a run whose tasks all succeeded: success or degraded."""
     summary = runs.finish_run(url, settings, run["run_id"])

@@ -23,14 +23,15 @@ from etl.reports.catalog import (
     report_sql,
 )
 from etl.reports.charts import check_chart_path, draw_chart
+from etl.reports.coverage import coverage_line
 from etl.reports.render import cell, render
 from etl.settings import Settings
 from etl.store import reporting
 from etl.store.db import Conn
 
 __all__ = ["FORMATS", "MATERIALIZED_VIEWS", "REPORTS", "Chart", "Report", "ReportInputError", "ReportResult",
-           "cell", "check_chart_path", "draw_chart", "get_report", "parse_since", "refresh_reports", "render",
-           "report_sql", "run_report", "stale_views"]
+           "cell", "check_chart_path", "coverage_line", "draw_chart", "get_report", "parse_since", "refresh_reports",
+           "render", "report_sql", "run_report", "stale_views"]
 
 
 def run_report(conn: Conn, name: str, since: date | None = None, entity: str | None = None,
@@ -38,11 +39,13 @@ def run_report(conn: Conn, name: str, since: date | None = None, entity: str | N
     """Run one report's query (parameterized) on ``conn`` and return its rows.
 
     ``since``/``until`` bound the days (weeks, runs) shown, both included; every report that
-    takes --since takes --until."""
+    takes --since takes --until. An entity report notes how many of the period's stories have entities,
+    in which languages (a language without an NER model has none)."""
     report = get_report(name)
     params = report_params(report, since, entity, limit, until)
     columns, rows = reporting.query(conn, report_query(report, params), params)
-    return ReportResult(report, columns, rows, params)
+    notes = [coverage_line(reporting.entity_coverage(conn, since, until))] if report.entities else []
+    return ReportResult(report, columns, rows, params, notes)
 
 
 def stale_views(conn: Conn) -> list[str]:

@@ -42,6 +42,7 @@ class Report:
     needs_entity: bool = False
     entity_query: str | None = None  # used instead of ``query`` when --entity is given
     chart: Chart | None = None
+    entities: bool = False  # an entity report: it states the entities' coverage of the stories
 
 
 @dataclass
@@ -52,6 +53,7 @@ class ReportResult:
     columns: list[str]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what a reader must know beside the rows
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
@@ -66,21 +68,25 @@ REPORTS: dict[str, Report] = {
                chart=Chart("line", "day", "articles", "Stories per day", series=("source",))),
         Report("top-entities-daily", "The most salient entities of each day, with the change against the day before.",
                "reporting/queries/select_top_entities_daily", _TOP,
-               chart=Chart("barh", "entity", "salience", "Top entities", series=("type",), period="day")),
+               chart=Chart("barh", "entity", "salience", "Top entities", series=("type",), period="day"),
+               entities=True),
         Report("top-entities-weekly", "The most salient entities of each week, with the change against the week "
                "before.", "reporting/queries/select_top_entities_weekly", _TOP,
-               chart=Chart("barh", "entity", "salience", "Top entities", series=("type",), period="week")),
+               chart=Chart("barh", "entity", "salience", "Top entities", series=("type",), period="week"),
+               entities=True),
         Report("trending", "Entities that gained the most salience over the week before (trending).",
                "reporting/queries/select_trending", _TOP,
-               chart=Chart("barh", "entity", "change", "Trending entities", series=("type",), period="week")),
+               chart=Chart("barh", "entity", "change", "Trending entities", series=("type",), period="week"),
+               entities=True),
         Report("entity-timeline", "Stories, mentions and salience per day of one entity (--entity NAME or alias).",
                "reporting/queries/select_entity_timeline", frozenset({"since", "entity"}), needs_entity=True,
-               chart=Chart("line", "day", "articles", "Stories per day", series=("entity", "type"))),
+               chart=Chart("line", "day", "articles", "Stories per day", series=("entity", "type")),
+               entities=True),
         Report("co-occurrence", "Pairs of entities leading the same stories: counts, lift and PMI (--entity: "
                "one entity's pairs).", "reporting/queries/select_cooccurrence", frozenset({"entity", "limit"}), 20,
                entity_query="reporting/queries/select_cooccurrence_entity",
                chart=Chart("barh", "entity_a", "articles", "Entities leading the same stories",
-                           series=("entity_b",))),
+                           series=("entity_b",)), entities=True),
         Report("top-authors", "The authors with the most stories in each source.",
                "reporting/queries/select_top_authors", frozenset({"limit"}),
                chart=Chart("barh", "author", "articles", "Most productive authors", series=("source",))),

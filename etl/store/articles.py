@@ -1,4 +1,4 @@
-"""articles and their links (authors, keywords, entities, LSH bands): upserts keyed by ``url_hash``.
+"""articles and their links (authors, keywords, entity evidence, LSH bands): upserts keyed by ``url_hash``.
 
 An article's key is ``url_hash(canonical_url)`` (``etl.urls.url_hash``): two addresses of one story
 are one article. A reload replaces the article's links, so re-running a batch changes nothing.
@@ -7,6 +7,7 @@ A page may only land on another URL's article when it tells the same story (:fun
 a page whose rel=canonical names an article of its site holding a substantially different text is
 kept under its own URL, with the canonical it gave in ``conflicting_canonical_url``, and counted
 (``canonical_conflicts``); the article it named is never overwritten.
+The entities an article counts (article_entities) are derived by the resolution step, not here.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
 
 def load_articles(conn: Conn, items: Sequence[LoadItem], run_id: int | None, *,
                   lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS) -> LoadResult:
-    """Upsert articles and replace their links to authors, keywords and entities.
+    """Upsert articles, replace their links to authors and keywords and their entity evidence.
 
     Runs inside the caller's transaction: the batch lands whole or not at all.
     """
@@ -232,11 +233,7 @@ def load_articles(conn: Conn, items: Sequence[LoadItem], run_id: int | None, *,
                         lambda todo: {"names": todo}, lambda row: row[0])
     keyword_id = ids_of(conn, "store/keywords/upsert", {k for item in by_hash.values() for k in item.article.keywords},
                          lambda todo: {"keywords": todo}, lambda row: row[0])
-    entity_id = entities.resolve(conn, {(m.name, m.label) for item in by_hash.values() for m in item.entities})
-
     links: dict[str, list[object]] = defaultdict(list)
-    # every (short form, label, entity) resolved in-article; learn_aliases decides what is kept
-    aliases: set[tuple[str, str, int]] = set()
     for key, item in by_hash.items():
         aid = article_ids[key]
         for position, name in enumerate(dict.fromkeys(item.article.authors)):
@@ -246,31 +243,12 @@ def load_articles(conn: Conn, items: Sequence[LoadItem], run_id: int | None, *,
         for kw in dict.fromkeys(item.article.keywords):
             links["ak_article"].append(aid)
             links["ak_keyword"].append(keyword_id[kw])
-        # Several spellings can resolve to one entity ("US", "United States"): merge them.
-        merged: dict[int, list[float]] = {}
-        for m in item.entities:
-            eid = entity_id[(m.name, m.label)]
-            aliases.update((alias, m.label, eid) for alias in m.aliases)
-            if eid in merged:
-                count, first, in_title, salience = merged[eid]
-                merged[eid] = [count + m.mention_count, min(first, m.first_offset),
-                               max(in_title, float(m.in_title)), salience + m.salience]
-            else:
-                merged[eid] = [m.mention_count, m.first_offset, float(m.in_title), m.salience]
-        for eid, (count, first, in_title, salience) in merged.items():
-            links["ae_article"].append(aid)
-            links["ae_entity"].append(eid)
-            links["ae_count"].append(int(count))
-            links["ae_offset"].append(int(first))
-            links["ae_title"].append(bool(in_title))
-            links["ae_salience"].append(salience)
-    params = {
-        name: links.get(name, [])
-        for name in ("aa_article", "aa_author", "aa_position", "ak_article", "ak_keyword",
-                     "ae_article", "ae_entity", "ae_count", "ae_offset", "ae_title", "ae_salience")
-    }
+    params = {name: links.get(name, []) for name in ("aa_article", "aa_author", "aa_position", "ak_article",
+                                                      "ak_keyword")}
     conn.execute(sql_text("store/articles/insert_links"), params)
-    entities.learn_aliases(conn, aliases)
+    # Entities: the batch stores what each article holds; which entity each name counts as is
+    # decided across the warehouse by the resolution step after the process stage.
+    entities.store_mentions(conn, {article_ids[key]: item.entities for key, item in by_hash.items()})
     texts = {article_ids[key]: item.article.text for key, item in by_hash.items()}
     result.duplicates = mark_duplicates(conn, sorted(texts.items()), lock_timeout_seconds)
     result.article_ids = tuple(ids)

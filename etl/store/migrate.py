@@ -28,9 +28,9 @@ from etl.store.sqlfiles import sql_text
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The report views in dependency order (a view is created after the views it reads).
 REPORTING_VIEWS = (
-    "stories", "daily_volume", "entity_daily", "entity_weekly", "top_entities_daily", "top_entities_weekly",
-    "trending_entities", "entity_timeline", "entity_pairs", "cooccurrence", "top_authors", "quality_runs",
-    "quality_sources", "rejects_by_reason",
+    "stories", "daily_volume", "entity_coverage", "entity_daily", "entity_weekly", "top_entities_daily",
+    "top_entities_weekly", "trending_entities", "entity_timeline", "entity_pairs", "cooccurrence", "top_authors",
+    "quality_runs", "quality_sources", "rejects_by_reason",
 )
 REPORTING = "reporting_views"  # their row in schema_files
 

@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from etl.store.db import Conn, connect
+from etl.store.entities import EntityCoverage
 from etl.store.sqlfiles import sql_text
 
 
@@ -30,8 +31,18 @@ def query(conn: Conn, name: str, params: Mapping[str, Any]) -> tuple[list[str], 
     return [c.name for c in cur.description or ()], cur.fetchall()
 
 
+def entity_coverage(conn: Conn, since: Any = None, until: Any = None) -> EntityCoverage:
+    """Stories and stories with entities per language, over the days from ``since`` to ``until``."""
+    try:
+        rows = conn.execute(sql_text("reporting/queries/select_entity_coverage"), {"since": since, "until": until})
+    except psycopg.errors.UndefinedTable as exc:
+        raise NoReportViews(str(exc)) from exc
+    return EntityCoverage.of_rows(rows)
+
+
 def stale_views(conn: Conn) -> list[str]:
-    """Report materialized views refreshed before the newest article was loaded."""
+    """Report materialized views refreshed before the newest article was loaded or the newest
+    resolution re-derived article entities."""
     return [name for (name,) in conn.execute(sql_text("reporting/queries/select_stale_views"))]
 
 
@@ -79,6 +90,7 @@ def _refresh(url: str, views: Sequence[str], work_mem: str, only_stale: bool) ->
                 conn.execute(sql.SQL("analyze {}").format(sql.Identifier("reporting", view)))
                 seconds = round(time.perf_counter() - started, 3)
                 conn.execute(sql_text("reporting/queries/log_refresh"),
-                             {"view_name": view, "seconds": seconds, "max_article_id": row[1] if row else None})
+                             {"view_name": view, "seconds": seconds, "max_article_id": row[1] if row else None,
+                              "max_resolution_id": row[2] if row else None})
             timings[view] = seconds
     return timings

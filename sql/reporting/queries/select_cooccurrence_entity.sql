@@ -1,5 +1,6 @@
 -- report co-occurrence --entity NAME: one row per pair that includes an entity whose name or alias
--- is NAME (any case), most shared stories first (then highest lift), at most (limit) rows
+-- is NAME (any case; or a name the resolution step resolved to it: "Trump" finds Donald Trump), most
+-- shared stories first (then highest lift), at most (limit) rows
 with named as (
     select entity_id
     from public.entities
@@ -12,10 +13,19 @@ aliased as (
     where lower(alias) = lower(%(entity)s)
 ),
 
+resolved as (
+    select entity_id
+    from public.entity_resolution
+    where name_key = entity_key(%(entity)s)
+      and entity_id is not null
+),
+
 matches as (
     select entity_id from named
     union
     select entity_id from aliased
+    union
+    select entity_id from resolved
 ),
 
 pairs as (

@@ -1,6 +1,7 @@
 -- report entity-timeline: one row per entity and day from its first to its last mention (from
 -- --since to --until; days without stories show 0), for each entity whose name or alias is --entity, in
--- any case ("us" finds United States through its alias). Reads entity_daily by its key.
+-- any case ("us" finds United States through its alias, "Trump" Donald Trump when the
+-- resolution step resolved it so). Reads entity_daily by its key.
 with named as (
     select entity_id
     from public.entities
@@ -13,10 +14,19 @@ aliased as (
     where lower(alias) = lower(%(entity)s)
 ),
 
+resolved as (
+    select entity_id
+    from public.entity_resolution
+    where name_key = entity_key(%(entity)s)
+      and entity_id is not null
+),
+
 matches as (
     select entity_id from named
     union
     select entity_id from aliased
+    union
+    select entity_id from resolved
 ),
 
 entities as (

@@ -1,10 +1,17 @@
 -- one report materialized view before its refresh: one row. `concurrently` is true once the view
 -- holds rows (REFRESH ... CONCURRENTLY needs a populated view, and filling an empty view is much
 -- faster plainly: indexes are built once instead of row by row; nobody reads an empty view).
--- Also the newest article id now, logged with the refresh.
+-- Also the newest article id and the newest resolution that re-derived article entities now, logged
+-- with the refresh.
 with articles as (
     select max(article_id) as max_article_id
     from public.articles
+),
+
+resolutions as (
+    select max(resolution_id) as max_resolution_id
+    from public.entity_resolution_log
+    where articles > 0
 ),
 
 views as (
@@ -15,7 +22,8 @@ views as (
     where v.schemaname = 'reporting'
 )
 
-select v.ispopulated and v.reltuples > 0 as concurrently, a.max_article_id
+select v.ispopulated and v.reltuples > 0 as concurrently, a.max_article_id, r.max_resolution_id
 from views as v
 cross join articles as a
+cross join resolutions as r
 where v.matviewname = %(view_name)s

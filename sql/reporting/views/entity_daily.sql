@@ -1,7 +1,8 @@
 -- reporting.entity_daily (materialized): one row per entity and day on which stories mention it:
--- stories, mentions, stories with it in the title, summed salience, its rank among the day's
--- entities by salience (1 = most salient), and the same figures of the day before (null when not
--- mentioned that day). Refreshed by the news_reports DAG (CONCURRENTLY: readers are never blocked).
+-- stories, mentions, stories with it in the title, summed salience (each story's shares of its
+-- entities sum to 1, so this is "how many stories' worth" of the day is about it), its rank among
+-- the day's entities by salience (1 = most salient; ties by name, so ranks never depend on entity
+-- ids), and the same figures of the day before (null when not mentioned that day). Refreshed by the news_reports DAG (CONCURRENTLY: readers are never blocked).
 create materialized view reporting.entity_daily as
 with stories as (
     select article_id, day
@@ -11,6 +12,11 @@ with stories as (
 article_entities as (
     select article_id, entity_id, mention_count, in_title, salience
     from public.article_entities
+),
+
+entities as (
+    select entity_id, name, type
+    from public.entities
 ),
 
 daily as (
@@ -28,14 +34,15 @@ daily as (
 
 ranked as (
     select
-        entity_id,
-        day,
-        articles,
-        mentions,
-        title_articles,
-        salience,
-        row_number() over (partition by day order by salience desc, articles desc, entity_id) as rank
-    from daily
+        d.entity_id,
+        d.day,
+        d.articles,
+        d.mentions,
+        d.title_articles,
+        d.salience,
+        row_number() over (partition by d.day order by d.salience desc, d.articles desc, e.name, e.type) as rank
+    from daily as d
+    join entities as e on e.entity_id = d.entity_id
 ),
 
 with_previous as (

@@ -1,5 +1,5 @@
 -- reporting.entity_pairs (materialized): one row per pair of entities (entity_a_id < entity_b_id)
--- found together among the 5 most salient entities of a story. Over the stories with entities (n):
+-- found together among the 5 most salient entities of a story (ties by name). Over the stories with entities (n):
 -- lift = articles * n / (articles_a * articles_b), how much more often the two meet than if they
 -- were independent; pmi = ln(lift). Only the 5 most salient entities of each story count, so a pair
 -- means "the story is about both" and a story adds at most 10 pairs. Pairs found in a single story
@@ -16,13 +16,19 @@ article_entities as (
     from public.article_entities
 ),
 
+entities as (
+    select entity_id, name, type
+    from public.entities
+),
+
 ranked as (
     select
         ae.article_id,
         ae.entity_id,
-        row_number() over (partition by ae.article_id order by ae.salience desc, ae.entity_id) as position
+        row_number() over (partition by ae.article_id order by ae.salience desc, e.name, e.type) as position
     from article_entities as ae
     join stories as s on s.article_id = ae.article_id
+    join entities as e on e.entity_id = ae.entity_id
 ),
 
 leading_entities as (

@@ -1,11 +1,16 @@
 -- reporting.entity_weekly (materialized): one row per entity and ISO week (starting Monday) in
 -- which stories mention it: the entity_daily figures summed over the week, the rank among the
--- week's entities by salience, the previous week's figures (null when not mentioned then), and
+-- week's entities by salience (ties by name), the previous week's figures (null when not mentioned then), and
 -- rise_rank: the rank by salience gained over the previous week (1 = the biggest riser).
 create materialized view reporting.entity_weekly as
 with entity_daily as (
     select entity_id, day, articles, mentions, title_articles, salience
     from reporting.entity_daily
+),
+
+entities as (
+    select entity_id, name, type
+    from public.entities
 ),
 
 weekly as (
@@ -23,15 +28,18 @@ weekly as (
 
 ranked as (
     select
-        entity_id,
-        week,
-        articles,
-        mentions,
-        title_articles,
-        salience,
-        days,
-        row_number() over (partition by week order by salience desc, articles desc, entity_id) as rank
-    from weekly
+        w.entity_id,
+        w.week,
+        w.articles,
+        w.mentions,
+        w.title_articles,
+        w.salience,
+        w.days,
+        e.name,
+        e.type,
+        row_number() over (partition by w.week order by w.salience desc, w.articles desc, e.name, e.type) as rank
+    from weekly as w
+    join entities as e on e.entity_id = w.entity_id
 ),
 
 with_previous as (
@@ -43,6 +51,8 @@ with_previous as (
         title_articles,
         salience,
         days,
+        name,
+        type,
         rank,
         lag(week) over by_entity as prev_week,
         lag(articles) over by_entity as prev_week_articles,
@@ -61,6 +71,8 @@ compared as (
         title_articles,
         salience,
         days,
+        name,
+        type,
         rank,
         case when prev_week = week - 7 then prev_week_articles end as prev_articles,
         case when prev_week = week - 7 then prev_week_salience end as prev_salience,
@@ -81,7 +93,7 @@ select
     prev_salience,
     prev_rank,
     row_number() over (partition by week order by salience - coalesce(prev_salience, 0) desc, salience desc,
-                       entity_id) as rise_rank
+                       name, type) as rise_rank
 from compared;
 
 create unique index entity_weekly_key on reporting.entity_weekly (entity_id, week);

@@ -1,6 +1,7 @@
 -- seed aliases (seeds/entity_aliases.csv): one row per spelling and mention label; canonical
--- entities are created when missing. Seeds win over learned aliases, never over manual ones;
--- re-running changes nothing.
+-- entities are created when missing; seed rows the file no longer holds are deleted. A manual alias
+-- of the same spelling and label is never overwritten; re-running changes nothing. Every row added,
+-- changed or deleted queues its spelling for the resolution step (trigger entity_aliases_changed).
 with seeds as (
     select alias, label, canonical_name, canonical_type
     from unnest(%(aliases)s::text[], %(labels)s::text[], %(names)s::text[], %(types)s::text[])
@@ -31,6 +32,12 @@ canonical as (
     select entity_id, name, type from existing
     union all
     select entity_id, name, type from created
+),
+
+stale as (
+    delete from entity_aliases as a
+    where a.source = 'seed'
+      and not exists (select 1 from seeds as s where s.alias = a.alias and s.label = a.type)
 )
 
 insert into entity_aliases (alias, type, entity_id, source)
