@@ -80,6 +80,9 @@ class Reason(StrEnum):
     CONNECT_ERROR = "connect_error"
     DNS_ERROR = "dns_error"
     ROBOTS_UNAVAILABLE = "robots_unavailable"
+    HOST_PARKED = "host_parked"  # not asked: its host kept failing and is parked for the rest of the run
+    TOO_MANY_DOCUMENTS = "too_many_documents"  # a source's documents over the per-run cap: read by later runs
+    TOO_MANY_ENTRIES = "too_many_entries"  # a source's new URLs over the per-run cap: taken by later runs
 
 
 class SetupError(RuntimeError):
@@ -136,6 +139,7 @@ class CachedDocument:
     etag: str | None = None
     last_modified: str | None = None
     children: tuple[str, ...] | None = None
+    checked_at: datetime | None = None  # when it was last asked (the document cap reads the longest unread first)
 
 
 @dataclass(frozen=True)

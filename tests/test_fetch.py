@@ -323,6 +323,8 @@ def test_a_run_that_fails_midway_loses_nothing(
 def test_a_killed_workers_lease_expires(
     web: FixtureServer, warehouse_url: str, settings: Settings, db: psycopg.Connection
 ) -> None:
+    """A fetch that finds its URLs leased to another worker waits for them instead of ending with nothing
+    (before: it returned at once, empty-handed, and its pages waited for a later run)."""
     s = net_settings(settings, web, lease_seconds=1)
     specs = [SourceSpec("list", "urls", web.url("/list/3", 3))]
     run_id = pipeline.start_run(warehouse_url, "test", {})
@@ -337,10 +339,33 @@ def test_a_killed_workers_lease_expires(
 
         claimed = claim()
         claimed += claim()  # two per host per claim
-        assert len(claimed) == 3  # claimed, then the worker dies
-    assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 0  # leases still held
-    time.sleep(1.1)
+        assert len(claimed) == 3  # claimed, then the worker dies (on a machine we cannot see)
+    assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 3  # waited for the lease to lapse
+
+
+def test_a_dead_local_workers_claims_are_taken_back_at_once(
+    web: FixtureServer, warehouse_url: str, settings: Settings, db: psycopg.Connection
+) -> None:
+    import socket
+    import subprocess
+
+    s = net_settings(settings, web, lease_seconds=600)
+    specs = [SourceSpec("list", "urls", web.url("/list/3", 3))]
+    run_id = pipeline.start_run(warehouse_url, "test", {})
+    ids = pipeline.sync_sources(warehouse_url, specs)
+    from etl.pipeline.discover import run_discover
+
+    run_discover(warehouse_url, s, specs, ids, run_id)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = f"{socket.gethostname()}:{gone.pid}:deadbeef"  # a worker id of this machine, its process gone
+    with psycopg.connect(libpq_url(warehouse_url)) as conn, conn.transaction():
+        assert len(frontier.claim(conn, dead, run_id, limit=10, lease_seconds=600, per_host=5, busy_hosts=[],
+                                  source_ids=None)) == 3
+    started = time.monotonic()
     assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 3
+    assert time.monotonic() - started < 300  # not the 600 s lease
+    assert db.execute("select max(fetch_attempts) from frontier").fetchone() == (1,)  # the dead claim given back
 
 
 def test_transient_failures_wait_then_give_up(
