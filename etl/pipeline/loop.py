@@ -4,7 +4,9 @@ A stage supplies a :class:`Step`: how to claim a batch, how to work it, how to s
 The loop does the rest, the same way for both:
 
 * Claims are leases. Only rows this worker still holds are settled (a lost lease settles nothing
-  and counts as ``lease_lost``); whatever is unsettled when the loop stops is handed back.
+  and counts as ``lease_lost``); whatever is unsettled when the loop stops is handed back. A loop
+  starting hands back the claims of workers of this machine whose process is gone (killed), so
+  their items do not wait for the lease to expire.
 * Each item ends as one of four outcomes:
   ``Done`` — stored; ``Failed`` — bad input, a reject for good; ``Later`` — a transient failure
   (a timeout, a 5xx): left pending for a later run, given up after ``max_fetch_attempts``;
@@ -38,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
+from etl.pipeline.runs import release_dead_workers
 from etl.records import Reason, Reject, SetupError, Stage
 from etl.settings import Settings
 from etl.store import rejects as reject_rows
@@ -212,6 +215,7 @@ class Loop(Generic[C, T]):
         exhausted = False
         last_flush = last_claim = time.monotonic()
         try:
+            await db.call(self._release_dead)
             if self.total is None:
                 pending = await db.call(self.step.pending)
                 self.total = int(min(pending, self.quota))
@@ -268,6 +272,9 @@ class Loop(Generic[C, T]):
             await asyncio.to_thread(db.close)
         self.result.seconds = time.perf_counter() - started
         return self.result
+
+    def _release_dead(self, conn: Conn) -> None:
+        release_dead_workers(conn, self.step.queue.holders(conn), queues=(self.step.queue,))
 
     async def _flush(self, db: DatabaseThread, items: Worked[C, T]) -> None:
         """Settle finished items, applying the database-error policy of the module docstring."""

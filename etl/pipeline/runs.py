@@ -25,7 +25,7 @@ from etl.records import Queue, RunStatus, SourceSpec
 from etl.settings import SEEDS_DIR, Settings
 from etl.store import frontier, hosts, runs, sources
 from etl.store.db import Conn, transaction
-from etl.store.queues import FRONTIER, RAW_PAGES
+from etl.store.queues import FRONTIER, RAW_PAGES, QueueTable
 from etl.store.runs import EntityTotal, Owner
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,12 @@ def worker_gone(worker: str) -> bool:
     return not process_alive(int(parts[1]))
 
 
-def release_dead_workers(conn: Conn, workers: Sequence[str] | None = None) -> list[str]:
+def release_dead_workers(conn: Conn, workers: Sequence[str] | None = None,
+                         queues: Sequence[QueueTable] = (FRONTIER, RAW_PAGES)) -> list[str]:
     """Hand back the claims of workers of this machine whose process is gone (of ``workers``, or of
-    every holder of both queues), without waiting for their leases; returns the workers released."""
+    every holder of the queues), without waiting for their leases; returns the workers released."""
     gone = []
-    for queue in (FRONTIER, RAW_PAGES):
+    for queue in queues:
         candidates = queue.holders(conn) if workers is None else workers
         for worker in sorted(set(candidates)):
             if worker_gone(worker) and queue.release(conn, worker):
