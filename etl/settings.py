@@ -141,9 +141,11 @@ class Settings:
     sitemap_max_depth: int = 3
     """Levels of sitemap indexes followed below the configured sitemap."""
     discover_max_documents: int = 200
-    """Feed/sitemap/list documents read per source and run (bounds index fan-out)."""
+    """Feed/sitemap/list documents read per source and run (bounds index fan-out); the sitemaps never
+    read come first, then the longest unread, so later runs read the rest."""
     discover_max_entries: int = 50_000
-    """URLs taken per source and run; the rest wait for a later run (counted, not lost)."""
+    """New URLs taken per source and run (URLs already known do not count); the rest are taken by the
+    next runs (counted, not lost)."""
     discover_max_age_days: float = 0.0
     """Skip feed/sitemap entries published or modified longer ago than this; 0 = no cut-off.
     A source option ``since: YYYY-MM-DD`` (or ``max_age_days``) overrides it per source."""

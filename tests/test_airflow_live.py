@@ -284,6 +284,9 @@ def test_a_single_site_run_fetches_every_page_politely(live: tuple[LiveAirflow, 
     closest = min(range(len(spacing)), key=spacing.__getitem__)
     order = sorted(seen, key=lambda r: r.at)
     assert spacing[closest] >= SITE_CRAWL_DELAY, (spacing[closest], order[closest].path, order[closest + 1].path)
+    print(f"single-site run: {fetched} of {total} pages in one run, {len(fetch_tasks)} fetch task, {len(seen)} "
+          f"requests over {starts[-1] - starts[0]:.1f}s, closest two {spacing[closest]:.3f}s apart "
+          f"({order[closest].path} -> {order[closest + 1].path})")
 
 
 def _stack_processes(home: Path, data_dir: Path) -> list[psutil.Process]:

@@ -219,6 +219,10 @@ class HostClock(Protocol):
         """Start a request now (recorded) if the host's previous start is ``interval`` ago; else seconds to wait."""
         ...
 
+    async def sent(self, host: str) -> None:
+        """The request that began is being sent now (its connection is up): its start, as the server sees it."""
+        ...
+
     async def hold_off(self, host: str, seconds: float) -> None:
         """No request to ``host`` starts before ``seconds`` from now (a request's end, a backoff, Retry-After)."""
         ...
@@ -260,6 +264,9 @@ class LocalClock:
         self.last_start[host] = now
         return 0.0
 
+    async def sent(self, host: str) -> None:
+        self.last_start[host] = max(self.last_start.get(host, -math.inf), time.monotonic())
+
     async def hold_off(self, host: str, seconds: float) -> None:
         self.next_start[host] = max(self.next_start.get(host, 0.0), time.monotonic() + seconds)
 
@@ -288,7 +295,9 @@ class HostLimiter:
     The slot reserves the host's next start (``interval`` after the previous reserved start,
     whoever reserved it), waits for it, then *begins*: starts only once the host's previous actual
     start is ``interval`` (plus :data:`SPACING_SLACK`, the jitter between starting and the server
-    seeing the request) ago, and records its own. On the request's end it holds the host off for
+    seeing the request) ago, and records its own — once more when its headers go out, after the
+    connection is made, so a slow connect cannot crowd the next request. On the request's end it
+    holds the host off for
     ``interval`` more. So the server never sees two requests of any processes closer than the
     interval from start to start, nor two of this process closer than the interval from one's end
     to the next one's start. The global semaphore is taken only once the host's turn has come, so a
@@ -554,8 +563,14 @@ class PoliteClient:
     ) -> tuple[int, dict[str, str], bytes]:
         """Send one request and read its body within the caps; failures raise _Failure."""
         assert self._client is not None
+        host = (urlsplit(url).hostname or "").lower()
+
+        async def trace(event: str, _info: dict[str, object]) -> None:
+            if event.endswith("send_request_headers.started"):  # what the server will see as the start
+                await self.clock.sent(host)
+
         try:
-            async with self._client.stream("GET", url, headers=extra) as resp:
+            async with self._client.stream("GET", url, headers=extra, extensions={"trace": trace}) as resp:
                 status = resp.status_code
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 if status in REDIRECT_CODES and headers.get("location"):

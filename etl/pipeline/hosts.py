@@ -34,6 +34,9 @@ class DatabaseClock:
     async def begin(self, host: str, interval: float) -> float:
         return await self.db.call(hosts.begin, host, interval)
 
+    async def sent(self, host: str) -> None:
+        await self.db.call(hosts.sent, host)
+
     async def hold_off(self, host: str, seconds: float) -> None:
         await self.db.call(hosts.hold_off, host, seconds)
 

@@ -40,6 +40,11 @@ def begin(conn: Conn, host: str, interval: float) -> float:
     return float(row[0])
 
 
+def sent(conn: Conn, host: str) -> None:
+    """A request to ``host`` is going out now: its start, as the server will see it."""
+    conn.execute(sql_text("store/host_clock/sent"), {"host": host})
+
+
 def hold_off(conn: Conn, host: str, seconds: float) -> None:
     """No request to ``host`` before ``seconds`` from now."""
     conn.execute(sql_text("store/host_clock/hold_off"), {"host": host, "seconds": max(0.0, seconds)})
