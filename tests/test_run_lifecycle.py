@@ -248,3 +248,21 @@ def test_a_psql_session_survives_other_commands_and_the_server_stops_when_idle(d
     stopped = run_cli("db", "stop", env=env)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout, stopped.stdout + stopped.stderr
     assert not _running(data_dir)
+
+
+def test_the_dag_does_not_publish_a_run_that_could_fetch_nothing(
+    web: FixtureServer, warehouse_url: str, settings: Settings
+) -> None:
+    from etl.pipeline import runs as pipeline
+    from etl.pipeline import tasks
+    from etl.pipeline.discover import run_discover
+    from etl.records import SourceSpec
+
+    specs = [SourceSpec("local-site", "urls", web.url("/list/3", 3))]  # refused: no NEWSETL_ALLOWED_HOSTS
+    ids = pipeline.sync_sources(warehouse_url, specs)
+    run_id = pipeline.start_run(warehouse_url, "airflow", {}, external_id="news_etl/refused")
+    run_discover(warehouse_url, settings, specs, ids, run_id)
+    with pytest.raises(tasks.RunFailed, match="ssrf_blocked"):  # publish fails: no asset event for it
+        tasks.publish(warehouse_url, settings, {"run_id": run_id})
+    with pytest.raises(tasks.RunFailed):  # and close fails the DAG run, every time
+        tasks.close(warehouse_url, settings, {"run_id": run_id})

@@ -95,10 +95,12 @@ def work(url: str, settings: Settings, queue: Queue, assigned: dict[str, Any]) -
 
 
 def publish(url: str, settings: Settings, run: dict[str, Any]) -> dict[str, Any]:
-    """Close a run whose tasks all succeeded: success, degraded, or failed when nothing could be fetched
-    (then ``close`` fails the DAG run)."""
+    """Close a run whose tasks all succeeded: success or degraded. A run that could fetch nothing is closed
+    as failed and this task fails (RunFailed): the warehouse asset is not updated for it."""
     summary = runs.finish_run(url, settings, run["run_id"])
     log.info("run %s %s in %ss\n%s", summary.run_id, summary.status, summary.seconds, run_table(summary))
+    if summary.status is RunStatus.FAILED:
+        raise RunFailed(f"run {summary.run_id} is failed: {summary.error}")
     return summary.as_dict()
 
 
