@@ -9,9 +9,9 @@ whatever happened before it: a run a failed or killed task left open is closed a
 is claimed in PostgreSQL with leases, so mapped tasks and retries never handle a page twice; page bytes stay in
 `raw_pages` (tasks pass ids).
 
-Params: `sources` (names from the sources file; empty = all), `extra_sources` (ad-hoc sources
-`{name, kind, location}`), `limit` (new pages to fetch at most), `reprocess` (re-extract stored
-pages, optionally only those fetched between `reprocess_since` and `reprocess_until`).
+Params: `sources` (names; empty = all), `extra_sources` (`{name, kind, location}`), `limit` (new
+pages to fetch at most), `reprocess` (re-extract stored pages, no discover or fetch; `reprocess_since`,
+`reprocess_until`). Each host's pages go to one fetch task.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def news_etl() -> None:
 
     @task
     def list_sources(run: dict[str, Any]) -> list[dict[str, Any]]:
-        return list(run["specs"])
+        return tasks.to_discover(run)  # none when reprocessing
 
     @task(map_index_template="{{ task.op_kwargs['source']['name'] }}")
     def discover(source: dict[str, Any]) -> dict[str, Any]:

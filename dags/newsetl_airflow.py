@@ -16,7 +16,7 @@ from airflow.sdk.log import mask_secret
 
 from etl.params import BadRequest
 from etl.records import SetupError, SourceKind
-from etl.settings import Settings, load_settings
+from etl.settings import SettingError, Settings, load_settings
 from etl.sources import SourcesFileError
 from etl.store.db import resolve_database_url, secrets_of, url_from_parts
 
@@ -38,14 +38,21 @@ SOURCE_SCHEMA = {
     },
 }
 
+# Every param has a default, so none is required: each type includes "null" (the trigger form marks a
+# field required exactly when its type does not, airflow/ui flexibleForm). `limit` is typed
+# integer-or-text so the form renders a text box that keeps what was typed (its number box clamps
+# -5 to the minimum 0 silently); -5, "abc" or "-5" are refused with the param's name, here and over
+# the REST API, and the task reads digits as the number (etl.params.check_limit).
 NEWS_ETL_PARAMS = {
-    "sources": Param([], type="array", items={"type": "string", "minLength": 1},
+    "sources": Param([], type=["null", "array"], items={"type": "string", "minLength": 1},
                      description="Source names from the sources file to include (empty: all)."),
-    "extra_sources": Param([], type="array", items=SOURCE_SCHEMA,
+    "extra_sources": Param([], type=["null", "array"], items=SOURCE_SCHEMA,
                            description="Ad-hoc sources for this run: {name, kind, location}."),
-    "limit": Param(None, type=["null", "integer"], minimum=0, maximum=1_000_000,
-                   description="Fetch at most this many new pages (empty: no limit)."),
-    "reprocess": Param(False, type="boolean", description="Re-extract stored pages without fetching."),
+    "limit": Param(None, type=["null", "integer", "string"], minimum=0, maximum=1_000_000,
+                   pattern="^[0-9]{1,7}$",
+                   description="Fetch at most this many new pages: a whole number >= 0 (empty: no limit)."),
+    "reprocess": Param(False, type=["null", "boolean"],
+                       description="Re-extract stored pages without discovering or fetching anything."),
     "reprocess_since": Param(None, type=["null", "string"], format="date",
                              description="With reprocess: only pages fetched on or after this day."),
     "reprocess_until": Param(None, type=["null", "string"], format="date",
@@ -87,14 +94,17 @@ def external_run_id() -> str:
 def call(task: str, fn: Callable[..., T], *args: Any, run_id: int | None = None) -> T:
     """Run one task's body: ``fn(url, settings, *args)``; its error is noted on the run, and an error
     retrying cannot fix (a bad source name or day, a missing model, a run already failed) fails at once."""
-    from etl.pipeline.tasks import RunFailed, recorded
+    from etl.pipeline.tasks import RunFailed, describe, recorded
 
-    settings = task_settings()
+    try:
+        settings = task_settings()
+    except SettingError as exc:  # a bad NEWSETL_* value: no retry can fix it
+        raise AirflowFailException(str(exc)) from exc
     url = warehouse_url(settings)
     try:
         with recorded(url, run_id, task):
             result = fn(url, settings, *args)
     except (SourcesFileError, BadRequest, SetupError, RunFailed) as exc:
         raise AirflowFailException(str(exc)) from exc
-    log.info("%s summary: %s", task, result)
+    log.info("%s", describe(task, result))
     return result

@@ -1,4 +1,9 @@
-"""Command line: `newsetl run | resolve | requeue | runs | report | extract | entities | db upgrade | db url`."""
+"""Command line: `newsetl run | resolve | requeue | runs | report | extract | entities | db upgrade | db url |
+db stop`.
+
+Exit status: 0 success (a degraded run too: the summary says why), 1 a failed run (nothing could be
+fetched, an error, a stop by SIGTERM: 143) or an unexpected error, 2 a bad input (named, with the fix).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from rich.table import Table
 from etl import __version__
 from etl.entities import NerModelMissing
 from etl.params import BadRequest, check_day
-from etl.settings import Settings, load_settings
+from etl.settings import SettingError, Settings, load_settings
 from etl.sources import SourcesFileError
 from etl.store.db import DatabaseUnavailable, redact, redact_text, resolve_database_url
 
@@ -64,8 +69,8 @@ def user_errors() -> Iterator[None]:
 def _settings() -> Settings:
     try:
         return load_settings()
-    except (ValueError, TypeError) as exc:
-        _fail(f"a NEWSETL_* setting has a bad value: {exc}")
+    except SettingError as exc:
+        _fail(f"{exc}; fix or unset it")
         raise  # unreachable
 
 
@@ -96,8 +101,8 @@ def run(
     since: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched from this date")] = None,
     until: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched before this date")] = None,
 ) -> None:
-    """Run the whole pipeline once and print a summary."""
-    from etl.pipeline.run import RunRequest, run_pipeline
+    """Run the whole pipeline once and print a summary (exit 1 when the run failed)."""
+    from etl.pipeline.run import RunRequest, Terminated, run_pipeline, stopping_on_signals
 
     settings = _settings()
     with user_errors():
@@ -111,9 +116,16 @@ def run(
         reprocess_since=since,
         reprocess_until=until,
     )
-    with user_errors():
-        url = resolve_database_url(settings)
-        summary = run_pipeline(url, settings, request, trigger="cli", progress=_progress)
+    try:
+        with user_errors(), stopping_on_signals():
+            url = resolve_database_url(settings)
+            summary = run_pipeline(url, settings, request, trigger="cli", progress=_progress)
+    except Terminated as exc:
+        console.print(f"[bold red]stopped:[/] {escape(str(exc))}; the run is closed as failed and its claimed "
+                      "pages were handed back (the next run takes them)", soft_wrap=True)
+        raise typer.Exit(128 + exc.signum) from None
+    for note in summary.notes:
+        console.print(f"note: {escape(note)}", soft_wrap=True)
     table = Table(title=f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f}s")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -121,10 +133,16 @@ def run(
                        ("articles added", "articles_inserted"), ("articles updated", "articles_updated"),
                        ("of which duplicates", "duplicates"),
                        ("kept apart: canonical names another story", "canonical_conflicts"),
-                       ("rejected at fetch", "rejected_fetch"),
-                       ("rejected at extract", "rejected_extract"), ("rejected at load", "rejected_load")):
+                       ("rejected at discover", "rejected_discover"),
+                       ("rejected at fetch", "rejected_fetch"), ("rejected at extract", "rejected_extract"),
+                       ("rejected at load", "rejected_load"), ("hosts parked (outage)", "hosts_parked"),
+                       ("URLs left pending on parked hosts", "pending_on_parked_hosts")):
+        if key in ("hosts_parked", "pending_on_parked_hosts") and not summary.count(key):
+            continue
         table.add_row(label, str(summary.count(key)))
     out.print(table)
+    if summary.status != "success" and summary.error:
+        console.print(f"[bold]{summary.status}:[/] {escape(summary.error)}", soft_wrap=True, highlight=False)
     if summary.top_entities:
         top = Table(title="top entities of this run")
         for col in ("entity", "type", "articles", "salience"):
@@ -136,6 +154,8 @@ def run(
         from etl.reports import coverage_line
 
         out.print(coverage_line(summary.entity_coverage), soft_wrap=True, highlight=False, markup=False)
+    if summary.status == "failed":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -200,10 +220,32 @@ def db_upgrade() -> None:
 
 @db_app.command("url")
 def db_url(show_password: Annotated[bool, typer.Option(help="Print the password too")] = False) -> None:
-    """Print the warehouse DSN (for psql). The embedded server is left running for you."""
+    """Print the warehouse DSN (for psql). The embedded server is left running for you: it keeps running
+    while anyone is connected, and `newsetl db stop` stops it."""
     with user_errors():
         url = resolve_database_url(_settings(), keep_running=True)
     out.print(url if show_password else redact(url), soft_wrap=True)
+
+
+@db_app.command("stop")
+def db_stop(force: Annotated[bool, typer.Option("--force", help="Stop it even with sessions connected")] = False,
+            ) -> None:
+    """Stop the embedded PostgreSQL (refused while sessions are connected, unless --force)."""
+    from pathlib import Path as _Path
+
+    from etl.store.db import embedded_sessions, stop_embedded_server
+
+    settings = _settings()
+    if settings.database_url:
+        out.print("NEWSETL_DATABASE_URL is set: the warehouse is not the embedded server; nothing to stop")
+        return
+    pgdata = str(_Path(settings.data_dir).resolve() / "pg")
+    with user_errors():
+        sessions = embedded_sessions(pgdata)
+        if sessions and not force:
+            _fail(f"{sessions} session(s) are connected to the embedded PostgreSQL in {pgdata} (psql?); close "
+                  "them, or run `newsetl db stop --force` to cut them")
+        out.print(stop_embedded_server(pgdata))
 
 
 @app.command()

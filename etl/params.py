@@ -20,3 +20,16 @@ def check_day(name: str, value: str | None) -> str | None:
     if len(value) != 10:
         raise BadRequest(f"{name} {value!r} is not a day; give it as YYYY-MM-DD")
     return value
+
+
+def check_limit(name: str, value: object) -> int | None:
+    """A page limit: None, a whole number >= 0, or its digits as text (the trigger form's text box)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadRequest(f"{name} {value!r} is not a number of pages; give a whole number >= 0 (or nothing)")
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise BadRequest(f"{name} {value!r} is not a number of pages; give a whole number >= 0 (or nothing)")

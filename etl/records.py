@@ -82,6 +82,9 @@ class Reason(StrEnum):
     ROBOTS_UNAVAILABLE = "robots_unavailable"
     OUTSIDE_FILES_ROOTS = "outside_files_roots"  # a local path outside NEWSETL_FILES_ROOTS (or a symlink out)
     SPECIAL_FILE = "special_file"  # /proc, /sys, /dev, a device, FIFO, socket: never read
+    HOST_PARKED = "host_parked"  # not asked: its host kept failing and is parked for the rest of the run
+    TOO_MANY_DOCUMENTS = "too_many_documents"  # a source's documents over the per-run cap: read by later runs
+    TOO_MANY_ENTRIES = "too_many_entries"  # a source's new URLs over the per-run cap: taken by later runs
 
 
 class SetupError(RuntimeError):
@@ -138,6 +141,7 @@ class CachedDocument:
     etag: str | None = None
     last_modified: str | None = None
     children: tuple[str, ...] | None = None
+    checked_at: datetime | None = None  # when it was last asked (the document cap reads the longest unread first)
 
 
 @dataclass(frozen=True)

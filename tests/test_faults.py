@@ -158,10 +158,10 @@ def test_worker_killed_inside_a_load_batch_loses_and_doubles_nothing(
     assert child.returncode == -signal.SIGKILL
     wait_until(lambda: scalar(warehouse_url, "select count(*) from pg_stat_activity where datname = %s "
                               "and state like 'idle in transaction%%'", (db_name,)) == 0,
-               30, "the server rolled back the dead worker's transaction")
+               180, "the server rolled back the dead worker's transaction")
     assert scalar(warehouse_url, "select count(*) from articles") == visible, "the killed batch left rows"
     assert scalar(warehouse_url, "select count(*) from raw_pages where claimed_by is not null") > 0
-    wait_until(lambda: leases_expired(warehouse_url), 30, "the dead worker's leases expired")
+    wait_until(lambda: leases_expired(warehouse_url), 180, "the dead worker's leases expired")
 
     # Airflow retries the process task of the same run (same external id -> same run row).
     assert pipeline.start_run(warehouse_url, "test", {}, external_id="faults/kill") == run_id
@@ -241,7 +241,7 @@ def test_server_stopped_mid_run_fails_clearly_and_a_retry_finishes(
 
     own_server.start()
     monkeypatch.setattr(articles_module, "load_articles", original)
-    wait_until(lambda: leases_expired(url), 30, "the failed worker's leases expired")
+    wait_until(lambda: leases_expired(url), 180, "the failed worker's leases expired")
     assert pipeline.start_run(url, "test", {}, external_id="faults/restart") == run_id
     run_process(url, settings, run_id, source_ids)  # the retried task
     resolve_entities(url, run_id)  # the DAG's next task
@@ -320,7 +320,7 @@ def test_two_load_batches_creating_the_same_new_names_both_land(warehouse_url: s
         with conn.transaction():
             load_articles(conn, [first], None)
             other = _load_in_thread(warehouse_url, [second], errors)
-            wait_until(lambda: _blocked_on_a_lock(warehouse_url) or not other.is_alive(), 30,
+            wait_until(lambda: _blocked_on_a_lock(warehouse_url) or not other.is_alive(), 180,
                        "the second batch waits for the first one's new rows")
         other.join(60)
     assert not errors, f"the second batch failed after the first committed: {errors[0]!r}"
@@ -346,7 +346,7 @@ def test_exact_duplicates_loaded_by_two_workers_at_once_keep_one_original(wareho
         with conn.transaction():
             load_articles(conn, [_item(sid, 1, text, **names)], None)
             other = _load_in_thread(warehouse_url, [_item(sid, 2, text, **names)], errors)
-            wait_until(lambda: _blocked_on_a_lock(warehouse_url) or not other.is_alive(), 30,
+            wait_until(lambda: _blocked_on_a_lock(warehouse_url) or not other.is_alive(), 180,
                        "the second batch finished or waits for the first")
         other.join(60)
     assert not errors, repr(errors[:1])

@@ -43,6 +43,12 @@ def gaps(times: Sequence[float]) -> list[float]:
     return [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
 
 
+def ran_together(per_host: Sequence[Sequence[float]]) -> bool:
+    """The hosts' request times overlap: every host had begun before any host was done (whatever the
+    machine's speed, unlike a wall-clock bound)."""
+    return max(min(times) for times in per_host) < min(max(times) for times in per_host)
+
+
 def reason_of(outcome: Fetched | Reject) -> str | None:
     return outcome.reason if isinstance(outcome, Reject) else None
 
@@ -126,8 +132,8 @@ def test_host_limiter_spaces_each_host_but_runs_hosts_in_parallel() -> None:
         await asyncio.gather(*(hit(h) for h in "abc" for _ in range(3)))
         return time.monotonic() - began
 
-    elapsed = asyncio.run(main())
-    assert elapsed < 0.6  # 3 hosts x 3 requests at 0.2 s: about 0.4 s, not 1.6 s
+    asyncio.run(main())
+    assert ran_together(list(starts.values()))  # the hosts in parallel, not one after the other
     for host_starts in starts.values():
         assert min(gaps(host_starts)) >= 0.19
 
@@ -168,15 +174,13 @@ def test_retries_only_where_they_can_help(web: FixtureServer, settings: Settings
     assert len(web.seen(1, "/status/404")) == 1  # a 4xx is final
     assert reason_of(fetch_url(web.url("/status/500"), s)) == "http_500"
     assert len(web.seen(1, "/status/500")) == 3  # 1 + max_retries
-    started = time.monotonic()
     assert isinstance(fetch_url(web.url("/flaky/429/q"), s), Fetched)
     first, second = web.seen(1, "/flaky/429/q")
     assert second.at - first.at >= 0.95  # Retry-After: 1 honoured
-    assert time.monotonic() - started < 3
     web.route("/later", Reply(503, {"Retry-After": "3600"}, b"maintenance"))
     started = time.monotonic()
     assert reason_of(fetch_url(web.url("/later"), s)) == "http_503"
-    assert len(web.seen(1, "/later")) == 1 and time.monotonic() - started < 1  # over the cap: not waited for
+    assert len(web.seen(1, "/later")) == 1 and time.monotonic() - started < 60  # over the cap: not waited for
 
 
 def test_robots_rules(web: FixtureServer, settings: Settings) -> None:
@@ -323,6 +327,8 @@ def test_a_run_that_fails_midway_loses_nothing(
 def test_a_killed_workers_lease_expires(
     web: FixtureServer, warehouse_url: str, settings: Settings, db: psycopg.Connection
 ) -> None:
+    """A fetch that finds its URLs leased to another worker waits for them instead of ending with nothing
+    (before: it returned at once, empty-handed, and its pages waited for a later run)."""
     s = net_settings(settings, web, lease_seconds=1)
     specs = [SourceSpec("list", "urls", web.url("/list/3", 3))]
     run_id = pipeline.start_run(warehouse_url, "test", {})
@@ -337,10 +343,33 @@ def test_a_killed_workers_lease_expires(
 
         claimed = claim()
         claimed += claim()  # two per host per claim
-        assert len(claimed) == 3  # claimed, then the worker dies
-    assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 0  # leases still held
-    time.sleep(1.1)
+        assert len(claimed) == 3  # claimed, then the worker dies (on a machine we cannot see)
+    assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 3  # waited for the lease to lapse
+
+
+def test_a_dead_local_workers_claims_are_taken_back_at_once(
+    web: FixtureServer, warehouse_url: str, settings: Settings, db: psycopg.Connection
+) -> None:
+    import socket
+    import subprocess
+
+    s = net_settings(settings, web, lease_seconds=600)
+    specs = [SourceSpec("list", "urls", web.url("/list/3", 3))]
+    run_id = pipeline.start_run(warehouse_url, "test", {})
+    ids = pipeline.sync_sources(warehouse_url, specs)
+    from etl.pipeline.discover import run_discover
+
+    run_discover(warehouse_url, s, specs, ids, run_id)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = f"{socket.gethostname()}:{gone.pid}:deadbeef"  # a worker id of this machine, its process gone
+    with psycopg.connect(libpq_url(warehouse_url)) as conn, conn.transaction():
+        assert len(frontier.claim(conn, dead, run_id, limit=10, lease_seconds=600, per_host=5, busy_hosts=[],
+                                  source_ids=None)) == 3
+    started = time.monotonic()
     assert run_fetch(warehouse_url, s, run_id).counts["fetched"] == 3
+    assert time.monotonic() - started < 300  # not the 600 s lease
+    assert db.execute("select max(fetch_attempts) from frontier").fetchone() == (1,)  # the dead claim given back
 
 
 def test_transient_failures_wait_then_give_up(
@@ -371,10 +400,12 @@ def test_throughput_grows_with_hosts_while_each_host_stays_spaced(
     specs = [SourceSpec(f"list{h}", "urls", web.url("/list/4", h)) for h in hosts]
     _run, _found, fetched, _summary = run_stages(warehouse_url, s, specs)
     assert fetched.counts["fetched"] == 16
-    assert fetched.seconds < 2.5  # one host at a time would need 16 x 0.3 = 4.8 s
+    per_host = []
     for h in hosts:
         starts = [r.at for r in web.seen(h) if r.path.startswith("/gen/")]
         assert len(starts) == 4 and min(gaps(starts)) >= 0.29
+        per_host.append(starts)
+    assert ran_together(per_host)  # one host at a time would need 16 x 0.3 = 4.8 s
 
 
 def _claim(conn: psycopg.Connection, worker: str, settings: Settings, limit: int, busy: list[str]) -> list:

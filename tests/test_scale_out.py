@@ -2,7 +2,11 @@
 
 Real processes (multiprocessing, spawn) run the stage functions the DAG's mapped tasks call
 against one real PostgreSQL; a fetch and a process worker claim a batch each and are SIGKILLed
-before settling it, and their batches are taken up again once the (short) lease has expired.
+before settling it, and their batches are handed back by the next workers of this machine (their
+processes are gone) long before their leases expire.
+
+Nothing here waits on a fixed deadline: workers run until the queues are drained, and the test waits
+for them with timeouts only a hang reaches (on a loaded machine everything is just slower).
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from etl.settings import Settings, load_settings
 PAGES = 100
 SHORT_PAGES = 10  # too little text: rejected as no_article_text, exactly once each
 WORKERS = 4
-DEAD_LEASE = 4  # seconds: the dead worker's lease
+DEAD_LEASE = 3600  # seconds: the dead workers' batches can only come back by being handed back
 LIVE_LEASE = 120
 BATCH = 10
-DEADLINE = 45.0
+HANG = 600.0  # seconds: only a hang takes this long, on any machine
 
 WORDS = ("council", "budget", "river", "bridge", "school", "harbor", "festival", "transit", "water", "library",
          "hospital", "court", "election", "museum", "factory", "market", "storm", "farm", "airport", "stadium")
@@ -65,7 +69,7 @@ def _settings(tmp: Path, lease: int) -> dict[str, Any]:
 
 
 def live_worker(url: str, kwargs: dict[str, Any], run_id: int, start: Any, out: Any) -> None:
-    """Fetch and process until nothing is pending (or the deadline), as a generic worker would."""
+    """Fetch and process until nothing is pending, as a generic worker would (a hang fails loudly)."""
     try:
         from etl.entities import load_model
         from etl.pipeline.fetch import run_fetch
@@ -73,15 +77,17 @@ def live_worker(url: str, kwargs: dict[str, Any], run_id: int, start: Any, out: 
 
         settings = load_settings(environ={}, **kwargs)
         load_model(settings.spacy_model)  # loaded before the start line: all workers begin together
-        start.wait(120)
+        start.wait(HANG)
         totals: dict[str, Counter[str]] = {"fetch": Counter(), "process": Counter()}
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
+        started = time.monotonic()
+        while True:
             totals["fetch"].update(run_fetch(url, settings, run_id).counts)
             totals["process"].update(run_process(url, settings, run_id).counts)
             if pipeline.count_pending(url, "fetch", None) == 0 and pipeline.count_pending(url, "process", None) == 0:
                 break
-            time.sleep(0.3)  # the rest is leased to someone else: wait for it to settle or expire
+            if time.monotonic() - started > HANG:
+                raise AssertionError(f"the queues were not drained in {HANG:.0f}s")
+            time.sleep(0.3)  # the rest is leased to someone else: wait for it to settle
         out.put((os.getpid(), {k: dict(v) for k, v in totals.items()}))
     except BaseException:
         out.put((os.getpid(), {"error": traceback.format_exc()}))
@@ -122,11 +128,11 @@ def _kill_workers_holding_a_batch(ctx: Any, url: str, kwargs: dict[str, Any], ru
         proc.start()
     try:
         for stage, ev in events.items():
-            assert ev.wait(60), f"the {stage} worker to be killed never claimed a batch"
+            assert ev.wait(HANG), f"the {stage} worker to be killed never claimed a batch"
     finally:
         for proc in procs:
             os.kill(proc.pid, signal.SIGKILL)
-            proc.join(10)
+            proc.join(HANG)  # a SIGKILLed process ends: this only waits for the kernel to reap it
     assert [p.exitcode for p in procs] == [-signal.SIGKILL] * 2
 
 
@@ -135,12 +141,12 @@ def _run_workers(ctx: Any, url: str, kwargs: dict[str, Any], run_id: int) -> lis
     procs = [ctx.Process(target=live_worker, args=(url, kwargs, run_id, start, out)) for _ in range(WORKERS)]
     for p in procs:
         p.start()
-    start.wait(120)
+    start.wait(HANG)
     try:
-        results = [out.get(timeout=DEADLINE + 60)[1] for _ in procs]
+        results = [out.get(timeout=HANG)[1] for _ in procs]
     finally:
         for p in procs:
-            p.join(10)
+            p.join(HANG)  # each has put its result: it is exiting
             if p.is_alive():
                 p.kill()
     errors = [r["error"] for r in results if "error" in r]
@@ -156,7 +162,6 @@ def _total(results: list[dict[str, dict[str, int]]], stage: str, key: str) -> in
 def test_workers_share_one_queue_and_a_dead_workers_batch_comes_back(
     warehouse_url: str, db: psycopg.Connection, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     pages = tmp_path / "pages"
     pages.mkdir()
     rng = random.Random(7)
@@ -178,7 +183,7 @@ def test_workers_share_one_queue_and_a_dead_workers_batch_comes_back(
     lost_pages = [r[0] for r in db.execute("select raw_page_id from raw_pages where claimed_by is not null")]
     assert 0 < len(lost) <= BATCH and 0 < len(lost_pages) <= BATCH
 
-    # four workers drain both queues, and take the dead workers' batches up once their leases expire
+    # four workers drain both queues, and hand the dead workers' batches back at once (no lease expiry)
     results = _run_workers(ctx, warehouse_url, _settings(tmp_path, LIVE_LEASE), run_id)
 
     def one(sql: str, *args: Any) -> Any:
@@ -191,7 +196,7 @@ def test_workers_share_one_queue_and_a_dead_workers_batch_comes_back(
     assert one("select count(*) from raw_pages") == PAGES
     assert one("select count(*) from frontier where status = 'fetched' and claimed_by is null") == PAGES
     attempts: dict[str, int] = dict(db.execute("select url_hash, fetch_attempts from frontier").fetchall())
-    assert {attempts[h] for h in lost} == {2}  # claimed by the dead worker, then once more
+    assert {attempts[h] for h in lost} == {1}  # the dead worker's claim was handed back with its attempt
     assert {n for h, n in attempts.items() if h not in lost} == {1}
 
     # process: every page loaded or rejected once; nothing loaded twice
@@ -213,4 +218,3 @@ def test_workers_share_one_queue_and_a_dead_workers_batch_comes_back(
     counts = one("select counts from pipeline_runs where run_id = %s", run_id)
     assert int(float(counts["fetched"])) == PAGES
     assert int(float(counts["articles_inserted"])) == PAGES - SHORT_PAGES
-    assert time.monotonic() - started < 90

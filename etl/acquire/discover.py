@@ -7,6 +7,13 @@ one transaction. Validators are only handed back for a document whose every entr
 rejected one by one: a document cut short (a cap, a parse error, a bug) is read whole next time,
 so no URL it lists is hidden behind a 304. A sitemap index's children are kept with its
 validators, so a 304 on the index still lets each child be asked.
+
+Caps lose nothing: ``max_entries`` counts the *new* URLs a source gives per run (URLs the frontier
+already knows, asked through the injected ``known``, are kept without counting), so a feed or
+sitemap longer than the cap yields its next new URLs in the next run, not the same first ones; and
+``discover_max_documents`` takes the sitemaps never read (then the longest unread) first, so a big
+index is read through over a few runs. What is over a cap is counted, and one reject per source
+and cap says so.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -37,6 +44,10 @@ log = logging.getLogger(__name__)
 
 REMOTE_SCHEMES = ("http", "https")
 NOT_MODIFIED = object()
+SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's limit of URLs per sitemap file
+# Which of these canonical URLs the warehouse already knows (the pipeline asks the frontier).
+KnownUrls = Callable[[Sequence[str]], Awaitable[set[str]]]
+NEVER_READ = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -97,16 +108,18 @@ class _SourceReader:
     """Reads one source's documents (remote or local) and collects its URLs, bounded by settings."""
 
     def __init__(self, spec: SourceSpec, settings: Settings, client: PoliteClient | None,
-                 cache: Mapping[str, CachedDocument], cutoff: datetime | None) -> None:
+                 cache: Mapping[str, CachedDocument], cutoff: datetime | None, known: KnownUrls | None = None) -> None:
         self.spec = spec
         self.settings = settings
         self.client = client
         self.cache = cache
         self.cutoff = cutoff
+        self.known = known
         self.out = SourceDiscovery()
         self.documents = 0
         self.max_entries = int(spec.options.get("max_entries", settings.discover_max_entries))
-        self.truncated = False
+        self.new = 0  # new URLs taken this run: what max_entries counts
+        self.taken: set[str] = set()
         self.roots = local_roots(settings)
 
     def reject(self, reason: str, url: str, detail: str = "") -> None:
@@ -115,7 +128,7 @@ class _SourceReader:
     async def document(self, location: str, purpose: str, local_ok: bool) -> bytes | object | None:
         """The bytes of a document, NOT_MODIFIED, or None after recording a reject."""
         if self.documents >= self.settings.discover_max_documents:
-            self.reject("too_many_documents", location, f"over {self.settings.discover_max_documents} per run")
+            self.out.counts["documents_over_cap"] += 1  # read by a later run: one reject says so at the end
             return None
         self.documents += 1
         scheme = urlsplit(location).scheme.lower()
@@ -158,45 +171,77 @@ class _SourceReader:
         """Do not remember a document's validators (it was cut short: read it whole next time)."""
         self.out.cache = [c for c in self.out.cache if c.url != location]
 
-    def add(self, url: str, entry: dict[str, Any], base: str, local_ok: bool) -> bool:
-        """Keep one listed URL if its scheme, age and the entry cap allow; False once the cap is hit."""
-        if len(self.out.urls) >= self.max_entries:
-            if not self.truncated:
-                self.truncated = True
-                self.reject("too_many_entries", self.spec.location,
-                            f"more than {self.max_entries} entries; raise discover_max_entries")
-            return False
+    def candidate(self, url: str, entry: dict[str, Any], base: str, local_ok: bool) -> DiscoveredUrl | None:
+        """One listed URL if its scheme and age allow (a bad one is rejected alone); not yet kept."""
         try:
             absolute = canonicalize_url(url, base=base if "://" in base else None)
             scheme = urlsplit(absolute).scheme
         except ValueError as exc:  # "http://[::1/b": one bad entry is rejected, the others are kept
             self.reject(Reason.BAD_URL, url[:500], f"listed by {base or self.spec.location}: {exc}")
-            return True
+            return None
         if scheme not in REMOTE_SCHEMES and not (local_ok and scheme == "file"):
             self.reject("unsupported_scheme", url[:500], f"listed by {base}")
-            return True
+            return None
         if scheme == "file":
             try:
                 check_regular(unquote(urlsplit(absolute).path), self.roots)
             except LocalRefused as exc:
                 self.reject(exc.reason, absolute[:500], f"listed by {base or self.spec.location}: {exc}")
-                return True
+                return None
             except OSError:
                 pass  # missing for now: the fetch says file_not_found if it still is
         if self.cutoff is not None:
             when = parse_when(entry.get("published")) or parse_when(entry.get("modified"))
             if when is not None and when < self.cutoff:
                 self.out.counts["discover_skipped_old"] += 1
-                return True
-        self.out.urls.append(DiscoveredUrl(url=absolute, entry=entry))
-        return True
+                return None
+        return DiscoveredUrl(url=absolute, entry=entry)
+
+    async def take(self, candidates: Sequence[DiscoveredUrl]) -> bool:
+        """Keep a document's URLs: known ones always (seen again), new ones up to the cap of the run.
+        False when the cap left some new ones for a later run."""
+        fresh = [c for c in candidates if c.url not in self.taken]
+        known = await self.known([c.url for c in fresh]) if self.known is not None and fresh else set()
+        complete = True
+        for item in fresh:
+            if item.url in self.taken:  # listed twice by this document
+                continue
+            if item.url not in known:
+                if self.new >= self.max_entries:
+                    self.out.counts["discover_over_cap"] += 1
+                    complete = False
+                    continue
+                self.new += 1
+            self.taken.add(item.url)
+            self.out.urls.append(item)
+        return complete
+
+    def add(self, url: str, entry: dict[str, Any], base: str, local_ok: bool, into: list[DiscoveredUrl]) -> None:
+        """Check one listed URL and add it to a document's candidates."""
+        found = self.candidate(url, entry, base, local_ok)
+        if found is not None:
+            into.append(found)
+
+    def _caps(self) -> None:
+        """One reject per cap the source passed this run, with how much waits for later runs."""
+        over = self.out.counts.get("discover_over_cap", 0)
+        if over:
+            self.reject(Reason.TOO_MANY_ENTRIES, self.spec.location,
+                        f"{over} new URLs over the cap of {self.max_entries} this run; later runs take them "
+                        "(raise discover_max_entries to take more at once)")
+        documents = self.out.counts.get("documents_over_cap", 0)
+        if documents:
+            self.reject(Reason.TOO_MANY_DOCUMENTS, self.spec.location,
+                        f"{documents} documents over the cap of {self.settings.discover_max_documents} this run; "
+                        "later runs read them, unread ones first (raise discover_max_documents to read more)")
 
     async def read(self) -> SourceDiscovery:
         kind = self.spec.kind
         if kind == SourceKind.FILES:
-            self._files()
+            await self._files()
         elif kind == SourceKind.WARC:
-            await asyncio.to_thread(self._warc)
+            for listed in await asyncio.to_thread(self._warc):
+                await self.take(listed)
         elif kind == SourceKind.URLS:
             await self._url_list()
         elif kind == SourceKind.FEED:
@@ -205,6 +250,7 @@ class _SourceReader:
             await self._sitemaps()
         else:
             self.reject("unsupported_source_kind", self.spec.location, f"kind {kind}")
+        self._caps()
         return self.out
 
     def _listable(self, location: str) -> bool:
@@ -216,7 +262,7 @@ class _SourceReader:
             return False
         return True
 
-    def _files(self) -> None:
+    async def _files(self) -> None:
         pattern = self.spec.location
         if not self._listable(pattern):
             return
@@ -226,6 +272,7 @@ class _SourceReader:
             paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if not Path(p).is_dir())
         if not paths:
             self.reject("no_files_match", pattern, "the pattern matched no file")
+        listed: list[DiscoveredUrl] = []
         for path in paths:
             try:
                 real = check_regular(path, self.roots)
@@ -234,24 +281,25 @@ class _SourceReader:
                 continue
             except OSError:  # a broken symlink: no file
                 continue
-            if not self.add(real.as_uri(), {}, "", True):
-                break
+            self.add(real.as_uri(), {}, "", True, listed)
+        await self.take(listed)
 
-    def _warc(self) -> None:
+    def _warc(self) -> list[list[DiscoveredUrl]]:
+        """The records of each WARC file, as candidates (kept by ``take``, file by file)."""
         if not self._listable(self.spec.location):
-            return
+            return []
         paths = warcs.warc_paths(self.spec.location)
         if not paths:
             self.reject("no_files_match", self.spec.location, "the pattern matched no WARC file")
+        out: list[list[DiscoveredUrl]] = []
         for path in paths:
+            listed: list[DiscoveredUrl] = []
+            out.append(listed)
             try:
                 for record in warcs.list_records(path, self.roots):
                     if isinstance(record, tuple):
                         self.out.counts[record[0]] += 1
                         continue
-                    if len(self.out.urls) >= self.max_entries:
-                        self.add(record.url, {}, "", False)  # records the cap
-                        return
                     try:
                         url = canonicalize_url(record.url)
                         scheme = urlsplit(url).scheme
@@ -262,9 +310,10 @@ class _SourceReader:
                         self.reject("unsupported_scheme", record.url[:500], f"in {path}")
                         continue
                     entry = {"archived": record.date} if record.date else {}
-                    self.out.urls.append(DiscoveredUrl(url=url, entry=entry, fetch_from=record.locator))
+                    listed.append(DiscoveredUrl(url=url, entry=entry, fetch_from=record.locator))
             except warcs.WarcError as exc:
                 self.reject(exc.reason, str(path), str(exc))
+        return out
 
     async def _url_list(self) -> None:
         location = self.spec.location
@@ -279,11 +328,13 @@ class _SourceReader:
             self.reject("unreadable_url_list", location, str(exc))
             self.forget_validators(location)
             return
+        listed: list[DiscoveredUrl] = []
         for line in lines:
             line = line.strip()
-            if line and not line.startswith("#") and not self.add(line, {}, location, local):
-                self.forget_validators(location)
-                break
+            if line and not line.startswith("#"):
+                self.add(line, {}, location, local, listed)
+        if not await self.take(listed):
+            self.forget_validators(location)
 
     async def _feed(self) -> None:
         location = self.spec.location
@@ -303,10 +354,11 @@ class _SourceReader:
             self.forget_validators(location)
             return
         self.out.counts["feed_entries"] += len(feed.entries)
+        listed: list[DiscoveredUrl] = []
         for item in feed.entries:
-            if not self.add(item.url, item.entry, location, local):
-                self.forget_validators(location)
-                break
+            self.add(item.url, item.entry, location, local, listed)
+        if not await self.take(listed):
+            self.forget_validators(location)
 
     async def _sitemaps(self) -> None:
         root = self.spec.location
@@ -325,7 +377,7 @@ class _SourceReader:
             assert isinstance(data, bytes)
             try:
                 sitemap = await asyncio.to_thread(parse_sitemap, data, self.settings.max_document_bytes,
-                                                  self.max_entries + 1)
+                                                  max(self.max_entries, SITEMAP_MAX_URLS) + 1)
             except SitemapError as exc:
                 self.reject(exc.reason, location, str(exc))
                 self.forget_validators(location)
@@ -345,11 +397,10 @@ class _SourceReader:
                 self._enqueue(queue, seen, children, depth, location)
                 continue
             self.out.counts["sitemap_entries"] += len(sitemap.entries)
+            listed: list[DiscoveredUrl] = []
             for item in sitemap.entries:
-                if not self.add(item.loc, item.entry(), location, local):
-                    self.forget_validators(location)
-                    break
-            if sitemap.truncated:
+                self.add(item.loc, item.entry(), location, local, listed)
+            if not await self.take(listed) or sitemap.truncated:
                 self.forget_validators(location)
 
     def _set_children(self, location: str, children: tuple[str, ...]) -> None:
@@ -360,7 +411,13 @@ class _SourceReader:
 
     def _enqueue(self, queue: list[tuple[str, int]], seen: set[str], children: Sequence[str], depth: int,
                  parent: str) -> None:
-        for child in children:
+        """Queue an index's children: never read first, then the longest unread (the document cap of a run
+        then reads a big index through over a few runs instead of its first children every time)."""
+        def last_read(child: str) -> datetime:
+            cached = self.cache.get(child)
+            return cached.checked_at if cached is not None and cached.checked_at is not None else NEVER_READ
+
+        for child in sorted(children, key=last_read):
             if child in seen:
                 self.out.counts["sitemap_repeats"] += 1  # an index listing itself or a sibling again
                 continue
@@ -373,14 +430,15 @@ class _SourceReader:
 
 async def discover_async(
     spec: SourceSpec, settings: Settings, client: PoliteClient | None,
-    cache: Mapping[str, CachedDocument] | None = None,
+    cache: Mapping[str, CachedDocument] | None = None, known: KnownUrls | None = None,
 ) -> SourceDiscovery:
-    """What one source lists now; a broken source becomes rejects, never an exception."""
+    """What one source lists now; a broken source becomes rejects, never an exception. ``known`` tells
+    which URLs the warehouse already has (they do not count against the entry cap)."""
     try:
         cutoff = cutoff_for(spec, settings)
     except ValueError as exc:
         return SourceDiscovery(rejects=[Reject(Stage.DISCOVER, "bad_source_option", spec.location, str(exc))])
-    reader = _SourceReader(spec, settings, client, cache or {}, cutoff)
+    reader = _SourceReader(spec, settings, client, cache or {}, cutoff, known)
     try:
         return await reader.read()
     except Exception as exc:  # a bug or an odd document must not fail the other sources

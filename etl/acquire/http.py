@@ -11,10 +11,16 @@ Politeness, in the order a request meets it:
   before any connection is made and again for every redirect hop;
 * robots.txt of the origin (fetched once, cached for the run and in ``http_cache``) must allow
   the URL; its Crawl-delay raises the host's spacing;
-* :class:`HostLimiter` lets one request at a time run per host and waits the host interval
-  between one request's end and the next one's start, while a global semaphore bounds
-  requests in flight over all hosts, so throughput grows with the number of hosts, never
-  with the pressure on one;
+* :class:`HostLimiter` lets one request at a time run per host in this process and takes each
+  request's start from the host's clock (:class:`HostClock`): one clock per host shared by every
+  stage, task and worker process when the pipeline passes its PostgreSQL-backed clock, an
+  in-process one otherwise. A start is reserved ``interval`` after the previous one and never
+  sooner than ``interval`` after the end of the previous request of this process. A global
+  semaphore bounds requests in flight over all hosts, so throughput grows with the number of
+  hosts, never with the pressure on one;
+* a host that keeps failing (``host_max_failures`` URLs in a row ending in a timeout, a refused
+  connection, a 429 or a 5xx, or an unreadable robots.txt) is *parked* for the rest of the run:
+  it is asked nothing more, and what was asked of it is answered ``host_parked`` (transient);
 * timeouts (connect, read, total), retries with exponential backoff and jitter on timeouts,
   connection errors, 429 and 5xx (Retry-After honoured up to a cap and applied to the whole
   host), manual redirects with a cap and loop detection, a streamed body cut at a byte limit
@@ -29,14 +35,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import logging
+import math
 import random
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import brotli
@@ -56,6 +66,7 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection",
                               "keep-alive", "set-cookie"})
 CHUNK = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -130,8 +141,11 @@ class BodyDecoder:
             raise UnsupportedEncoding(f"content encoding {encoding!r}")
 
     def _keep(self, data: bytes) -> None:
+        room = self.limit - self.size
         self.size += len(data)
         if self.size > self.limit:
+            if room > 0:  # what fits is kept: a caller reading only a prefix (robots.txt) uses it
+                self.parts.append(data[:room])
             raise TooLarge(f"over {self.limit} bytes once decoded ({self.name or 'identity'})")
         if data:
             self.parts.append(data)
@@ -189,20 +203,111 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - current)
 
 
-class HostLimiter:
-    """One request at a time per host, and the host's interval between one request's end and the
-    next one's start.
+class HostClock(Protocol):
+    """What a client shares about hosts with every other client of the run (and other runs).
 
-    Counting from the end (not the start) means the server never sees two requests closer
-    than the interval, whatever the latency of either; on a fast host the rate is still
-    within a few percent of 1/interval. The global semaphore is taken only once the host's
-    turn has come, so a host that must wait never holds a slot another host could use.
+    The pipeline passes one backed by PostgreSQL (``etl.pipeline.hosts``), so spacing, parking and
+    robots.txt answers hold across stages, tasks and worker processes; :class:`LocalClock` keeps
+    them in this process only (``fetch_url`` and tests).
     """
 
-    def __init__(self, default_interval: float, concurrency: int) -> None:
-        self.default_interval = default_interval
-        self.intervals: dict[str, float] = {}
+    async def reserve(self, host: str, interval: float) -> float | None:
+        """Reserve the host's next request slot; the seconds to wait for it, or None when the host is parked."""
+        ...
+
+    async def begin(self, host: str, interval: float) -> float:
+        """Start a request now (recorded) if the host's previous start is ``interval`` ago; else seconds to wait."""
+        ...
+
+    async def sent(self, host: str) -> None:
+        """The request that began is being sent now (its connection is up): its start, as the server sees it."""
+        ...
+
+    async def hold_off(self, host: str, seconds: float) -> None:
+        """No request to ``host`` starts before ``seconds`` from now (a request's end, a backoff, Retry-After)."""
+        ...
+
+    async def park(self, host: str, reason: str, detail: str, failures: int) -> None:
+        """Ask ``host`` nothing more in this run."""
+        ...
+
+    async def robots(self, url: str) -> tuple[int, bytes | None] | None:
+        """A robots.txt answer another client stored since this one started (status, body), if any."""
+        ...
+
+    async def keep_robots(self, url: str, status: int, body: bytes | None) -> None:
+        """Store a robots.txt answer at once, for the other clients."""
+        ...
+
+
+class LocalClock:
+    """The host clock of one process: per-host next start times on the monotonic clock."""
+
+    def __init__(self) -> None:
         self.next_start: dict[str, float] = {}
+        self.last_start: dict[str, float] = {}
+        self.parked: set[str] = set()
+
+    async def reserve(self, host: str, interval: float) -> float | None:
+        if host in self.parked:
+            return None
+        now = time.monotonic()
+        start = max(self.next_start.get(host, 0.0), now)
+        self.next_start[host] = start + interval
+        return start - now
+
+    async def begin(self, host: str, interval: float) -> float:
+        now = time.monotonic()
+        wait = self.last_start.get(host, -math.inf) + interval - now
+        if wait > 0:
+            return wait
+        self.last_start[host] = now
+        return 0.0
+
+    async def sent(self, host: str) -> None:
+        self.last_start[host] = max(self.last_start.get(host, -math.inf), time.monotonic())
+
+    async def hold_off(self, host: str, seconds: float) -> None:
+        self.next_start[host] = max(self.next_start.get(host, 0.0), time.monotonic() + seconds)
+
+    async def park(self, host: str, reason: str, detail: str, failures: int) -> None:
+        self.parked.add(host)
+
+    async def robots(self, url: str) -> tuple[int, bytes | None] | None:
+        return None
+
+    async def keep_robots(self, url: str, status: int, body: bytes | None) -> None:
+        return None
+
+
+# Added to a host's interval when a request begins: what may pass between starting a request here and
+# the server seeing it (a new connection, a busy event loop), so the server still sees the interval.
+SPACING_SLACK = 0.02
+
+
+class HostParked(Exception):
+    """The host's clock says it is parked for the rest of the run."""
+
+
+class HostLimiter:
+    """One request at a time per host in this process; starts taken from the host's clock.
+
+    The slot reserves the host's next start (``interval`` after the previous reserved start,
+    whoever reserved it), waits for it, then *begins*: starts only once the host's previous actual
+    start is ``interval`` (plus :data:`SPACING_SLACK`, the jitter between starting and the server
+    seeing the request) ago, and records its own — once more when its headers go out, after the
+    connection is made, so a slow connect cannot crowd the next request. On the request's end it
+    holds the host off for
+    ``interval`` more. So the server never sees two requests of any processes closer than the
+    interval from start to start, nor two of this process closer than the interval from one's end
+    to the next one's start. The global semaphore is taken only once the host's turn has come, so a
+    host that must wait never holds a slot another host could use.
+    """
+
+    def __init__(self, default_interval: float, concurrency: int, clock: HostClock | None = None) -> None:
+        self.default_interval = default_interval
+        self.clock: HostClock = clock if clock is not None else LocalClock()
+        self.intervals: dict[str, float] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self.global_slots = asyncio.Semaphore(max(1, concurrency))
 
@@ -212,22 +317,27 @@ class HostLimiter:
     def interval(self, host: str) -> float:
         return self.intervals.get(host, self.default_interval)
 
-    def push_back(self, host: str, seconds: float) -> None:
+    async def push_back(self, host: str, seconds: float) -> None:
         """No request to ``host`` before ``seconds`` from now (backoff, Retry-After)."""
-        self.next_start[host] = max(self.next_start.get(host, 0.0), time.monotonic() + seconds)
+        await self.clock.hold_off(host, seconds)
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
+        """Wait for the host's turn, then run the request; raises HostParked when the host is parked."""
         lock = self.locks.setdefault(host, asyncio.Lock())
         async with lock:
-            while (wait := self.next_start.get(host, 0.0) - time.monotonic()) > 0:
+            wait = await self.clock.reserve(host, self.interval(host))
+            if wait is None:
+                raise HostParked(host)
+            if wait > 0:
                 await asyncio.sleep(wait)
             async with self.global_slots:
+                while (wait := await self.clock.begin(host, self.interval(host) + SPACING_SLACK)) > 0:
+                    await asyncio.sleep(wait)
                 try:
                     yield
                 finally:
-                    self.next_start[host] = max(self.next_start.get(host, 0.0),
-                                                time.monotonic() + self.interval(host))
+                    await asyncio.shield(self.clock.hold_off(host, self.interval(host)))
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -250,7 +360,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
 
 # Refusals before any request that may pass by a later run (the URL stays in the frontier).
-TRANSIENT_REFUSALS = frozenset({Reason.DNS_ERROR, Reason.ROBOTS_UNAVAILABLE})
+TRANSIENT_REFUSALS = frozenset({Reason.DNS_ERROR, Reason.ROBOTS_UNAVAILABLE, Reason.HOST_PARKED})
+# Final outcomes of a URL that count against its host (the circuit breaker): the host, not the URL, failed.
+HOST_FAILURES = frozenset({Reason.TIMEOUT, Reason.CONNECT_ERROR, Reason.DNS_ERROR})
 
 
 class _Failure(Exception):
@@ -280,11 +392,16 @@ class RobotsMemo:
 class PoliteClient:
     """Use as ``async with PoliteClient(settings) as client: await client.get(url)``."""
 
-    def __init__(self, settings: Settings, robots: Mapping[str, tuple[int, bytes | None]] | None = None) -> None:
-        """``robots`` are cached answers (robots URL -> (status, body)) from earlier runs."""
+    def __init__(self, settings: Settings, robots: Mapping[str, tuple[int, bytes | None]] | None = None,
+                 clock: HostClock | None = None) -> None:
+        """``robots`` are cached answers (robots URL -> (status, body)) from earlier runs; ``clock`` is the
+        host clock shared with the run's other clients (default: one of this process only)."""
         self.settings = settings
         self.guard = HostGuard(settings.allowed_hosts)
-        self.limiter = HostLimiter(settings.min_host_interval_seconds, settings.fetch_concurrency)
+        self.clock: HostClock = clock if clock is not None else LocalClock()
+        self.limiter = HostLimiter(settings.min_host_interval_seconds, settings.fetch_concurrency, self.clock)
+        self.failures: Counter[str] = Counter()  # URLs in a row whose host failed them, per host
+        self.parked: dict[str, str] = {}  # host -> why it is parked for the rest of the run
         self.attempts: list[Attempt] = []
         self.robots = RobotsMemo()
         for url, (status, body) in (robots or {}).items():
@@ -327,15 +444,24 @@ class PoliteClient:
         validators: Validators | None = None,
         max_bytes: int | None = None,
         html_only: bool = False,
+        truncate: bool = False,
+        reuse: Callable[[], Awaitable[Response | None]] | None = None,
     ) -> Response | Reject:
-        """GET ``url`` politely; a Response (2xx or 304) or a Reject, never an exception."""
+        """GET ``url`` politely; a Response (2xx or 304) or a Reject, never an exception.
+
+        ``truncate`` keeps the first ``max_bytes`` of a longer body instead of refusing it; ``reuse``
+        is asked once the host's turn has come, before the request: an answer it gives is used
+        instead (another process fetched the same robots.txt meanwhile).
+        """
         limit = max_bytes if max_bytes is not None else self.settings.max_fetch_bytes
         seen = [url]
         current = url
         extra = validators.headers() if validators else {}
         while True:
-            outcome = await self._get_one(current, purpose, extra, limit, html_only)
+            outcome = await self._get_one(current, purpose, extra, limit, html_only, truncate,
+                                          reuse if current == url else None)
             if not isinstance(outcome, str):
+                await self._account(current, outcome)
                 if isinstance(outcome, Reject):
                     return dataclasses.replace(outcome, url=url)
                 return Response(url, current, outcome.status_code, outcome.headers, outcome.body, tuple(seen[:-1]))
@@ -349,14 +475,36 @@ class PoliteClient:
             current = target
             extra = {}
 
+    async def _account(self, url: str, outcome: Response | Reject) -> None:
+        """The circuit breaker: count a URL its host failed; park the host after too many in a row."""
+        host = (urlsplit(url).hostname or "").lower()
+        if isinstance(outcome, Response) or (outcome.status_code is not None and not outcome.transient):
+            self.failures.pop(host, None)  # the host answered
+            return
+        if not outcome.transient or not (outcome.reason in HOST_FAILURES or outcome.status_code is not None):
+            return  # a refusal before any request says nothing about the host
+        self.failures[host] += 1
+        if self.failures[host] >= self.settings.host_max_failures and host not in self.parked:
+            await self._park(host, outcome.reason,
+                             f"{self.failures[host]} URLs in a row failed, the last with {outcome.reason}: "
+                             f"{outcome.detail}"[:500])
+
+    async def _park(self, host: str, reason: str, detail: str) -> None:
+        self.parked[host] = reason
+        log.warning("host %s is parked for the rest of this run (%s); its URLs stay pending", host, detail)
+        await self.clock.park(host, reason, detail, self.failures[host])
+
     async def _get_one(
-        self, url: str, purpose: str, extra: dict[str, str], limit: int, html_only: bool
+        self, url: str, purpose: str, extra: dict[str, str], limit: int, html_only: bool, truncate: bool = False,
+        reuse: Callable[[], Awaitable[Response | None]] | None = None,
     ) -> Response | Reject | str:
         """One hop: a Response, a Reject, or the Location to follow."""
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or not host:
             return self._refuse(url, host, purpose, "unsupported_scheme", f"scheme {parts.scheme or '(none)'}")
+        if host in self.parked:
+            return self._parked(url, host, purpose)
         try:
             self.guard.check_literal(host)
             await self.guard.resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
@@ -368,6 +516,8 @@ class PoliteClient:
             rules = await self.robots_for(parts.scheme, parts.netloc.lower())
             if rules.state == "unavailable":
                 return self._refuse(url, host, purpose, "robots_unavailable", "robots.txt could not be read")
+            if host in self.parked:
+                return self._parked(url, host, purpose)
             if not rules.allowed(url, self.settings.user_agent):
                 return self._refuse(url, host, purpose, "robots_disallowed", "robots.txt disallows this URL")
             delay = rules.crawl_delay(self.settings.user_agent)
@@ -378,13 +528,20 @@ class PoliteClient:
             started = time.monotonic()
             try:
                 async with self.limiter.slot(host):
+                    if host in self.parked:  # parked while this request waited for its turn
+                        return self._parked(url, host, purpose)
+                    if reuse is not None and attempt == 1 and (reused := await reuse()) is not None:
+                        return reused
                     started = time.monotonic()
                     try:
                         async with asyncio.timeout(self.settings.total_timeout_seconds):
-                            result = await self._exchange(url, extra, limit, html_only)
+                            result = await self._exchange(url, extra, limit, html_only, truncate)
                     except TimeoutError as exc:
                         raise _Failure("timeout", f"over the {self.settings.total_timeout_seconds:g}s total budget",
                                        retry=True) from exc
+            except HostParked:
+                self.parked.setdefault(host, Reason.HOST_PARKED)
+                return self._parked(url, host, purpose)
             except _Failure as failure:
                 self._log(url, host, purpose, attempt, started, failure.status, failure.reason,
                           failure.reason, failure.size, bool(extra))
@@ -392,7 +549,7 @@ class PoliteClient:
                     return failure.reject(url)
                 backoff = min(self.settings.retry_backoff_max_seconds,
                               self.settings.retry_backoff_seconds * 2 ** (attempt - 1)) * (0.5 + random.random())
-                self.limiter.push_back(host, failure.wait if failure.wait is not None else backoff)
+                await self.limiter.push_back(host, failure.wait if failure.wait is not None else backoff)
                 continue
             status, headers, body = result
             self._log(url, host, purpose, attempt, started, status, None, None, len(body), bool(extra))
@@ -402,12 +559,18 @@ class PoliteClient:
         raise AssertionError("unreachable")
 
     async def _exchange(
-        self, url: str, extra: dict[str, str], limit: int, html_only: bool
+        self, url: str, extra: dict[str, str], limit: int, html_only: bool, truncate: bool = False
     ) -> tuple[int, dict[str, str], bytes]:
         """Send one request and read its body within the caps; failures raise _Failure."""
         assert self._client is not None
+        host = (urlsplit(url).hostname or "").lower()
+
+        async def trace(event: str, _info: dict[str, object]) -> None:
+            if event.endswith("send_request_headers.started"):  # what the server will see as the start
+                await self.clock.sent(host)
+
         try:
-            async with self._client.stream("GET", url, headers=extra) as resp:
+            async with self._client.stream("GET", url, headers=extra, extensions={"trace": trace}) as resp:
                 status = resp.status_code
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 if status in REDIRECT_CODES and headers.get("location"):
@@ -425,7 +588,7 @@ class PoliteClient:
                 if html_only and ctype and ctype not in HTML_TYPES:
                     raise _Failure("not_html", f"content type {ctype}", status=status)
                 length = headers.get("content-length", "")
-                if length.isdigit() and int(length) > limit:
+                if length.isdigit() and int(length) > limit and not truncate:
                     raise _Failure("too_large", f"Content-Length {length} > {limit}", status=status)
                 try:
                     decoder = BodyDecoder(headers.get("content-encoding", ""), limit)
@@ -435,11 +598,16 @@ class PoliteClient:
                 try:
                     async for chunk in resp.aiter_raw(CHUNK):
                         wire += len(chunk)
+                        if truncate:
+                            decoder.feed(chunk)  # keeps what fits before it refuses more
                         if wire > limit:
                             raise TooLarge(f"over {limit} bytes on the wire")
-                        decoder.feed(chunk)
+                        if not truncate:
+                            decoder.feed(chunk)
                     body = decoder.finish()
                 except TooLarge as exc:
+                    if truncate:  # only the first `limit` bytes are wanted (robots.txt): the rest is not read
+                        return status, _kept(headers), b"".join(decoder.parts)[:limit]
                     raise _Failure("too_large", str(exc), status=status, size=wire) from exc
                 except (zlib.error, brotli.error) as exc:
                     raise _Failure("bad_encoding", f"{decoder.name}: {exc}", status=status, size=wire) from exc
@@ -458,6 +626,11 @@ class PoliteClient:
         except httpx.InvalidURL as exc:
             raise _Failure("bad_url", str(exc)) from exc
 
+    def _parked(self, url: str, host: str, purpose: str) -> Reject:
+        why = self.parked.get(host, Reason.HOST_PARKED)
+        return self._refuse(url, host, purpose, Reason.HOST_PARKED,
+                            f"{host} is parked for the rest of this run ({why}); not asked")
+
     def _refuse(self, url: str, host: str, purpose: str, reason: str, detail: str) -> Reject:
         self.attempts.append(Attempt(url, host, purpose, 0, error_class="refused", reason=reason))
         return Reject(Stage.FETCH, reason, url, detail, transient=reason in TRANSIENT_REFUSALS)
@@ -468,26 +641,48 @@ class PoliteClient:
         self.attempts.append(Attempt(url, host, purpose, attempt, status, error, reason, size, elapsed, conditional))
 
     async def robots_for(self, scheme: str, netloc: str) -> RobotsRules:
-        """The rules of an origin: from this run's memo, the persisted cache, or fetched once."""
+        """The rules of an origin: from this run's memo, the persisted cache, a client of another process
+        that fetched it meanwhile (asked once the host's turn has come), or fetched once.
+
+        RFC 9309: at least the first 500 KiB are read (a longer file is cut, not refused); a 4xx means no
+        rules; 5xx, 429 or no answer means full disallow for this run, and parks the host."""
         key = robots_url(scheme, netloc)
         if key in self.robots.rules:
             return self.robots.rules[key]
         async with self._robots_locks.setdefault(key, asyncio.Lock()):
             if key in self.robots.rules:
                 return self.robots.rules[key]
-            got = await self.get(key, purpose="robots", max_bytes=MAX_ROBOTS_BYTES * 2)
-            if isinstance(got, Response):
+            shared: list[tuple[int, bytes | None]] = []
+
+            async def reuse() -> Response | None:
+                answer = await self.clock.robots(key)
+                if answer is None:
+                    return None
+                shared.append(answer)
+                return Response(key, key, answer[0], {}, answer[1] or b"")
+
+            got = await self.get(key, purpose="robots", max_bytes=MAX_ROBOTS_BYTES, truncate=True, reuse=reuse)
+            if shared:
+                rules = _rules_from(*shared[0])
+            elif isinstance(got, Response):
                 rules = RobotsRules.parse(got.body)
-                self.robots.fetched[key] = (got.status_code, got.body[:MAX_ROBOTS_BYTES])
+                await self._keep_robots(key, got.status_code, got.body[:MAX_ROBOTS_BYTES])
             elif got.status_code is not None and 400 <= got.status_code < 500 and got.status_code != 429:
                 rules = ALLOW_ALL  # RFC 9309: a 4xx robots.txt means no rules
-                self.robots.fetched[key] = (got.status_code, None)
-            elif got.reason == "ssrf_blocked":
-                rules = ALLOW_ALL  # the page itself is refused by the same guard
+                await self._keep_robots(key, got.status_code, None)
+            elif got.reason in ("ssrf_blocked", Reason.HOST_PARKED):
+                rules = ALLOW_ALL  # the page itself is refused by the same guard, or its host is parked
             else:
                 rules = UNAVAILABLE  # 5xx, 429, timeouts: full disallow for now, asked again next run
+                host = (urlsplit(key).hostname or "").lower()
+                if host not in self.parked:
+                    await self._park(host, Reason.ROBOTS_UNAVAILABLE, f"robots.txt: {got.reason}: {got.detail}"[:500])
             self.robots.rules[key] = rules
             return rules
+
+    async def _keep_robots(self, key: str, status: int, body: bytes | None) -> None:
+        self.robots.fetched[key] = (status, body)
+        await self.clock.keep_robots(key, status, body)
 
 
 def _rules_from(status: int, body: bytes | None) -> RobotsRules:

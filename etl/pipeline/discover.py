@@ -1,9 +1,12 @@
 """The discover stage: each source's URLs into the frontier — new ones pending, none ever lost.
 
-Sources are read concurrently through one polite client (per-host spacing holds across sources).
-Each source's URLs, rejects, validators and fetch log land in one transaction, so a run that dies
-before a source's URLs are stored has not stored its validators either: the next run gets a 200
-again instead of a 304.
+Sources are read concurrently through one polite client whose host clock is the run's, in PostgreSQL
+(``etl.pipeline.hosts``): per-host spacing holds across sources, across the mapped discover tasks of a
+DAG run and into the fetch stage, and a robots.txt one task fetched is reused by the others. Each
+source's URLs, rejects, validators and fetch log land in one transaction, so a run that dies before a
+source's URLs are stored has not stored its validators either: the next run gets a 200 again instead
+of a 304. The entry cap counts new URLs only (the frontier is asked which are known), so what a cap
+leaves out is taken by the next runs.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 
 from etl.acquire.discover import SourceDiscovery, discover_async
 from etl.acquire.http import PoliteClient
+from etl.pipeline.hosts import DatabaseClock
 from etl.pipeline.loop import StageResult
 from etl.records import Attempt, CacheUpdate, SourceSpec, Stage
 from etl.settings import Settings
@@ -35,7 +39,14 @@ def _store(url: str, settings: Settings, found: SourceDiscovery, source_id: int,
     counts["discovered"] += listed
     counts["discovered_new"] += new
     counts["rejected_discover"] += len(found.rejects)
+    if found.rejects and not found.urls and not (counts["documents_fetched"] + counts["documents_not_modified"]):
+        counts["sources_unreadable"] += 1  # nothing of it could be read this run
     return counts
+
+
+def _known(url: str, urls: Sequence[str]) -> set[str]:
+    with transaction(url) as conn:
+        return frontier.known(conn, urls)
 
 
 def run_discover(url: str, settings: Settings, specs: Sequence[SourceSpec], source_ids: dict[str, int],
@@ -46,16 +57,24 @@ def run_discover(url: str, settings: Settings, specs: Sequence[SourceSpec], sour
     with transaction(url) as conn:
         cache, robots = http_cache.load(conn, settings.robots_cache_hours)
 
-    async def go() -> None:
-        async with PoliteClient(settings, robots=robots) as client:
-            async def one(spec: SourceSpec) -> tuple[SourceSpec, SourceDiscovery]:
-                return spec, await discover_async(spec, settings, client, cache)
+    async def known(urls: Sequence[str]) -> set[str]:
+        return await asyncio.to_thread(_known, url, urls)
 
-            for next_done in asyncio.as_completed([one(spec) for spec in specs]):
-                spec, found = await next_done
-                attempts, robot_rows = client.take_attempts(), client.take_robots()
-                result.counts.update(await asyncio.to_thread(
-                    _store, url, settings, found, source_ids[spec.name], run_id, attempts, robot_rows))
+    async def go() -> None:
+        clock = DatabaseClock(url, run_id, settings.robots_cache_hours)
+        try:
+            async with PoliteClient(settings, robots=robots, clock=clock) as client:
+                async def one(spec: SourceSpec) -> tuple[SourceSpec, SourceDiscovery]:
+                    return spec, await discover_async(spec, settings, client, cache, known)
+
+                for next_done in asyncio.as_completed([one(spec) for spec in specs]):
+                    spec, found = await next_done
+                    attempts, robot_rows = client.take_attempts(), client.take_robots()
+                    result.counts.update(await asyncio.to_thread(
+                        _store, url, settings, found, source_ids[spec.name], run_id, attempts, robot_rows))
+                result.counts["hosts_parked"] += len(client.parked)
+        finally:
+            await asyncio.to_thread(clock.close)
 
     asyncio.run(go())
     result.seconds = time.perf_counter() - started

@@ -4,13 +4,20 @@ A stage supplies a :class:`Step`: how to claim a batch, how to work it, how to s
 The loop does the rest, the same way for both:
 
 * Claims are leases. Only rows this worker still holds are settled (a lost lease settles nothing
-  and counts as ``lease_lost``); whatever is unsettled when the loop stops is handed back.
+  and counts as ``lease_lost``); whatever is unsettled when the loop stops is handed back. A loop
+  starting hands back the claims of workers of this machine whose process is gone (killed), so
+  their items do not wait for the lease to expire.
 * Each item ends as one of four outcomes:
   ``Done`` — stored; ``Failed`` — bad input, a reject for good; ``Later`` — a transient failure
   (a timeout, a 5xx): left pending for a later run, given up after ``max_fetch_attempts``;
   ``Crashed`` — a bug in our own code: also left for a later run, then rejected as
   ``internal_error`` with the traceback's last frame in the detail. An item is tried at most
-  once per run (the run that deferred it does not claim it again).
+  once per run (the run that deferred it does not claim it again). A ``Later`` the step
+  *excuses* (the fetch of a URL whose host is parked: the host failed, not the URL) is left
+  pending without costing an attempt, whatever the settings: an outage never gives a URL up.
+* A claim that finds nothing while the step says work of its scope remains (``Step.idle``: the
+  fetch stage's hosts held by another worker) waits and claims again instead of ending: a mapped
+  task never exits "done" with its pages left behind.
 * An error of the setup (:class:`etl.records.SetupError`: a missing model, a bad setting) stops
   the stage: it is nobody's page's fault.
 * A settle the database refuses (``etl.store.db.error_kind``): a conflict with a concurrent batch
@@ -33,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
+from etl.pipeline.runs import release_dead_workers
 from etl.records import Reason, Reject, SetupError, Stage
 from etl.settings import Settings
 from etl.store import rejects as reject_rows
@@ -108,8 +116,21 @@ class Step(Protocol[C, T]):
         """The reject of an item whose data the database refuses."""
         ...
 
-    def after_settle(self, conn: Conn) -> None:
-        """Anything else to write in a settle's transaction (the fetch log, robots answers)."""
+    def after_settle(self, conn: Conn) -> Counter[str]:
+        """Anything else to write in a settle's transaction (the fetch log, robots answers); its counters."""
+        ...
+
+    def excused(self, claim: C) -> bool:
+        """True when a transient failure of this item is not its own (its host is parked): no attempt is charged."""
+        ...
+
+    def idle(self, conn: Conn, worker: str) -> float | None:
+        """A claim found nothing and nothing is in flight: seconds to wait before claiming again while
+        work of this step's scope remains (held by another worker), or None when the queue is done."""
+        ...
+
+    def pending(self, conn: Conn) -> int:
+        """Items of this step's scope still to work (for the log's done/total when no quota is given)."""
         ...
 
     def timings(self, settle_seconds: float) -> dict[str, float]:
@@ -146,7 +167,7 @@ class StageResult:
         return {"counts": dict(self.counts), "seconds": round(self.seconds, 3)}
 
 
-class _DatabaseThread:
+class DatabaseThread:
     """The worker's one connection, used from one thread: the event loop hands it work and goes on."""
 
     def __init__(self, url: str) -> None:
@@ -176,20 +197,28 @@ class Loop(Generic[C, T]):
     worker: str
     quota: float = math.inf
     progress: Callable[[int], None] | None = None
+    total: int | None = None  # items this loop is expected to work (the log's done/total)
     flush_every: float = 2.0  # seconds: finished items wait at most this long to be settled
     claim_every: float = 0.1  # seconds between claims while items are in flight
     result: StageResult = field(default_factory=StageResult)
     failures: list[BaseException] = field(default_factory=list)
+    done: int = 0  # items settled
+    batches: int = 0
+    _reasons: Counter[str] = field(default_factory=Counter)  # rejects by reason of the settle being made
 
     async def run(self) -> StageResult:
         started = time.perf_counter()
-        db = _DatabaseThread(self.url)
+        db = DatabaseThread(self.url)
         in_flight: dict[asyncio.Future[Worked[C, T]], int] = {}
         finished: Worked[C, T] = []
         remaining = self.quota
         exhausted = False
         last_flush = last_claim = time.monotonic()
         try:
+            await db.call(self._release_dead)
+            if self.total is None:
+                pending = await db.call(self.step.pending)
+                self.total = int(min(pending, self.quota))
             while True:
                 busy = sum(in_flight.values())
                 if (not exhausted and remaining > 0 and busy < self.step.capacity
@@ -198,7 +227,17 @@ class Loop(Generic[C, T]):
                     limit = int(min(self.step.claim_size, remaining, self.step.capacity - busy))
                     claims = await db.call(self.step.claim, self.worker, limit)
                     remaining -= len(claims)
-                    exhausted = not claims and not in_flight
+                    if not claims and not in_flight:
+                        if finished:  # settled first: what this worker still holds is not someone else's
+                            await self._flush(db, finished)
+                            finished = []
+                        wait = await db.call(self.step.idle, self.worker)
+                        if wait is None:
+                            exhausted = True
+                        else:
+                            await asyncio.sleep(wait)
+                            last_claim = time.monotonic() - self.claim_every
+                            continue
                     for part, size in self.step.start(claims):
                         in_flight[asyncio.ensure_future(part)] = size
                 if not in_flight:
@@ -234,7 +273,10 @@ class Loop(Generic[C, T]):
         self.result.seconds = time.perf_counter() - started
         return self.result
 
-    async def _flush(self, db: _DatabaseThread, items: Worked[C, T]) -> None:
+    def _release_dead(self, conn: Conn) -> None:
+        release_dead_workers(conn, self.step.queue.holders(conn), queues=(self.step.queue,))
+
+    async def _flush(self, db: DatabaseThread, items: Worked[C, T]) -> None:
         """Settle finished items, applying the database-error policy of the module docstring."""
         try:
             counts = await self._settle_retrying(db, items)
@@ -260,11 +302,14 @@ class Loop(Generic[C, T]):
                             raise
                         counts += await self._settle_retrying(db, [(claim, Failed(self.step.store_error(claim, one)))])
         self.result.counts.update(counts)
-        log.info("%s batch of %d: %s", self.step.queue.name, len(items), dict(counts))
+        self.done += len(items)
+        self.batches += 1
+        log.info("%s", batch_line(self.step.queue.name, self.batches, self.done, self.total, counts, self._reasons))
+        self._reasons = Counter()
         if self.progress:
             self.progress(len(items))
 
-    async def _settle_retrying(self, db: _DatabaseThread, items: Worked[C, T]) -> Counter[str]:
+    async def _settle_retrying(self, db: DatabaseThread, items: Worked[C, T]) -> Counter[str]:
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
                 return await db.call(self._settle, items)
@@ -281,14 +326,26 @@ class Loop(Generic[C, T]):
         step, queue, key = self.step, self.step.queue, self.step.key
         done = [(c, o.value) for c, o in items if isinstance(o, Done)]
         failed = [(c, o.reject) for c, o in items if isinstance(o, Failed)]
-        retry = [(c, o) for c, o in items if isinstance(o, Later | Crashed)]
+        excused = [(c, o) for c, o in items if isinstance(o, Later) and step.excused(c)]
+        excused_ids = {id(c) for c, _ in excused}
+        retry = [(c, o) for c, o in items if isinstance(o, Later | Crashed) and id(c) not in excused_ids]
+        wait = self.settings.retry_failed_after_minutes * 60
         held = queue.settle(conn, self.worker, [key(c) for c, _ in done], queue.done_status)
         held |= queue.settle(conn, self.worker, [key(c) for c, _ in failed], queue.rejected_status)
         deferred = queue.defer(conn, self.worker, [key(c) for c, _ in retry], self.run_id,
-                               self.settings.max_fetch_attempts, self.settings.retry_failed_after_minutes * 60)
+                               self.settings.max_fetch_attempts, wait)
         held |= deferred.keys()
+        postponed = queue.postpone(conn, self.worker, [key(c) for c, _ in excused], self.run_id, wait)
+        held |= postponed
         counts = step.store(conn, [(c, v) for c, v in done if key(c) in held])
         rejects = [_about(r, c) for c, r in failed if key(c) in held]
+        for claim, later in excused:
+            if key(claim) not in held:
+                continue
+            counts[f"{queue.name}_host_parked"] += 1
+            if later.reject.reason != Reason.HOST_PARKED:  # it was asked, and failed with its host
+                rejects.append(_about(replace(later.reject, detail=f"{later.reject.detail} (its host is parked "
+                                              "for the rest of this run: not counted as an attempt)"), claim))
         for claim, outcome in retry:
             if key(claim) not in held:
                 continue
@@ -303,12 +360,24 @@ class Loop(Generic[C, T]):
                 rejects.append(_about(Reject(outcome.stage, Reason.INTERNAL_ERROR, claim.url,
                                              f"{last_frame(outcome.error)} ({note})"), claim))
         reject_rows.insert(conn, rejects, self.run_id)
+        self._reasons = Counter(r.reason for r in rejects)
         for reject in rejects:
             counts[f"rejected_{reject.stage}"] += 1
         counts["lease_lost"] += len(items) - len(held)
-        step.after_settle(conn)
+        counts.update(step.after_settle(conn))
         runs.add_stats(conn, self.run_id, counts, step.timings(time.perf_counter() - started))
-        return +counts
+        return Counter({k: v for k, v in counts.items() if v})
+
+
+def batch_line(queue: str, batch: int, done: int, total: int | None, counts: Counter[str],
+               reasons: Counter[str]) -> str:
+    """One readable log line per settled batch: the running total, what it made, its rejects by reason."""
+    made = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())
+                     if v and not k.startswith("rejected_")) or "nothing stored"
+    line = f"{queue} batch {batch}: {done}/{total if total is not None else '?'} done; {made}"
+    if reasons:
+        line += "; rejected: " + ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
+    return line
 
 
 def _about(reject: Reject, claim: Claimed) -> Reject:

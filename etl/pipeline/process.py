@@ -99,8 +99,17 @@ class ProcessStep:
     def store_error(self, page: RawPage, error: BaseException) -> Reject:
         return Reject(Stage.LOAD, Reason.LOAD_ERROR, page.url, f"{type(error).__name__}: {error}"[:500])
 
-    def after_settle(self, conn: Conn) -> None:
+    def after_settle(self, conn: Conn) -> Counter[str]:
+        return Counter()
+
+    def excused(self, claim: RawPage) -> bool:
+        return False
+
+    def idle(self, conn: Conn, worker: str) -> float | None:
         return None
+
+    def pending(self, conn: Conn) -> int:
+        return RAW_PAGES.count_pending(conn, self.run_id, self.source_ids)
 
     def timings(self, settle_seconds: float) -> dict[str, float]:
         out = {**self.seconds, "load": settle_seconds}

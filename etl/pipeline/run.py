@@ -1,9 +1,16 @@
-"""A whole run in one process (the CLI's ``newsetl run``): the same stage functions the DAG maps."""
+"""A whole run in one process (the CLI's ``newsetl run``): the same stage functions the DAG maps.
+
+The process owns its run: it is recorded on the run, a run it leaves open when killed is closed as
+``abandoned`` by the next run (:func:`etl.pipeline.runs.close_abandoned`), and under
+:func:`stopping_on_signals` a SIGTERM (or SIGHUP) stops it cleanly: the claims are handed back and the
+run is closed as failed, saying so.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +56,36 @@ class RunRequest:
         }
 
 
+class Terminated(BaseException):
+    """A signal asked this process to stop (not an Exception: no ``except Exception`` swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+@contextmanager
+def stopping_on_signals(*signums: int) -> Iterator[None]:
+    """While inside, SIGTERM (and the other ``signums``) raise :class:`Terminated` in the main thread, so
+    the stage loops hand their claims back and the run is closed as failed instead of left running."""
+    wanted = signums or (signal.SIGTERM, signal.SIGHUP)
+
+    fired: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        if fired:  # already stopping: a second signal must not interrupt the closing of the run
+            return
+        fired.append(signum)
+        raise Terminated(signum)
+
+    previous = {s: signal.signal(s, stop) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def _no_progress(stage: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
     return nullcontext(lambda n: None)
 
@@ -60,31 +97,40 @@ def run_pipeline(
     trigger: str = "cli",
     progress: ProgressFactory = _no_progress,
 ) -> RunSummary:
-    """Migrate, discover, fetch, process, resolve entities and close one run; returns the run summary."""
+    """Migrate, discover, fetch, process, resolve entities and close one run; returns the run summary.
+
+    Runs a dead process left open are closed first (``abandoned``), and the summary's notes say so.
+    With ``reprocess`` nothing is discovered or fetched: stored pages are extracted again.
+    """
     settings = replace(settings, sources_file=request.sources_file)  # local reads: its folder, unless files_roots
     specs = sources_for_run(request.sources_file, request.source_names)
     since = check_day("--since", request.reprocess_since)
     until = check_day("--until", request.reprocess_until)
     runs.prepare_database(url, settings.lock_timeout_seconds)
-    run_id = runs.start_run(url, trigger, request.params())
+    notes = runs.close_abandoned(url)
+    run_id = runs.start_run(url, trigger, request.params(), owned=True)
     try:
         source_ids = runs.sync_sources(url, specs)
         selected = list(source_ids.values())
-        run_discover(url, settings, specs, source_ids, run_id)
-        pending = runs.count_pending(url, Queue.FETCH, selected, run_id)
-        to_fetch = pending if request.limit is None else min(pending, request.limit)
-        with progress("fetch", to_fetch) as advance:
-            run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
         if request.reprocess:
             requeue_stored_pages(url, selected, since, until)
+        else:
+            run_discover(url, settings, specs, source_ids, run_id)
+            pending = runs.count_pending(url, Queue.FETCH, selected, run_id)
+            to_fetch = pending if request.limit is None else min(pending, request.limit)
+            with progress("fetch", to_fetch) as advance:
+                run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
         with progress("extract+entities+load", runs.count_pending(url, Queue.PROCESS, selected, run_id)) as advance:
             run_process(url, settings, run_id, selected, progress=advance)
         with progress("resolve entities", pending_work(url)) as advance:
             resolve_entities(url, run_id, progress=advance)
+    except Terminated as exc:
+        runs.finish_run(url, settings, run_id, error=f"{exc}: its claims were handed back")
+        raise
     except BaseException as exc:
         runs.finish_run(url, settings, run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     summary = runs.finish_run(url, settings, run_id)
     with transaction(url) as conn:
         return replace(summary, top_entities=run_rows.top_entities(conn, run_id, 10),
-                       entity_coverage=entity_rows.coverage_of_run(conn, run_id))
+                       entity_coverage=entity_rows.coverage_of_run(conn, run_id), notes=notes)

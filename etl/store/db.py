@@ -13,6 +13,7 @@ unencoded ``/`` or ``#`` is hidden too.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -67,12 +68,14 @@ class DatabaseUnavailable(RuntimeError):
 
 
 @cache
-def _embedded_server(pgdata: str, keep_running: bool):  # type: ignore[no-untyped-def]
+def _embedded_server(pgdata: str):  # type: ignore[no-untyped-def]
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import pgserver  # imported late: it creates a system user when run as root
 
     os.makedirs(os.path.dirname(pgdata), exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+    # Never stopped by pgserver itself: its last handle stops the server with a fast shutdown, cutting
+    # every session (a psql opened with `newsetl db url`). Stopping is ours: stop_embedded_server.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
     restrict_server(str(server.get_uri("postgres")))
     return server
 
@@ -93,15 +96,25 @@ def restrict_server(admin_url: str) -> None:
         log.info("could not restrict the embedded server's databases: %s", exc)
 
 
+@cache
+def _stop_at_exit_when_idle(pgdata: str) -> None:
+    atexit.register(stop_embedded_server, pgdata, only_when_idle=True)
+
+
 def embedded_server_url(settings: Settings, database: str, *, keep_running: bool = False) -> str:
     """Start (or attach to) the embedded server under settings.data_dir and return a libpq URL.
 
-    ``keep_running`` leaves the server up when this process exits, for Airflow task processes
-    that come and go; the CLI stops it when the last process using it exits.
+    The server is started once and shared: every newsetl process attaches to the running one. When a
+    process exits the server is stopped only when nobody is using it — no other live process holds
+    it and no session is connected (a psql of `newsetl db url`, an Airflow task) — else it is left
+    running for them; ``newsetl db stop`` stops it. ``keep_running`` (`db url`, Airflow tasks, that
+    come and go) never stops it on exit.
     """
     pgdata = str(Path(settings.data_dir).resolve() / "pg")
     try:
-        server = _embedded_server(pgdata, keep_running)
+        server = _embedded_server(pgdata)
+        if not keep_running:
+            _stop_at_exit_when_idle(pgdata)
     except Exception as exc:  # pgserver raises bare CalledProcessError / AssertionError
         raise DatabaseUnavailable(
             f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "
@@ -110,6 +123,55 @@ def embedded_server_url(settings: Settings, database: str, *, keep_running: bool
     admin_url = str(server.get_uri("postgres"))
     ensure_database(admin_url, database)
     return str(server.get_uri(database))
+
+
+def _server_state(pgdata: str) -> Any:
+    """pgserver's view of the server under ``pgdata`` (a PostmasterInfo), or None when it is not running."""
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(Path(pgdata))
+    return info if info is not None and info.is_running() else None
+
+
+def embedded_sessions(pgdata: str) -> int | None:
+    """Client sessions connected to the embedded server (besides the one asking); None when it is not running."""
+    info = _server_state(pgdata)
+    if info is None:
+        return None
+    with psycopg.connect(libpq_url(str(info.get_uri("postgres"))), autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute("select count(*) from pg_stat_activity where backend_type = 'client backend' "
+                           "and pid <> pg_backend_pid()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def stop_embedded_server(pgdata: str, *, only_when_idle: bool = False) -> str:
+    """Stop the embedded server under ``pgdata``; with ``only_when_idle``, only when no other live process
+    holds it and no session is connected. Returns what happened (for the CLI)."""
+    import psutil
+    from pgserver import PostgresServer
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
+    from pgserver.utils import DiskList
+
+    try:
+        with PostgresServer._lock:  # the lock pgserver takes to start or attach: nobody attaches meanwhile
+            info = _server_state(pgdata)
+            if info is None:
+                return "the embedded PostgreSQL is not running"
+            holders = [pid for pid in DiskList(Path(pgdata) / ".handle_pids.json").get()
+                       if pid != os.getpid() and psutil.pid_exists(pid)
+                       and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+            sessions = embedded_sessions(pgdata) or 0
+            if only_when_idle and (holders or sessions):
+                log.info("embedded PostgreSQL left running: %d process(es) and %d session(s) use it",
+                         len(holders), sessions)
+                return f"left running: {len(holders)} process(es) and {sessions} session(s) use it"
+            user = "pgserver" if os.geteuid() == 0 else None
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(pgdata), user=user)
+            return f"stopped the embedded PostgreSQL in {pgdata}" + (
+                f" ({sessions} session(s) were connected)" if sessions else "")
+    except Exception as exc:  # at exit a failure to stop must not turn a finished command into an error
+        log.warning("could not stop the embedded PostgreSQL in %s: %s", pgdata, exc)
+        return f"could not stop the embedded PostgreSQL: {exc}"
 
 
 def ensure_database(admin_url: str, database: str) -> None:

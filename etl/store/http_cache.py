@@ -18,11 +18,12 @@ def load(conn: Conn, robots_hours: float, documents: bool = True) -> tuple[dict[
     docs: dict[str, CachedDocument] = {}
     robots: RobotsAnswers = {}
     rows = conn.execute(sql_text("store/http_cache/load"), {"robots_hours": robots_hours, "documents": documents})
-    for url, etag, last_modified, status, purpose, children, body in rows:
+    for url, etag, last_modified, status, purpose, children, body, checked_at in rows:
         if purpose == "robots":
             robots[url] = (int(status or 200), bytes(body) if body is not None else None)
         else:
-            docs[url] = CachedDocument(etag, last_modified, tuple(children) if children is not None else None)
+            docs[url] = CachedDocument(etag, last_modified, tuple(children) if children is not None else None,
+                                       checked_at)
     return docs, robots
 
 

@@ -59,6 +59,18 @@ class QueueTable:
                                                  "max_attempts": max_attempts, "wait_seconds": wait_seconds})
         return {key: bool(given_up) for key, given_up in rows}
 
+    def postpone(self, conn: Conn, worker: str, keys: Sequence[Any], run_id: int, wait_seconds: float) -> set[Any]:
+        """Leave rows pending for a later run without charging the attempt (not their fault); returns those held."""
+        if not keys:
+            return set()
+        rows = conn.execute(self._sql("postpone"), {"keys": list(keys), "worker": worker, "run_id": run_id,
+                                                    "wait_seconds": wait_seconds})
+        return {key for (key,) in rows}
+
+    def holders(self, conn: Conn) -> list[str]:
+        """The workers holding leases on this queue now."""
+        return [worker for (worker,) in conn.execute(self._sql("holders"))]
+
     def release(self, conn: Conn, worker: str) -> int:
         """Hand back what this worker claimed and did not settle; returns how many."""
         return conn.execute(self._sql("release"), {"worker": worker}).rowcount

@@ -45,13 +45,47 @@ class EntityTotal:
     salience: float
 
 
-def start(conn: Conn, trigger: str, params: Mapping[str, Any], external_id: str | None = None) -> int:
+@dataclass(frozen=True)
+class Owner:
+    """The process owning a CLI run: its machine, pid and start time (epoch seconds: a reused pid differs)."""
+
+    host: str
+    pid: int
+    started_at: float
+
+
+@dataclass(frozen=True)
+class OwnedRun:
+    """A run still open whose owner process ran on this machine."""
+
+    run_id: int
+    owner_pid: int
+    owner_started_at: float | None
+
+
+def start(conn: Conn, trigger: str, params: Mapping[str, Any], external_id: str | None = None,
+          owner: Owner | None = None) -> int:
     """Open a run; an Airflow retry with the same external id reopens its row."""
     row = conn.execute(
-        sql_text("store/runs/start"), {"trigger": trigger, "external_id": external_id, "params": as_json(params)}
+        sql_text("store/runs/start"),
+        {"trigger": trigger, "external_id": external_id, "params": as_json(params),
+         "owner_host": owner.host if owner else None, "owner_pid": owner.pid if owner else None,
+         "owner_started_at": owner.started_at if owner else None},
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def running_owned(conn: Conn, host: str) -> list[OwnedRun]:
+    """Runs still open whose owner process ran on ``host``."""
+    with conn.cursor(row_factory=class_row(OwnedRun)) as cur:
+        return cur.execute(sql_text("store/runs/running_owned"), {"owner_host": host}).fetchall()
+
+
+def rejects_by_reason(conn: Conn, run_id: int) -> dict[str, int]:
+    """What a run rejected: ``stage:reason`` -> rows, most frequent first."""
+    rows = conn.execute(sql_text("store/rejects/of_run"), {"run_id": run_id})
+    return {f"{stage}:{reason}": int(n) for stage, reason, n in rows}
 
 
 def add_stats(conn: Conn, run_id: int, counts: Mapping[str, int], timings: Mapping[str, float]) -> None:

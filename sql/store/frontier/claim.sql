@@ -4,7 +4,9 @@
 -- another worker holds (host affinity: per-host spacing holds across parallel workers). Local reads
 -- (host '') have no per-host bound. SKIP LOCKED lets many workers claim at once; an expired lease
 -- (dead worker) makes a URL claimable again; next_fetch_at delays a transiently failed URL, and a
--- URL the run deferred (deferred_run_id) waits for a later run: one attempt per URL and run.
+-- URL the run deferred (deferred_run_id) waits for a later run: one attempt per URL and run. Only the
+-- hosts in %(hosts)s when given (the fetch plan gives each mapped task its own hosts), never a host the
+-- run parked (it kept failing: its URLs stay pending, untouched, for a later run).
 with hosts as (
     select distinct f.host
     from frontier as f
@@ -15,6 +17,10 @@ with hosts as (
       and f.deferred_run_id is distinct from %(run_id)s
       and (%(source_ids)s::bigint[] is null or f.source_id = any(%(source_ids)s::bigint[]))
       and not (f.host = any(%(busy_hosts)s::text[]))
+      and (%(hosts)s::text[] is null or f.host = any(%(hosts)s::text[]))
+      and not exists (
+          select 1 from parked_hosts as p where p.run_id = %(run_id)s::bigint and p.host = f.host
+      )
       and not exists (
           select 1
           from frontier as o
@@ -45,6 +51,7 @@ local as (
     select f.url_hash, f.host, f.discovered_at
     from frontier as f
     where f.host = ''
+      and (%(hosts)s::text[] is null or '' = any(%(hosts)s::text[]))
       and f.status = 'pending'
       and (f.claim_expires_at is null or f.claim_expires_at < now())
       and (f.next_fetch_at is null or f.next_fetch_at <= now())
