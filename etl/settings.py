@@ -179,6 +179,7 @@ class SettingError(ValueError):
 # (least, most) of each number; every number setting has an entry (tests/test_settings.py checks it).
 LIMITS: dict[str, tuple[float, float]] = {
     "batch_size": (1, 10_000),
+    "lock_timeout_seconds": (0.1, 86_400),
     "lease_seconds": (1, 7 * 86_400),
     "max_page_bytes": (1_000, 2_000_000_000),
     "extract_timeout_seconds": (0.1, 3_600),

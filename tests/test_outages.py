@@ -94,6 +94,23 @@ def test_parallel_discover_tasks_share_the_clock_and_one_robots_txt(
     assert min(gaps([r.at for r in seen])) >= interval, [(r.path, round(r.at, 3)) for r in seen]
 
 
+def test_a_slow_robots_txt_is_still_asked_once_by_parallel_tasks(
+    web: FixtureServer, warehouse_url: str, settings: Settings
+) -> None:
+    """Reproduced (under load): robots.txt answering slower than the host interval was asked twice: the
+    second task's turn came before the first's answer was stored. Now one task fetches, the others wait."""
+    s = net_settings(settings, web, min_host_interval_seconds=0.1)
+    web.route("/robots.txt", Reply(200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n", delay=0.4),
+              host=3)
+    specs = [SourceSpec(f"list{n}", "urls", web.url(f"/list/{n}", 3)) for n in (2, 3, 4)]
+    ids = pipeline.sync_sources(warehouse_url, specs)
+    run_id = pipeline.start_run(warehouse_url, "test", {})
+    in_threads(*(lambda spec=spec: run_discover(warehouse_url, s, [spec], ids, run_id) for spec in specs))
+    paths = [r.path for r in web.seen(3)]
+    assert Counter(paths)["/robots.txt"] == 1, paths
+    assert {"/list/2", "/list/3", "/list/4"} <= set(paths)
+
+
 # --- item 1: mapped fetch tasks over one site -----------------------------------------------------
 
 

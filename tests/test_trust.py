@@ -446,9 +446,9 @@ def test_the_embedded_server_lets_a_reader_into_the_warehouse_only(tmp_path: Pat
             with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
                 psycopg.connect(libpq_url(carol.replace("/newsetl?", f"/{database}?"))).close()
     finally:
-        from etl.store.db import _embedded_server
+        from etl.store.db import _embedded_server, stop_embedded_server
 
-        _embedded_server(str(Path(settings.data_dir).resolve() / "pg"), False).cleanup()
+        stop_embedded_server(str(Path(settings.data_dir).resolve() / "pg"))
         _embedded_server.cache_clear()
         shutil.rmtree(Path(settings.data_dir).parent, ignore_errors=True)
 

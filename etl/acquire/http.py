@@ -235,6 +235,14 @@ class HostClock(Protocol):
         """A robots.txt answer another client stored since this one started (status, body), if any."""
         ...
 
+    async def claim_robots(self, url: str, seconds: float) -> bool:
+        """Take the fetch of a robots.txt for ``seconds`` (True), unless another client is fetching it (False)."""
+        ...
+
+    async def release_robots(self, url: str) -> None:
+        """This client is done fetching a robots.txt (its answer stored, or the fetch failed)."""
+        ...
+
     async def keep_robots(self, url: str, status: int, body: bytes | None) -> None:
         """Store a robots.txt answer at once, for the other clients."""
         ...
@@ -276,9 +284,20 @@ class LocalClock:
     async def robots(self, url: str) -> tuple[int, bytes | None] | None:
         return None
 
+    async def claim_robots(self, url: str, seconds: float) -> bool:
+        return True
+
+    async def release_robots(self, url: str) -> None:
+        return None
+
     async def keep_robots(self, url: str, status: int, body: bytes | None) -> None:
         return None
 
+
+# A client fetching a robots.txt holds its claim this long beyond its request budget; the other clients
+# of the run ask every ROBOTS_POLL_SECONDS whether its answer is stored.
+ROBOTS_CLAIM_SLACK = 5.0
+ROBOTS_POLL_SECONDS = 0.05
 
 # Added to a host's interval when a request begins: what may pass between starting a request here and
 # the server seeing it (a new connection, a busy event loop), so the server still sees the interval.
@@ -654,31 +673,48 @@ class PoliteClient:
                 return self.robots.rules[key]
             shared: list[tuple[int, bytes | None]] = []
 
-            async def reuse() -> Response | None:
-                answer = await self.clock.robots(key)
-                if answer is None:
-                    return None
-                shared.append(answer)
-                return Response(key, key, answer[0], {}, answer[1] or b"")
+            claim = self.settings.total_timeout_seconds * (self.settings.max_retries + 1) + ROBOTS_CLAIM_SLACK
 
-            got = await self.get(key, purpose="robots", max_bytes=MAX_ROBOTS_BYTES, truncate=True, reuse=reuse)
-            if shared:
-                rules = _rules_from(*shared[0])
-            elif isinstance(got, Response):
-                rules = RobotsRules.parse(got.body)
-                await self._keep_robots(key, got.status_code, got.body[:MAX_ROBOTS_BYTES])
-            elif got.status_code is not None and 400 <= got.status_code < 500 and got.status_code != 429:
-                rules = ALLOW_ALL  # RFC 9309: a 4xx robots.txt means no rules
-                await self._keep_robots(key, got.status_code, None)
-            elif got.reason in ("ssrf_blocked", Reason.HOST_PARKED):
-                rules = ALLOW_ALL  # the page itself is refused by the same guard, or its host is parked
-            else:
-                rules = UNAVAILABLE  # 5xx, 429, timeouts: full disallow for now, asked again next run
-                host = (urlsplit(key).hostname or "").lower()
-                if host not in self.parked:
-                    await self._park(host, Reason.ROBOTS_UNAVAILABLE, f"robots.txt: {got.reason}: {got.detail}"[:500])
+            async def reuse() -> Response | None:
+                """Another client's answer (waiting while one is fetching it), or None: this one fetches."""
+                deadline = time.monotonic() + claim
+                while True:
+                    answer = await self.clock.robots(key)
+                    if answer is not None:
+                        shared.append(answer)
+                        return Response(key, key, answer[0], {}, answer[1] or b"")
+                    if await self.clock.claim_robots(key, claim) or time.monotonic() > deadline:
+                        return None
+                    await asyncio.sleep(ROBOTS_POLL_SECONDS)
+
+            try:
+                rules = await self._robots_answer(key, reuse, shared)
+            finally:  # stored or failed: the claim goes (after the answer is stored, never before)
+                if not shared:
+                    await self.clock.release_robots(key)
             self.robots.rules[key] = rules
             return rules
+
+    async def _robots_answer(self, key: str, reuse: Callable[[], Awaitable[Response | None]],
+                             shared: list[tuple[int, bytes | None]]) -> RobotsRules:
+        """The rules of robots.txt ``key``: another client's answer, or this client's fetch (then stored)."""
+        got = await self.get(key, purpose="robots", max_bytes=MAX_ROBOTS_BYTES, truncate=True, reuse=reuse)
+        if shared:
+            rules = _rules_from(*shared[0])
+        elif isinstance(got, Response):
+            rules = RobotsRules.parse(got.body)
+            await self._keep_robots(key, got.status_code, got.body[:MAX_ROBOTS_BYTES])
+        elif got.status_code is not None and 400 <= got.status_code < 500 and got.status_code != 429:
+            rules = ALLOW_ALL  # RFC 9309: a 4xx robots.txt means no rules
+            await self._keep_robots(key, got.status_code, None)
+        elif got.reason in ("ssrf_blocked", Reason.HOST_PARKED):
+            rules = ALLOW_ALL  # the page itself is refused by the same guard, or its host is parked
+        else:
+            rules = UNAVAILABLE  # 5xx, 429, timeouts: full disallow for now, asked again next run
+            host = (urlsplit(key).hostname or "").lower()
+            if host not in self.parked:
+                await self._park(host, Reason.ROBOTS_UNAVAILABLE, f"robots.txt: {got.reason}: {got.detail}"[:500])
+        return rules
 
     async def _keep_robots(self, key: str, status: int, body: bytes | None) -> None:
         self.robots.fetched[key] = (status, body)

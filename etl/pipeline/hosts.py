@@ -7,14 +7,16 @@ host's previous actual start, by any process, is an interval ago (a compare-and-
 ``last_start``: a predecessor that started late cannot be crowded). So discover and fetch, the
 mapped tasks of a DAG run and parallel CLI runs all share each host's spacing. Parking (the circuit
 breaker) is recorded per run in ``parked_hosts``, so every task of the run leaves a parked host
-alone, and a robots.txt answer is stored the moment it arrives, so a second task asking the same
-host reuses it.
+alone, and a robots.txt is fetched by one client at a time (a claim in ``robots_fetches``) and its
+answer stored the moment it arrives, so a second task asking the same host waits for it and reuses it.
 
 Its calls go through their own connection and thread: a clock call never queues behind a batch's
 settle.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from etl.pipeline.loop import DatabaseThread
 from etl.store import hosts
@@ -25,6 +27,7 @@ class DatabaseClock:
 
     def __init__(self, url: str, run_id: int, robots_hours: float) -> None:
         self.run_id = run_id
+        self.fetcher = uuid.uuid4().hex  # this client, as the holder of robots.txt fetch claims
         self.robots_hours = robots_hours
         self.db = DatabaseThread(url)
 
@@ -45,6 +48,12 @@ class DatabaseClock:
 
     async def robots(self, url: str) -> tuple[int, bytes | None] | None:
         return await self.db.call(hosts.robots, url, self.robots_hours)
+
+    async def claim_robots(self, url: str, seconds: float) -> bool:
+        return await self.db.call(hosts.claim_robots, url, self.fetcher, seconds)
+
+    async def release_robots(self, url: str) -> None:
+        await self.db.call(hosts.release_robots, url, self.fetcher)
 
     async def keep_robots(self, url: str, status: int, body: bytes | None) -> None:
         await self.db.call(hosts.keep_robots, url, status, body)

@@ -71,6 +71,17 @@ def robots(conn: Conn, url: str, robots_hours: float) -> tuple[int, bytes | None
     return int(status or 200), bytes(body) if body is not None else None
 
 
+def claim_robots(conn: Conn, url: str, fetcher: str, seconds: float) -> bool:
+    """Claim the fetch of one robots.txt (True), unless another client is fetching it now (False)."""
+    return conn.execute(sql_text("store/robots_fetches/claim"),
+                        {"url": url, "fetcher": fetcher, "seconds": seconds}).fetchone() is not None
+
+
+def release_robots(conn: Conn, url: str, fetcher: str) -> None:
+    """Give up a robots.txt fetch claim (its answer is stored, or the fetch failed)."""
+    conn.execute(sql_text("store/robots_fetches/release"), {"url": url, "fetcher": fetcher})
+
+
 def keep_robots(conn: Conn, url: str, status: int, body: bytes | None) -> None:
     """Store a robots.txt answer now (the other processes of the run reuse it)."""
     http_cache.save(conn, [CacheUpdate(url, status, "robots", body=body)])

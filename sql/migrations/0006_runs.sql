@@ -28,3 +28,11 @@ alter table pipeline_runs add column owner_host text;
 alter table pipeline_runs add column owner_pid integer;
 alter table pipeline_runs add column owner_started_at double precision;  -- the process' start (epoch s): pid reuse
 
+
+-- one row per robots.txt being fetched right now by one client: the others of the run wait for its
+-- answer (stored in http_cache) instead of asking the host too. A claim past `until` is stale.
+create table robots_fetches (
+    url      text primary key,
+    fetcher  text not null,
+    until    timestamptz not null
+);
