@@ -1,7 +1,8 @@
 """news_etl in a running Airflow, used the way users use it: REST API v2 trigger, params, logs, assets.
 
-One Airflow stack (api-server, scheduler, dag-processor, triggerer; LocalExecutor; metadata in
-PostgreSQL) serves the module; a last test runs `make airflow`'s launcher and stops it with Ctrl-C.
+One Airflow stack serves the module: `make airflow`'s launcher (api-server, scheduler, dag-processor,
+triggerer; LocalExecutor; metadata and warehouse on its embedded PostgreSQL); the last test stops it
+with Ctrl-C and checks that nothing is left.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,20 +22,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import psycopg
 import pytest
 
 from etl.sources import load_sources
-from etl.store import migrate
 from etl.store.db import libpq_url
-from tests.conftest import REPO, drop_database, new_database
+from tests.conftest import REPO
 from tests.live_airflow import (
     TERMINAL,
     LiveAirflow,
     dag_runs,
-    running_airflow,
+    launched_airflow,
     runs_report,
+    stack_processes,
     task_instances,
     task_log_events,
     wait_for,
@@ -48,7 +47,7 @@ DAGS = REPO / "dags"
 SEED_SOURCES = REPO / "seeds" / "sources.yaml"
 SITE_INTERVAL = 0.1  # NEWSETL_MIN_HOST_INTERVAL_SECONDS of the stack
 SITE_CRAWL_DELAY = 0.15  # the site's robots.txt asks for more: the interval to keep
-SITE_PAGES = {"feed": 50, "sitemap": 40, "urls": 30}  # three sources on one host: 120 new pages
+SITE_PAGES = {"feed": 25, "sitemap": 20, "urls": 15}  # three sources on one host: 60 new pages, two fetch batches
 RUN_TIMEOUT = 600  # only a hang takes this long; a loaded machine is just slower
 
 
@@ -62,20 +61,21 @@ def _sources_file(tmp: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterator[tuple[LiveAirflow, str, Path]]:
-    """A running Airflow over a fresh warehouse; yields (stack, warehouse URL, sources file)."""
-    tmp = tmp_path_factory.mktemp("live-airflow")
-    warehouse = new_database(pg_admin_url, "wh")
-    migrate.upgrade(warehouse)
-    sources = _sources_file(tmp)
-    env = {"NEWSETL_SOURCES_FILE": str(sources), "NEWSETL_DATA_DIR": str(tmp / "data"),
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveAirflow, str, Path]]:
+    """`make airflow`'s launcher over a fresh embedded warehouse; yields (stack, warehouse URL, sources file).
+
+    Its data folder is outside pytest's basetemp: a pytest starting elsewhere on the machine resets
+    /tmp/pytest-of-<user> to 0700, which locks the 'pgserver' user out of a server kept there."""
+    sources = _sources_file(tmp_path_factory.mktemp("live-airflow"))
+    root = Path(tempfile.mkdtemp(prefix="newsetl-launcher-"))
+    env = {"NEWSETL_SOURCES_FILE": str(sources),
            # the single-site run (test_a_single_site_run_fetches_every_page_politely) is on 127.0.0.1
            "NEWSETL_ALLOWED_HOSTS": "127.0.0.1", "NEWSETL_MIN_HOST_INTERVAL_SECONDS": str(SITE_INTERVAL)}
     try:
-        with running_airflow(tmp / "airflow", pg_admin_url, warehouse, env) as stack:
-            yield stack, warehouse, sources
+        with launched_airflow(root / "data", env) as stack:
+            yield stack, stack.warehouse, sources
     finally:
-        drop_database(pg_admin_url, warehouse)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -289,72 +289,29 @@ def test_a_single_site_run_fetches_every_page_politely(live: tuple[LiveAirflow, 
           f"({order[closest].path} -> {order[closest + 1].path})")
 
 
-def _stack_processes(home: Path, data_dir: Path) -> list[psutil.Process]:
-    """Processes of a launcher run: Airflow ones by AIRFLOW_HOME, PostgreSQL by its data folder."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if str(data_dir / "pg") in " ".join(proc.info["cmdline"] or []) or \
-                    proc.environ().get("AIRFLOW_HOME") == str(home):
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return found
+def test_the_launcher_requires_a_login_and_ctrl_c_stops_everything(live: tuple[LiveAirflow, str, Path],
+                                                                  finished: dict[str, Any]) -> None:
+    """The stack the module used is `make airflow`'s: it printed a login that works (and is needed), set up
+    the fetch pool, keeps the metadata beside the warehouse, and Ctrl-C stops Airflow and PostgreSQL.
+    Runs last: it stops the module's stack."""
+    stack = live[0]
+    with httpx.Client(base_url=stack.url, timeout=30) as http:
+        assert http.get("/api/v2/dags").status_code == 401  # not all-admins: a login is required
+        assert http.get("/auth/token").status_code == 403
+        token = http.post("/auth/token", json={"username": "admin", "password": stack.password}).json()["access_token"]
+        pools = http.get("/api/v2/pools", headers={"Authorization": f"Bearer {token}"}).json()["pools"]
+        assert "news_fetch" in {p["name"] for p in pools}
+        health = http.get("/api/v2/monitor/health").json()
+        assert health["metadatabase"]["status"] == "healthy"
+    metadata = f"postgresql://postgres@/airflow?host={stack.data_dir / 'pg'}"  # the warehouse's server
+    with psycopg.connect(metadata) as conn:
+        assert conn.execute("select count(*) from dag where dag_id = 'news_etl'").fetchone() == (1,)
+    assert stack_processes(stack.data_dir)  # sanity: the scan sees the stack
+    code, rest = stack.interrupt()  # what Ctrl-C in the terminal does
+    assert code == 0, stack.logs()
+    assert "stopped" in rest
 
+    def all_gone() -> bool:
+        return not stack_processes(stack.data_dir)
 
-@pytest.fixture
-def launcher_data_dir() -> Iterator[Path]:
-    """A data folder outside pytest's basetemp: a pytest starting elsewhere on the machine resets
-    /tmp/pytest-of-<user> to 0700, which locks the 'pgserver' user out of a server kept there."""
-    path = Path(tempfile.mkdtemp(prefix="newsetl-launcher-"))
-    yield path / "data"
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def test_make_airflow_prints_the_login_and_ctrl_c_stops_everything(launcher_data_dir: Path) -> None:
-    data_dir = launcher_data_dir
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSETL_"))}
-    env["NEWSETL_DATA_DIR"] = str(data_dir)
-    launcher = subprocess.Popen([sys.executable, "-m", "tools.local_airflow", "--port", "0"], cwd=REPO, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 300
-        url = password = None
-        assert launcher.stdout is not None
-        while time.monotonic() < deadline and launcher.poll() is None:
-            line = launcher.stdout.readline()
-            lines.append(line)
-            if line.startswith(("DAGs parsed", "import error")):  # the launcher's last start-up line
-                break
-            if m := re.match(r"Airflow is up: (http://\S+)", line):
-                url = m.group(1)
-            if m := re.match(r"\s+login: admin / (\S+)", line):
-                password = m.group(1)
-        assert url and password, "".join(lines)
-        with httpx.Client(base_url=url, timeout=30) as http:
-            assert http.get("/api/v2/dags").status_code == 401  # not all-admins: a login is required
-            assert http.get("/auth/token").status_code == 403
-            token = http.post("/auth/token", json={"username": "admin", "password": password}).json()["access_token"]
-            pools = http.get("/api/v2/pools", headers={"Authorization": f"Bearer {token}"}).json()["pools"]
-            assert "news_fetch" in {p["name"] for p in pools}
-            health = http.get("/api/v2/monitor/health").json()
-            assert health["metadatabase"]["status"] == "healthy"
-        metadata = f"postgresql://postgres@/airflow?host={data_dir / 'pg'}"  # the warehouse's server
-        with psycopg.connect(metadata) as conn:
-            assert conn.execute("select count(*) from dag where dag_id = 'news_etl'").fetchone() == (1,)
-        assert _stack_processes(data_dir / "airflow", data_dir)  # sanity: the scan sees the stack
-        os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        rest, _ = launcher.communicate(timeout=60)
-        assert launcher.returncode == 0, "".join(lines) + rest
-        assert "stopped" in rest
-        time.sleep(1)
-        left = _stack_processes(data_dir / "airflow", data_dir)
-        assert not left, [(p.pid, p.cmdline()) for p in left]
-    finally:
-        if launcher.poll() is None:
-            os.killpg(launcher.pid, signal.SIGKILL)
-            launcher.wait()
-        for proc in _stack_processes(data_dir / "airflow", data_dir):
-            proc.kill()
+    wait_for("every process of the stack to exit", all_gone, 30)
