@@ -132,6 +132,12 @@ def readme_table(latest: dict[str, Any]) -> str:
         lines.append(f"| DAG file import / `import airflow.sdk` (worst file: `{worst[0]}.py`) | "
                      f"{_fmt(worst[1]['ratio'])} ({worst[1]['seconds']} s vs {parse['airflow_sdk_seconds']} s) | "
                      f"<= {parse['target_ratio']} | {verdict[parse['met']]} |")
+    reports = latest.get("runs", {}).get("reports", {}).get("results")
+    if reports and "one_day_vs_full" in reports.get("refresh_seconds", {}):  # bench/reports.py since issue 15
+        r = reports["refresh_seconds"]
+        lines.append(f"| report refresh after one new day / full rebuild ({reports['articles']:,} articles, "
+                     f"`bench/reports.py`) | {_fmt(r['one_day_vs_full'], 3)} ({r['after_one_day_total']} s vs "
+                     f"{r['full_rebuild_total']} s) | <= {r['target_ratio']} | {verdict[r['met']]} |")
     stages = ", ".join(f"{k} {v} s" for k, v in sorted(p1["stage_seconds"].items(), key=lambda kv: -kv[1]))
     lines += ["", f"Stage seconds of the 1-worker run: {stages}."]
     if "pipeline_big" in e2e and e2e["pipeline_big"]["pages"] < 10_000:

@@ -82,7 +82,7 @@ class Settings:
     """Longer texts are cut before NER (spaCy's memory grows with document length)."""
     # reports and their data-quality gate (news_reports DAG, `newsetl report`)
     report_refresh_work_mem: str = "256MB"
-    """work_mem of the transaction refreshing a report materialized view (its sorts and hashes)."""
+    """work_mem of each transaction refreshing a batch of report days (its sorts and hashes)."""
     quality_min_stories: int = 1
     """The warehouse must hold at least this many stories (non-duplicate articles)."""
     quality_max_reject_rate: float = 0.5

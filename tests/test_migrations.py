@@ -33,6 +33,17 @@ CATALOG = {
     "materialized_views": "select schemaname, matviewname, definition, ispopulated from pg_matviews",
     "grants": "select table_schema, table_name, privilege_type from information_schema.role_table_grants "
               "where grantee = 'news_reader'",
+    "triggers": """
+        select n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid)
+        from pg_trigger as t
+        join pg_class as c on c.oid = t.tgrelid
+        join pg_namespace as n on n.oid = c.relnamespace
+        where not t.tgisinternal and n.nspname in ('public', 'reporting')""",
+    "functions": """
+        select n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), md5(p.prosrc)
+        from pg_proc as p
+        join pg_namespace as n on n.oid = p.pronamespace
+        where n.nspname in ('public', 'reporting')""",
 }
 
 
@@ -84,7 +95,7 @@ def test_an_upgraded_warehouse_equals_a_fresh_one_object_by_object(
     assert migrate.current_revision(second_db) == "0002_reporting"
     migrate.upgrade(second_db)
     fresh = catalog(warehouse_url)
-    assert fresh["views"] and fresh["materialized_views"]
+    assert fresh["views"] and fresh["triggers"] and not fresh["materialized_views"]
     assert differences(fresh, catalog(second_db)) == []
 
     # A report file edited after the warehouse was made: its recorded digest no longer matches.

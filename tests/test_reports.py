@@ -194,11 +194,11 @@ def test_refresh_is_concurrent_logged_and_only_when_stale(fixture_url: str, db: 
     assert db.execute("select count(*) from reporting.refresh_log").fetchone() == (3,)
     with psycopg.connect(libpq_url(fixture_url)) as conn:
         assert reports.stale_views(conn) == []
-    assert reports.refresh_reports(fixture_url, Settings(), only_stale=True) == {}
-    # a reader holding the view open does not block a concurrent refresh
+    assert reports.refresh_reports(fixture_url, Settings()) == {}  # nothing written since: nothing to do
+    # a reader holding the aggregates open does not block a refresh (here a full rebuild)
     with psycopg.connect(libpq_url(fixture_url)) as reader:
         reader.execute("select count(*) from reporting.entity_daily").fetchone()  # reader's transaction stays open
-        timings = reports.refresh_reports(fixture_url, Settings())
+        timings = reports.refresh_reports(fixture_url, Settings(), full=True)
     assert set(timings) == {"entity_daily", "entity_weekly", "entity_pairs"}
     with psycopg.connect(libpq_url(fixture_url)) as conn, conn.transaction():
         sid = conn.execute("select source_id from sources where name = 'alpha'").fetchone()[0]
@@ -206,7 +206,7 @@ def test_refresh_is_concurrent_logged_and_only_when_stale(fixture_url: str, db: 
     resolve_entities(fixture_url)
     with psycopg.connect(libpq_url(fixture_url)) as conn:
         assert reports.stale_views(conn) == ["entity_daily", "entity_pairs", "entity_weekly"]
-    assert set(reports.refresh_reports(fixture_url, Settings(), only_stale=True)) == set(timings)
+    assert set(reports.refresh_reports(fixture_url, Settings())) == set(timings)
     # a resolution that re-derives article entities, no new article: stale too (here a manual alias)
     db.execute("insert into entity_aliases (alias, type, entity_id, source) "
                "select 'Zembla', 'GPE', entity_id, 'manual' from entities where name = 'Wakanda'")
@@ -215,7 +215,7 @@ def test_refresh_is_concurrent_logged_and_only_when_stale(fixture_url: str, db: 
     resolve_entities(fixture_url)
     with psycopg.connect(libpq_url(fixture_url)) as conn:
         assert reports.stale_views(conn) == ["entity_daily", "entity_pairs", "entity_weekly"]
-    assert set(reports.refresh_reports(fixture_url, Settings(), only_stale=True)) == set(timings)
+    assert set(reports.refresh_reports(fixture_url, Settings())) == set(timings)
     assert [r["entity"] for r in rows(fixture_url, "top-entities-weekly", since=NEXT_MON, limit=3)
             if r["week"] == NEXT_MON] == ["Wakanda", "Yoyodyne", "Xavier Ode"]
 
@@ -232,7 +232,8 @@ def test_news_reader_can_read_and_do_nothing_else(fixture_url: str) -> None:
                           "create table public.scratch (x int)",
                           "create table reporting.scratch (x int)",
                           "create view reporting.mine as select 1 as one",
-                          "refresh materialized view reporting.entity_daily",
+                          "delete from reporting.entity_daily",
+                          "insert into reporting.dirty_days (day) values ('2024-01-01')",
                           "truncate rejects"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)

@@ -10,7 +10,6 @@ from datetime import date
 
 from etl.reports.catalog import (
     FORMATS,
-    MATERIALIZED_VIEWS,
     REPORTS,
     Chart,
     Report,
@@ -29,7 +28,7 @@ from etl.settings import Settings
 from etl.store import reporting
 from etl.store.db import Conn
 
-__all__ = ["FORMATS", "MATERIALIZED_VIEWS", "REPORTS", "Chart", "Report", "ReportInputError", "ReportResult",
+__all__ = ["FORMATS", "REPORTS", "Chart", "Report", "ReportInputError", "ReportResult",
            "cell", "check_chart_path", "coverage_line", "draw_chart", "get_report", "parse_since", "refresh_reports",
            "render", "report_sql", "run_report", "stale_views"]
 
@@ -49,10 +48,12 @@ def run_report(conn: Conn, name: str, since: date | None = None, entity: str | N
 
 
 def stale_views(conn: Conn) -> list[str]:
-    """Report materialized views refreshed before the newest article was loaded."""
+    """The report aggregates out of date: all of them when a write marked a day since its refresh."""
     return reporting.stale_views(conn)
 
 
-def refresh_reports(url: str, settings: Settings, only_stale: bool = False) -> dict[str, float]:
-    """Refresh the report materialized views (CONCURRENTLY: readers are never blocked); seconds per view."""
-    return reporting.refresh_views(url, MATERIALIZED_VIEWS, settings.report_refresh_work_mem, only_stale)
+def refresh_reports(url: str, settings: Settings, *, full: bool = False) -> dict[str, float]:
+    """Recompute the report aggregates for the days written since their refresh (``full``: every day);
+    readers are never blocked. Seconds per aggregate; {} when nothing was out of date."""
+    return reporting.refresh_views(url, settings.report_refresh_work_mem, full=full,
+                                   lock_timeout_seconds=settings.lock_timeout_seconds)

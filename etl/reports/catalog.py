@@ -8,8 +8,6 @@ from typing import Any
 
 from etl.store.sqlfiles import sql_text
 
-# Refreshed in this order: entity_weekly is built from entity_daily.
-MATERIALIZED_VIEWS = ("entity_daily", "entity_weekly", "entity_pairs")
 FORMATS = ("table", "csv", "json")
 MAX_SERIES = 8  # lines in one chart: more is unreadable
 

@@ -34,6 +34,7 @@ LOCKS = {
     "migrate": "schema migrations and report views: one upgrade at a time",
     "claims": "frontier claims: the host-affinity check sees every other worker's claims",
     "dedup": "article load: canonical check and near-duplicate compare see every other batch's articles",
+    "reports": "report refresh: one batch of dirty days recomputed at a time",
 }
 
 

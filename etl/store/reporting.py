@@ -1,14 +1,25 @@
-"""The reporting schema's queries: report rows, stale views, concurrent refreshes, quality metrics."""
+"""The reporting schema's queries: report rows, the incremental refresh of the report aggregates, quality metrics.
+
+The aggregates the entity reports read (``reporting.entity_daily``, ``entity_weekly``, and the
+co-occurrence totals behind ``entity_pairs``) are tables maintained per publication day. Writes to
+``articles``, ``article_entities`` and ``entities`` mark the days they change in
+``reporting.dirty_days`` (statement-level triggers, sql/migrations/0007_incremental_reports.sql); a
+refresh recomputes those days only, in batches of whole ISO weeks, one transaction per batch, and
+clears exactly the marks it read. A full rebuild marks every day and takes the same path. Readers
+are never blocked (no TRUNCATE, no DDL: they read the committed rows until a batch commits).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from etl.store import locks
 from etl.store.db import Conn, connect
 from etl.store.entities import EntityCoverage
 from etl.store.sqlfiles import sql_text
@@ -40,10 +51,58 @@ def entity_coverage(conn: Conn, since: Any = None, until: Any = None) -> EntityC
     return EntityCoverage.of_rows(rows)
 
 
+# The report aggregates, in refresh order, with the tables each is made of.
+REPORT_AGGREGATES: dict[str, tuple[str, ...]] = {
+    "entity_pairs": ("story_leaders", "leader_totals", "pair_totals", "leader_days"),
+    "entity_daily": ("entity_daily",),
+    "entity_weekly": ("entity_weekly",),  # from entity_daily: after it
+}
+# The statements recomputing one batch of days (files of sql/reporting/refresh/), in order, each with
+# the aggregate its time is counted for. The co-occurrence totals are sums over story_leaders: the new
+# leaders of the days' stories are computed into a scratch table, the totals changed by the stories
+# whose leaders differ (old ones taken away, new ones added), then story_leaders made equal to the
+# new rows, so the totals always match the rows in the same transaction, and a rebuild of unchanged
+# days writes nothing there.
+REFRESH_STEPS: tuple[tuple[str, str], ...] = (
+    ("entity_pairs", "compute_next_leaders"),
+    ("entity_pairs", "apply_leader_delta"),
+    ("entity_pairs", "apply_pair_delta"),
+    ("entity_pairs", "delete_zero_leaders"),
+    ("entity_pairs", "delete_zero_pairs"),
+    ("entity_pairs", "delete_story_leaders"),
+    ("entity_pairs", "insert_story_leaders"),
+    ("entity_pairs", "delete_leader_days"),
+    ("entity_pairs", "insert_leader_days"),
+    ("entity_daily", "merge_entity_daily"),
+    ("entity_daily", "update_entity_daily_next"),
+    ("entity_weekly", "merge_entity_weekly"),
+    ("entity_weekly", "update_entity_weekly_next"),
+)
+BATCH_DAYS = 28  # days per transaction (whole ISO weeks: a week is summed once per batch)
+ANALYZE_AFTER_DAYS = 7  # a refresh of more days than this analyzes the tables it rewrote
+
+
+def dirty_days(conn: Conn) -> list[date]:
+    """The days whose report aggregates are out of date (marked by writes since their last refresh)."""
+    return [day for (day,) in conn.execute(sql_text("reporting/refresh/dirty_days"))]
+
+
 def stale_views(conn: Conn) -> list[str]:
-    """Report materialized views refreshed before the newest article was loaded or the newest
-    resolution re-derived article entities."""
-    return [name for (name,) in conn.execute(sql_text("reporting/queries/select_stale_views"))]
+    """The report aggregates a refresh would change (all of them when any day is dirty), sorted."""
+    return sorted(REPORT_AGGREGATES) if dirty_days(conn) else []
+
+
+def batches(days: Sequence[date], batch_days: int = BATCH_DAYS) -> list[list[date]]:
+    """The days in batches of whole ISO weeks (each at least ``batch_days`` days but its last), oldest first."""
+    out: list[list[date]] = []
+    week: date | None = None
+    for day in sorted(set(days)):
+        monday = day - timedelta(days=day.weekday())
+        if not out or (monday != week and len(out[-1]) >= batch_days):
+            out.append([])
+        out[-1].append(day)
+        week = monday
+    return out
 
 
 def quality_metrics(url: str, window_days: float) -> tuple[Any, ...]:
@@ -55,42 +114,63 @@ def quality_metrics(url: str, window_days: float) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def refresh_views(url: str, views: Sequence[str], work_mem: str, only_stale: bool = False) -> dict[str, float]:
-    """Refresh the report materialized views, CONCURRENTLY so readers are never blocked.
+def refresh_views(url: str, work_mem: str, *, full: bool = False,
+                  lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS,
+                  batch_days: int = BATCH_DAYS) -> dict[str, float]:
+    """Bring the report aggregates up to date: recompute the dirty days (``full``: every day).
 
-    One transaction per view, in dependency order (all views after the first stale one when
-    ``only_stale``: a later view is built from an earlier one). An empty view is filled plainly
-    (CONCURRENTLY needs a populated view, and builds indexes row by row); each view is analyzed
-    after its refresh, so report queries keep their index plans. Each refresh is logged in
-    reporting.refresh_log with the newest article id it saw. Returns seconds per view refreshed.
+    One transaction per batch of whole weeks, under the ``reports`` lock (waited for at most
+    ``lock_timeout_seconds``, like any table lock a statement needs): the batch's marks are read,
+    its days' rows deleted and inserted again (entity_daily, entity_weekly, story_leaders and the
+    co-occurrence totals), the day and week after updated (their "previous" figures), and the marks
+    read deleted. Readers see the old rows until the batch commits; a write made meanwhile leaves its
+    own mark for the next refresh. Each aggregate is logged in reporting.refresh_log. Returns seconds
+    per aggregate ({} when no day was dirty).
     """
     try:
-        return _refresh(url, views, work_mem, only_stale)
-    except psycopg.errors.InsufficientPrivilege as exc:
+        return _refresh(url, work_mem, full, lock_timeout_seconds, batch_days)
+    except (psycopg.errors.InsufficientPrivilege, locks.LockRefused) as exc:
         raise RefreshNotPermitted(str(exc)) from exc
+    except psycopg.errors.UndefinedTable as exc:  # a warehouse not upgraded to revision 0007 yet
+        raise NoReportViews(str(exc)) from exc
 
 
-def _refresh(url: str, views: Sequence[str], work_mem: str, only_stale: bool) -> dict[str, float]:
-    timings: dict[str, float] = {}
+def _refresh(url: str, work_mem: str, full: bool, lock_timeout_seconds: float, batch_days: int) -> dict[str, float]:
+    timings = dict.fromkeys(REPORT_AGGREGATES, 0.0)
+    refreshed = 0
     with connect(url, autocommit=True) as conn:  # each conn.transaction() below is a real transaction
-        views = list(views)
-        if only_stale:
-            stale = set(stale_views(conn))
-            first = next((i for i, v in enumerate(views) if v in stale), len(views))
-            views = views[first:]
-        for view in views:
-            started = time.perf_counter()
+        if full:
+            conn.execute(sql_text("reporting/refresh/mark_every_day"))
+        days = dirty_days(conn)
+        if not days:
+            return {}
+        conn.execute(sql_text("reporting/refresh/create_next_leaders"))
+        for batch in batches(days, batch_days):
             with conn.transaction():
-                conn.execute("select set_config('work_mem', %s, true)", (work_mem,))
-                row = conn.execute(sql_text("reporting/queries/select_view_state"), {"view_name": view}).fetchone()
-                mode = sql.SQL("concurrently ") if row and row[0] else sql.SQL("")
-                conn.execute(sql.SQL("refresh materialized view {}{}").format(
-                    mode, sql.Identifier("reporting", view)))
-                # fresh statistics: the report queries' plans (index scans) depend on them
-                conn.execute(sql.SQL("analyze {}").format(sql.Identifier("reporting", view)))
-                seconds = round(time.perf_counter() - started, 3)
-                conn.execute(sql_text("reporting/queries/log_refresh"),
-                             {"view_name": view, "seconds": seconds, "max_article_id": row[1] if row else None,
-                              "max_resolution_id": row[2] if row else None})
-            timings[view] = seconds
-    return timings
+                locks.hold(conn, "reports", lock_timeout_seconds)
+                conn.execute("select set_config('work_mem', %s, true), set_config('lock_timeout', %s, true)",
+                             (work_mem, locks.milliseconds(lock_timeout_seconds)))
+                marks = [m for (m,) in conn.execute(sql_text("reporting/refresh/take_marks"), {"days": batch})]
+                if not marks:  # another refresh did these days meanwhile
+                    continue
+                for aggregate, name in REFRESH_STEPS:
+                    started = time.perf_counter()
+                    conn.execute(sql_text(f"reporting/refresh/{name}"), {"days": batch})
+                    timings[aggregate] += time.perf_counter() - started
+                conn.execute(sql_text("reporting/refresh/clear_marks"), {"mark_ids": marks})
+            refreshed += len(batch)
+        if full or refreshed > ANALYZE_AFTER_DAYS:
+            # fresh statistics after a big rewrite: the report queries' plans (index scans) depend on them
+            for aggregate, tables in REPORT_AGGREGATES.items():
+                started = time.perf_counter()
+                for table in tables:
+                    conn.execute(sql.SQL("analyze {}").format(sql.Identifier("reporting", table)))
+                timings[aggregate] += time.perf_counter() - started
+        state = conn.execute(sql_text("reporting/refresh/state")).fetchone()
+        assert state is not None
+        for aggregate, seconds in timings.items():
+            conn.execute(sql_text("reporting/queries/log_refresh"),
+                         {"view_name": aggregate, "seconds": round(seconds, 3), "max_article_id": state[0],
+                          "max_resolution_id": state[1], "mode": "full" if full else "incremental",
+                          "days": refreshed})
+    return {aggregate: round(seconds, 3) for aggregate, seconds in timings.items()}
