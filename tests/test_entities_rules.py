@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.entities import extract_entities, language_models, normalize_mentions
-from etl.entities.mentions import canonical_form, clean_mention, is_acronym_of, relabel
-from etl.entities.ner import map_label
+from etl.entities.mentions import abbreviates, canonical_form, clean_mention, is_acronym_of, merge_mentions, relabel
+from etl.entities.ner import _definite_names, _definitions, _places_and_states, map_label
 from etl.entities.resolve import (
     ArticleEvidence,
     Blocklist,
@@ -23,6 +23,7 @@ from etl.entities.resolve import (
     name_key,
     resolve,
 )
+from etl.entities.salience import salience_shares
 from etl.entities.text import find_known, is_boilerplate, is_heading, normalise_caps, prepare
 from etl.records import Article
 from etl.settings import Settings
@@ -319,3 +320,95 @@ def test_organizations_short_of_their_full_name_or_of_a_country_qualifier() -> N
     assert set(out) == {"Fortress Investment Group", "Chinese Communist Party", "U.S. Customs and Border Protection",
                         "Senate Judiciary Committee", "Senate", "Google Stadia", "Google"}
     assert out["Chinese Communist Party"].short_forms == ("Communist Party",)
+
+
+# --- round 3: "The", places and states, salience by position, acronyms, bracketed asides -----------
+
+
+def _raw(full: str, *spans: tuple[str, str]) -> list[tuple[str, str, int]]:
+    """(text, label, offset) of each span at its first occurrence after the previous one."""
+    out, at = [], 0
+    for text, label in spans:
+        at = full.index(text, at)
+        out.append((text, label, at))
+        at += len(text)
+    return out
+
+
+def test_a_leading_the_belongs_to_the_name_only_where_the_text_capitalises_it_inside_a_sentence() -> None:
+    full = ("Rates held, the Federal Reserve said. The Federal Reserve met on Monday. She told The Verge, "
+            "then watched The Crown. A New York Times reporter wrote in The New York Times. The NFL "
+            "champion lost. Voters in The Netherlands agreed.")
+    raws = _raw(full, ("the Federal Reserve", "ORG"), ("The Federal Reserve", "ORG"), ("The Verge", "ORG"),
+                ("Crown", "WORK_OF_ART"), ("New York Times", "ORG"), ("The New York Times", "ORG"),
+                ("NFL", "ORG"), ("The Netherlands", "GPE"))
+    kept, definite = _definite_names(full, raws)
+    out = {m.name: (m, forms) for m, forms in merge_mentions(kept, 0, None, definite=definite)}
+    # sentence-initial or lower case: the sentence's "the"; an acronym or a place never takes it
+    assert out["Federal Reserve"][0].mention_count == 2 and "The Federal Reserve" not in out
+    assert {"The Verge", "The Crown", "NFL", "Netherlands"} <= set(out)
+    # the name written both ways in one article is one entity, the short spelling its evidence
+    assert out["The New York Times"][0].mention_count == 2 and out["The New York Times"][1] == ("New York Times",)
+    assert clean_mention("The Netherlands", "GPE", keep_the=True) == "Netherlands"
+    assert clean_mention("The Verge's", "ORG", keep_the=True) == "The Verge"
+
+
+def test_a_place_and_its_us_state_are_two_places_and_the_state_is_named_in_full() -> None:
+    full = ("Austin, Texas, and Elkton, MD, held shows; Harrisburg, PA. hosted one. Darren Smith, MD, "
+            "wrote from Washington, D.C., said BBC News, New York, and Trump, Florida Governor Ron DeSantis.")
+    raws = _raw(full, ("Austin, Texas", "GPE"), ("Elkton", "GPE"), ("MD", "ORG"), ("Harrisburg", "PRODUCT"),
+                ("Darren Smith", "PERSON"), ("MD", "GPE"), ("Washington", "GPE"), ("D.C.", "GPE"),
+                ("BBC News", "ORG"), ("New York", "GPE"), ("Trump", "ORG"), ("Florida", "GPE"))
+    out = _places_and_states(full, raws)
+    names = [(t, lab) for t, lab, _ in out]
+    assert ("Austin", "GPE") in names and ("Texas", "GPE") in names  # one span, two places
+    assert ("Elkton", "GPE") in names and ("Maryland", "GPE") in names and ("MD", "ORG") not in names
+    assert ("Harrisburg", "GPE") in names and ("Pennsylvania", "GPE") in names  # a state NER did not see
+    assert ("MD", "GPE") in names  # after a person it is a degree: left as NER read it
+    assert ("Washington, D.C.", "GPE") in names and ("D.C.", "GPE") not in names  # the city
+    assert ("BBC News", "ORG") in names  # an organization stays one
+    assert ("Trump", "ORG") in names and ("Florida", "GPE") in names  # "Florida Governor": not a dateline
+    for text, _, offset in out:
+        if text in ("Austin", "Texas", "Elkton", "Harrisburg"):
+            assert full[offset: offset + len(text)] == text
+
+
+def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:
+    # title 0-20, lead 20-100, body after: a headline word met once more in passing (5 + 1) stays
+    # below what the lead names and the story keeps naming (3 + 4)
+    shares = salience_shares({"Headline": [5, 500], "Subject": [30, 200, 300, 400, 600], "Other": [700]}, 20, 100)
+    assert shares["Subject"] > shares["Headline"] > shares["Other"]
+    assert abs(shares["Headline"] - 6 / 14) < 1e-6 and abs(sum(shares.values()) - 1) < 1e-6
+    prep = prepare("A title", "First paragraph.\nSecond paragraph.\nThird paragraph.", 10_000)
+    full = "A title\n\nFirst paragraph.\nSecond paragraph.\nThird paragraph."
+    assert full[: prep.lead_end].endswith("Second paragraph.")
+
+
+def test_acronyms_the_article_defines_or_spells_name_the_full_name() -> None:
+    assert abbreviates("Fed", "Federal Reserve") and abbreviates("SHCOMP", "Shanghai Composite")
+    assert abbreviates("SNC", "Sierra Nevada Corporation") and not abbreviates("AP", "Indianapolis")
+    assert is_acronym_of("NYAG", "New York State Attorney General")  # a word left out
+    assert not is_acronym_of("UK", "Ukraine") and not is_acronym_of("NC", "New York State Attorney General")
+    full = ("(Reuters) - The New York State Attorney General (NYAG) is looking at Acme, the NYAG said. The "
+            "Federal Reserve (Fed) met; the Fed held rates. Indianapolis (AP) - Rain fell.")
+    raws = _raw(full, ("Reuters", "ORG"), ("New York", "GPE"), ("NYAG", "ORG"), ("Acme", "ORG"), ("NYAG", "ORG"),
+                ("Federal Reserve", "ORG"), ("Fed", "ORG"), ("Fed", "PERSON"), ("Indianapolis", "GPE"),
+                ("AP", "ORG"))
+    kept, defined = _definitions(full, raws)
+    assert defined == {"NYAG": "New York State Attorney General", "Fed": "Federal Reserve"}
+    assert ("New York", "GPE") not in [(t, lab) for t, lab, _ in kept]  # a fragment of the long form
+    out = {m.name: m for m, _ in merge_mentions(kept, 0, None, defined=defined)}
+    assert out["New York State Attorney General"].mention_count == 3 and "NYAG" not in out
+    assert out["Federal Reserve"].mention_count == 3 and out["Federal Reserve"].label == "ORG"
+    assert "AP" in out and "Indianapolis" in out
+
+
+@pytest.mark.parametrize(("raw", "label", "clean"), [
+    ("England (Group A", "GPE", "England"), ("CNN Business)A", "ORG", "CNN Business"),
+    ("Kristi Noem (R)", "PERSON", "Kristi Noem"), ("Patrick (Pat) Carlineo", "PERSON", "Patrick Carlineo"),
+    ("Shanghai Composite (Shcomp", "ORG", "Shanghai Composite"), ("Associated Press that", "ORG", "Associated Press"),
+    ("Teresa Nielsen Hayden explained", "PERSON", "Teresa Nielsen Hayden"),
+    ("New York State Attorney General", "ORG", "New York State Attorney General"),
+])
+def test_bracketed_asides_and_words_of_the_sentence_are_cut_from_names(raw: str, label: str, clean: str) -> None:
+    assert clean_mention(raw, label) == clean

@@ -19,9 +19,20 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from etl.entities.mentions import ENTITY_TYPES, Raw, clean_mention, merge_mentions, split_possessive
+from etl.entities.mentions import (
+    ACRONYM,
+    DEFINITE,
+    DEFINITE_TYPES,
+    ENTITY_TYPES,
+    STATE_NAMES,
+    Raw,
+    abbreviates,
+    clean_mention,
+    merge_mentions,
+    split_possessive,
+)
 from etl.entities.text import Prepared, Segment, find_known, normalise_caps, prepare
 from etl.records import Article, EntityMention, SetupError
 from etl.settings import Settings
@@ -40,6 +51,9 @@ NATURAL_PLACE = re.compile(
     r"\b(?:mont|monts|massif|lac|fleuve|rivière|mer|océan|golfe|île|îles|désert|vallée|baie|cap|plaine|plateau|"
     r"forêt|détroit|canal|mount|lake|river|sea|ocean|gulf|island|islands|desert|valley|bay)\b", re.IGNORECASE)
 SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘'(]\s*)$")
+# Where a capitalised "The" is the sentence's, not the name's: a line's or sentence's start (after
+# closing quotes too), an opening quote or bracket, a dash, a table cell.
+CLAUSE_START = re.compile(r"(?:^|[.!?:;…][\"”’')\]]*\s+|[\"“‘'(\[]\s*|[—–-]\s+|\|\s*)$")
 
 
 class NerModelMissing(SetupError):
@@ -181,6 +195,49 @@ def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
+STATE_AFTER = re.compile(r",[ \t]+(" + "|".join(sorted((re.escape(f) for f in STATE_NAMES), key=len, reverse=True))
+                         + r")(?![\w'’])(?![ \t]+[A-Z])")
+DISTRICT = re.compile(r",[ \t]+(D\.C\.|DC)(?![\w'’])")
+IN_PLACE = re.compile(r"^[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,3}$")
+KEEP_LABEL = frozenset({"ORG", "PERSON"})
+
+
+def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A place, a comma and a US state ("Austin, Texas", "Elkton, MD", "Monroe, La."): two places,
+    whether NER read them as one span, two or only the first. The state is named in full (an
+    abbreviation there cannot be anything else), the place is a GPE unless NER read an organization
+    or a person ("BBC News, New York"; "Darren Taichman, MD" is a degree, not a state). "Washington,
+    D.C." is one place, the city."""
+    by_start = {offset: (text, label) for text, label, offset in raws}
+    out: list[Raw] = []
+    taken: set[int] = set()
+    for text, label, offset in sorted(raws, key=lambda r: r[2]):
+        if offset in taken:
+            continue
+        inner = STATE_AFTER.search(text)
+        if inner is not None and inner.end() == len(text) and IN_PLACE.match(text[: inner.start()]):
+            out.append((text[: inner.start()], "GPE", offset))
+            out.append((STATE_NAMES[inner.group(1)], "GPE", offset + inner.start(1)))
+            continue
+        end = offset + len(text)
+        if not IN_PLACE.match(text):
+            out.append((text, label, offset))
+            continue
+        district = DISTRICT.match(full, end)
+        if district is not None and label == "GPE":
+            out.append((f"{text}, D.C.", "GPE", offset))
+            taken.add(district.start(1))
+            continue
+        state = STATE_AFTER.match(full, end)
+        if state is None or (label == "PERSON") or (label == "ORG" and state.start(1) not in by_start):
+            out.append((text, label, offset))
+            continue
+        out.append((text, label if label in KEEP_LABEL else "GPE", offset))
+        out.append((STATE_NAMES[state.group(1)], "GPE", state.start(1)))
+        taken.add(state.start(1))
+    return out
+
+
 def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
     """Names written with "'s" every time, at least twice ("Macy's", "Lowe's", "Kellogg's"): the
     possessive is part of the name, not a possessive of it."""
@@ -211,8 +268,8 @@ def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
 
 def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[Raw]],
                      heading_ents: Sequence[Sequence[Raw]] = (), wikiner: bool = False,
-                     ) -> tuple[list[Raw], frozenset[str]]:
-    """The raw mentions of one article and its brand names ("Macy's").
+                     ) -> ArticleMentions:
+    """The raw mentions of one article, its brand names ("Macy's") and its names with "The".
 
     Mentions are the NER spans of its segments (offsets into ``full``), the occurrences in the
     title and headings of the names those hold, and the NER spans of the title and headings made
@@ -229,7 +286,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _split_inside(full, raws)
+    raws = _places_and_states(full, _split_inside(full, raws))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
@@ -241,12 +298,16 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             text, label = text + full[end: end + 2], "ORG"
         kept.append((text, label, offset))
     whole = frozenset(text + suffix for text in brands for suffix in ("'s", "’s"))
+    kept, definite = _definite_names(full, kept)
+    kept, defined = _definitions(full, kept)
     # headings and the title: only names the body holds (and people's surnames)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
-    for text, label, _ in kept:
+    for text, label, offset in kept:
         labels[text][label] += 1
-        name = clean_mention(text, label, brand=text in whole)
+        name = clean_mention(text, label, brand=text in whole, keep_the=offset in definite)
         labels[name][label] += 1
+        if offset in definite:
+            labels[DEFINITE.sub("", name, count=1)][label] += 1
         if label == "PERSON" and len(name.split()) > 1:
             labels[name.split()[-1]][label] += 1
     known_words = {w.casefold() for name in labels for w in name.split()}
@@ -262,7 +323,93 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
         for name, offset in find_known(heading, labels):
             if not any(a < offset + len(name) and offset < b for a, b in taken):
                 kept.append((name, labels[name].most_common(1)[0][0], offset))
-    return kept, whole
+    return ArticleMentions(kept, whole, definite, defined)
+
+
+def _definite_names(full: str, raws: Sequence[Raw]) -> tuple[list[Raw], frozenset[int]]:
+    """Organizations and works whose name begins with "The": the span starts with, or follows, a
+    capitalised "The" inside a sentence ("reported by The Verge", "the third season of The
+    Crown"), and the rest is not an acronym ("The NFL champion"). Returns the mentions (those with
+    the "The" in front, from its offset) and the offsets of these."""
+    out: list[Raw] = []
+    definite: set[int] = set()
+    for text, label, offset in raws:
+        if label in DEFINITE_TYPES:
+            start = offset if DEFINITE.match(text) else offset - 4 if full[max(0, offset - 4): offset] == "The " else -1
+            rest = DEFINITE.sub("", text, count=1)
+            line = full[full.rfind("\n", 0, max(start, 0)) + 1: max(start, 0)]
+            if start >= 0 and rest and not ACRONYM.match(rest.split()[0]) and not CLAUSE_START.search(line):
+                out.append((f"The {rest}", label, start))
+                definite.add(start)
+                continue
+        out.append((text, label, offset))
+    return out, frozenset(definite)
+
+
+DEFINITION = re.compile(r"[ \t]*\([ \t]*([^()\n]{1,12}?)[ \t]*\)")
+# a short form in brackets: one word of 2 to 10 characters opening with a capital, in capitals (a
+# plural "s" allowed: "DSPs") or of at most five characters ("Fed", "Nato")
+SHORT_FORM = re.compile(r"^(?=[A-Z])(?:[A-Z0-9&.-]{2,10}s?|[A-Z][A-Za-z]{1,4})$")
+NAME_WORD = re.compile(r"^(?:[A-Z][\w.&'’-]*|of|for|and|the|on|de|du|la|&)$")
+
+
+def _long_form(before: str, short: str) -> str | None:
+    """The name a short form in brackets abbreviates, read from the words before the bracket: the
+    shortest run of capitalised words (connectors inside) ending there that :func:`abbreviates`
+    accepts ("The New York State Attorney General (NYAG)" -> "New York State Attorney General")."""
+    words = before.split(" ")
+    run: list[str] = []
+    for word in reversed(words):
+        if not NAME_WORD.match(word) or len(run) >= len(short) + 5:
+            break
+        run.insert(0, word)
+    for start in range(len(run) - 1, -1, -1):
+        candidate = " ".join(run[start:])
+        if run[start][:1].isupper() and run[start] != "The" and abbreviates(short, candidate):
+            return candidate
+    return None
+
+
+def _definitions(full: str, raws: Sequence[Raw]) -> tuple[list[Raw], dict[str, str]]:
+    """Abbreviations the article defines: a name followed by its short form in brackets ("The New
+    York State Attorney General (NYAG)", "Federal Reserve (Fed)", "Bay Area Rapid Transit (BART)").
+    The name is the mention ending at the bracket, else the capitalised words before it (a new
+    mention, in place of the fragments NER found inside it: "New York" of "New York State Attorney
+    General"). Returns the mentions and short form -> long form (the first definition wins)."""
+    defined: dict[str, str] = {}
+    out = list(raws)
+    ends = {offset + len(text): (text, label, offset) for text, label, offset in raws}
+    for m in re.finditer(r"[ \t]\(([^()\n]{2,10})\)", full):
+        short = m.group(1).strip()
+        if short in defined or not SHORT_FORM.match(short):
+            continue
+        end = m.start()
+        mention = ends.get(end)
+        if mention is not None and abbreviates(short, DEFINITE.sub("", clean_mention(mention[0], mention[1]), count=1)):
+            defined[short] = mention[0]
+            continue
+        line_start = full.rfind("\n", 0, end) + 1
+        long = _long_form(full[line_start:end], short)
+        if long is None:
+            continue
+        start = end - len(long)
+        inside = [r for r in out if start <= r[2] and r[2] + len(r[0]) <= end]
+        named = [r for r in out if r[2] == m.start() + 2 and r[0] == short]
+        label = named[0][1] if named else "ORG"
+        out = [r for r in out if r not in inside]
+        out.append((long, label, start))
+        defined[short] = long
+    return out, defined
+
+
+class ArticleMentions(NamedTuple):
+    """The raw mentions of one article, its brand names ("Macy's"), the offsets of the mentions
+    whose "The" is part of the name, and the abbreviations it defines (short -> long form)."""
+
+    raws: list[Raw]
+    brands: frozenset[str]
+    definite: frozenset[int]
+    defined: dict[str, str]
 
 
 def extract_entities(
@@ -313,6 +460,7 @@ def extract_evidence(
             heading_at += len(prep.headings)
             title = articles[i].title or ""
             full = (title.strip() + "\n\n" if title.strip() else "") + articles[i].text
-            mentions, brands = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
-            results[i] = merge_mentions(mentions, prep.title_len, prep.text_len, brands)
+            found = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
+            results[i] = merge_mentions(found.raws, prep.title_len, prep.lead_end, found.brands, found.definite,
+                                        found.defined)
     return results
