@@ -412,3 +412,56 @@ def test_acronyms_the_article_defines_or_spells_name_the_full_name() -> None:
 ])
 def test_bracketed_asides_and_words_of_the_sentence_are_cut_from_names(raw: str, label: str, clean: str) -> None:
     assert clean_mention(raw, label) == clean
+
+
+@pytest.mark.parametrize(("name", "label", "expected"), [
+    ("Los Angeles Auto Show", "ORG", "EVENT"), ("ATP Finals", "ORG", "EVENT"),
+    ("American Music Awards", "ORG", "EVENT"), ("Young Event Horse East Coast Championships", "ORG", "EVENT"),
+    ("The Oprah Winfrey Show", "WORK_OF_ART", "WORK_OF_ART"),
+    ("Hang Seng Index", "ORG", "PRODUCT"), ("Dow Jones Industrial Average", "ORG", "PRODUCT"),
+    ("Stadia Founder's Edition", "PERSON", "PRODUCT"), ("Xbox One Controller", "ORG", "PRODUCT"),
+    ("Show", "ORG", "ORG"), ("Index", "ORG", "ORG"),
+])
+def test_names_ending_in_an_event_or_product_noun_are_events_or_products(name: str, label: str, expected: str) -> None:
+    assert relabel(name, label) == expected
+
+
+def test_lists_scores_and_numbers_inside_spans() -> None:
+    from etl.entities.ner import _scores, _split_inside
+
+    full = "Picked: SpaceX, Blue Origin and Acme, Inc.\nBruins 5, Devils 1: Boston won. Switzerland beat Gibraltar 6-0."
+    raws = _raw(full, ("SpaceX, Blue Origin", "ORG"), ("Acme, Inc.", "ORG"), ("Bruins 5", "LAW"), ("Devils 1", "ORG"),
+                ("Gibraltar 6-0", "GPE"))
+    out = [(t, lab) for t, lab, _ in _scores(full, _split_inside(full, raws))]
+    assert out == [("SpaceX", "ORG"), ("Blue Origin", "ORG"), ("Acme, Inc.", "ORG"), ("Bruins", "LAW"),
+                   ("Devils", "ORG"), ("Gibraltar 6-0", "GPE")]
+    assert clean_mention("Gibraltar 6-0", "PRODUCT") == "Gibraltar"  # a score, whatever the type
+    ents = [("Destiny 2", "PERSON", 0), ("Windows 10", "LOC", 40), ("Kevin King", "PERSON", 80),
+            ("Ann Judge", "PERSON", 120), ("Galileo Jupiter", "PRODUCT", 160), ("Jupiter", "LOC", 200)]
+    out2 = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0)}
+    assert out2["Destiny 2"] == ("PRODUCT", 1) and out2["Windows 10"] == ("PRODUCT", 1)  # no person ends in a number
+    assert out2["Kevin King"] == ("PERSON", 1) and "Ann Judge" in out2  # surnames that are also role words
+    assert out2["Jupiter"] == ("LOC", 1) and out2["Galileo Jupiter"][0] == "PRODUCT"  # a probe, not a person
+
+
+def test_names_read_once_count_every_time_the_body_writes_them(english: Settings) -> None:
+    from etl.entities.ner import _headline_names, _unread_mentions
+
+    title = "Wales punches ticket as Hungary falls"
+    body = ("The group stage ended on Tuesday.\nWales beat Hungary 2-0. Fans of Wales sang in May.\n"
+            "Theresa May said Wales played well, and will return in May.")
+    prep = prepare(title, body, 10_000)
+    full = title + "\n\n" + body
+    raws = _raw(full, ("Hungary", "GPE"), ("Theresa May", "PERSON"))
+    heading_ents = [[("Wales", "GPE", 0), ("Hungary", "GPE", 24)]]
+    confirmed = _headline_names(prep, heading_ents, False)
+    assert ("Wales", "GPE") in confirmed
+    read = [(o, o + len(t)) for t, _, o in raws] + [(full.index("in May") + 3, full.index("in May") + 6)]
+    out = _unread_mentions(prep, raws, read, confirmed, frozenset(), frozenset())
+    wales = [o for t, _, o in out if t == "Wales"]
+    assert len(wales) == 3 and all(full[o: o + 5] == "Wales" for o in wales)  # the body's three, none in the title
+    assert [t for t, _, _ in out].count("May") == 0  # "May" the month, read by NER as a date, is no person
+    assert _headline_names(prepare("NASA Picks SpaceX", "NASA said SpaceX will fly.", 1000),
+                           [[("NASA Picks SpaceX", "ORG", 0)]], False) == []
+    [ents] = extract_entities([_article(title, body)], english)
+    assert {m.name: m.mention_count for m in ents}.get("Wales") == 4  # title + body

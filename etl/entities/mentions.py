@@ -93,6 +93,12 @@ ORG_LAST_WORDS = frozenset({
 # organization's short form in its long form.
 ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "international", "federation",
                                         "worldwide"}
+# Last words of the names of events ("Los Angeles Auto Show", "Davis Cup Finals", "Young Event Horse
+# East Coast Championships") and of products, stock indices included ("Stadia Premiere Edition",
+# "Lexus LC Convertible Concept", "Dow Jones Industrial Average", "Hang Seng Index").
+EVENT_LAST_WORDS = frozenset({"show", "finals", "final", "championships", "championship", "awards", "festival",
+                              "tournament", "olympics", "marathon", "expo", "election", "summit"})
+PRODUCT_LAST_WORDS = frozenset({"edition", "concept", "controller", "console", "index", "average", "composite"})
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
@@ -110,7 +116,12 @@ Raw = tuple[str, str, int]  # (mention text, label, character offset)
 GENERATIONAL = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 # Types whose names may end in a number ("iPhone 11", "Super Bowl 54", "Apollo 11").
 NUMBERED_TYPES = frozenset({"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC", "ORG"})
+# A name followed by a number of one or two digits (a sequel, a version: "Destiny 2", "Windows 10");
+# a score is cut before (etl.entities.ner, TRAILING_SCORE).
+NUMBERED_NAME = re.compile(r"[^\W\d_][\w.'’]*\s+\d{1,2}$")
 TRAILING_NON_WORD = re.compile(r"(?:\s+[^\w\s]*\d[^\s]*|\s+[^\w\s]+)+$")
+# A score after a name ("Switzerland beat Gibraltar 6-0", "Iceland 0-0"): never part of it, whatever the type.
+TRAILING_SCORE = re.compile(r"\s+\(?\d{1,2}[-–]\d{1,2}\)?$")
 MODEL_NUMBER = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d-]{2,}$")  # RAV4, G3, X4, 65UM7300
 YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
@@ -172,6 +183,7 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
             text = POSSESSIVE.sub("", text)
         if label not in NUMBERED_TYPES:
             text = TRAILING_NON_WORD.sub("", text)
+        text = TRAILING_SCORE.sub("", text)
         text = TRAILING_CONNECTOR.sub("", text)
         words = text.split()
         # a lower-case word opening a name is a word of the sentence ("rookie Emil Bemstrom"), a
@@ -180,7 +192,8 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
         if sentence_word or (len(words) > 1 and words[0] in TITLE_CASE_SMALL and label not in TITLED_TYPES):
             text = " ".join(words[1:])
         # a role after a name ("House of Representatives Speaker", "Google Stadia Founder")
-        elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS - OFFICE_ENDINGS and label != "WORK_OF_ART":
+        elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS - OFFICE_ENDINGS \
+                and label not in ("WORK_OF_ART", "PERSON"):
             text = " ".join(words[:-1])
     text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/®™©")
     if not INITIALISM.search(text):
@@ -230,7 +243,12 @@ def is_junk(name: str, label: str = "") -> bool:
 
 
 def relabel(name: str, label: str) -> str:
-    """Fix the model's usual confusion of organizations with places and people, and of products.
+    """Fix the model's usual confusion of organizations with places and people, and of products
+    and events.
+
+    A name of two words or more ending in an event noun ("Los Angeles Auto Show", "ATP Finals",
+    "American Music Awards") is an EVENT, one ending in a product noun ("Stadia Founder's Edition",
+    "Hang Seng Index", "Xbox One Controller") a PRODUCT, unless the model read a work or a law.
 
     A mention labelled PERSON, GPE, LOC or NORP whose one word ends like a company name
     ("Rosoboronexport", "Sberbank") or whose first or last word is an organization word ("Harvard
@@ -239,6 +257,11 @@ def relabel(name: str, label: str) -> str:
     numbers too) or ends like an organization.
     """
     words = name.split()
+    last = words[-1].lower()
+    if len(words) > 1 and label not in ("WORK_OF_ART", "LAW") and last in EVENT_LAST_WORDS:
+        return "EVENT"
+    if len(words) > 1 and label not in ("WORK_OF_ART", "LAW", "EVENT") and last in PRODUCT_LAST_WORDS:
+        return "PRODUCT"
     if label not in ("EVENT", "LAW", "WORK_OF_ART", "PRODUCT") and words[-1].lower() not in ORG_LAST_WORDS \
             and (len(words) > 1 or len(name) >= 4) and any(MODEL_NUMBER.match(w) and not YEAR.match(w) for w in words):
         return "PRODUCT"
@@ -436,6 +459,8 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
     for text, label, offset in ents:
         if label not in ENTITY_TYPES:
             continue
+        if label not in NUMBERED_TYPES and NUMBERED_NAME.search(text.strip()):
+            label = "PRODUCT"  # "Destiny 2", "Windows 10", "Python 3": no person or place ends in a number
         name = clean_mention(text, label, brand=text in brands, keep_the=offset in definite)
         if is_junk(name, label):
             continue
@@ -536,6 +561,9 @@ def _product_families(label_of: dict[str, str]) -> dict[str, str]:
     return families
 
 
+# Types of things, not of people or organizations: a name the model read only as one of these is not
+# a person's full name.
+THING_TYPES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "FAC", "LOC"})
 PERSON_NAME_WORD = re.compile(
     r"^(?!.*['’]s$)(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.(?:[A-Z]\.)?|Mc[A-Z][a-z]+|O['’][A-Z][a-z]+)$")
 
@@ -548,7 +576,8 @@ def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[st
     an organization or place of the article ("Amazon Prime", "Prime") or both are places ("West
     Virginia", "Virginia"). A surname the model reads as a place every time still goes to the person
     ("Klobuchar" GPE beside "Amy Klobuchar"): in an article naming George Washington, "Washington"
-    is taken for him too, the price of the rule. Returns full name -> surname."""
+    is taken for him too, the price of the rule. A full name read only as a thing ("Galileo
+    Jupiter", a probe, beside the planet "Jupiter") is not a person. Returns full name -> surname."""
     people: dict[str, str] = {}
     for name in sorted(label_of):
         words = name.split()
@@ -562,6 +591,8 @@ def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[st
             continue
         labels = set(label_weight[name]) | set(label_weight[surname])
         if labels <= PLACE_TYPES or labels <= {"PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}:
+            continue
+        if set(label_weight[name]) <= THING_TYPES:  # "Galileo Jupiter" (a probe) beside "Jupiter"
             continue
 
         people[name] = surname

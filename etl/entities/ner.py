@@ -30,6 +30,7 @@ from etl.entities.mentions import (
     Raw,
     abbreviates,
     clean_mention,
+    is_junk,
     merge_mentions,
     split_possessive,
 )
@@ -174,12 +175,60 @@ def _standalone(full: str, word: str) -> bool:
 HYPHENED_PLACES = re.compile(r"^((?:[A-Z]\.){2,})-([A-Z][\w.]+)$")  # "U.S.-Mexico", "U.K.-EU"
 
 
-def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
-    """Spans holding two names: a possessive before another name whose owner the text also names on
-    its own ("Apple's AirPods Pro" -> Apple, AirPods Pro; "Assassin's Creed" stays whole), and an
-    initialism joined by a hyphen to a name ("U.S.-Mexico" -> U.S., Mexico, as places)."""
+NAME_SUFFIX_PART = re.compile(r"^(?:Inc|Corp|Co|Ltd|LLC|L\.L\.C|PLC|plc|S\.A|N\.V|AG|GmbH|Jr|Sr|I{2,3}|IV)\.?$")
+
+
+def _listed(text: str, label: str, offset: int) -> list[Raw]:
+    """A span that is a list of names ("Starship, Blue Origin", "Draper, Firefly Aerospace"): each
+    part capitalised, none a company or generational suffix ("Acme, Inc.", "Davis, Jr."); titles of
+    works keep their commas ("Winter Solstice, Camelot Station"). Returns the parts, or nothing."""
+    parts = text.split(", ")
+    if len(parts) < 2 or label == "WORK_OF_ART":
+        return []
+    if not all(p[:1].isupper() and not NAME_SUFFIX_PART.match(p.strip()) for p in parts):
+        return []
+    out: list[Raw] = []
+    at = 0
+    for part in parts:
+        out.append((part, label, offset + at))
+        at += len(part) + 2
+    return out
+
+
+# "Bruins 5, Devils 1:": a result line, a team and its goals on each side of the comma
+SCORE_LINE = re.compile(r"^(.*[^\d\s])\s+(\d{1,2})$")
+SCORE_AFTER = re.compile(r",\s+[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+\d{1,2}(?!\w)")
+SCORE_BEFORE = re.compile(r"[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+\d{1,2},\s+$")
+
+
+def _scores(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Names read with the score of a result line ("Bruins 5, Devils 1", "Hurricanes 4, Blackhawks 2")
+    lose the score: a name ending in a number of one or two digits, followed by a comma and another
+    name with its number, or following one."""
     out: list[Raw] = []
     for text, label, offset in raws:
+        m = SCORE_LINE.match(text)
+        if m is not None:
+            end = offset + len(text)
+            line_start = full.rfind("\n", 0, offset) + 1
+            if SCORE_AFTER.match(full, end) or SCORE_BEFORE.search(full[line_start:offset]):
+                out.append((m.group(1), label, offset))
+                continue
+        out.append((text, label, offset))
+    return out
+
+
+def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Spans holding two names: a list ("Starship, Blue Origin"), a possessive before another name
+    whose owner the text also names on its own ("Apple's AirPods Pro" -> Apple, AirPods Pro;
+    "Assassin's Creed" stays whole), and an initialism joined by a hyphen to a name ("U.S.-Mexico"
+    -> U.S., Mexico, as places)."""
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        listed = _listed(text, label, offset)
+        if listed:
+            out.extend(listed)
+            continue
         pair = HYPHENED_PLACES.match(text)
         if pair:
             out.append((pair.group(1), "GPE", offset))
@@ -277,8 +326,10 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     "NASA Picks SpaceX")."""
     raws: list[Raw] = []
     starts: set[int] = set()
+    read: list[tuple[int, int]] = []  # every span NER read in the body, of any label
     for segment, ents in zip(prep.segments, segment_ents, strict=True):
         for text, model_label, start in ents:
+            read.append((segment.offset + start, segment.offset + start + len(text)))
             label = map_label(model_label, text, wikiner)
             if label is None:
                 continue
@@ -286,7 +337,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _places_and_states(full, _split_inside(full, raws))
+    raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
@@ -300,6 +351,8 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     whole = frozenset(text + suffix for text in brands for suffix in ("'s", "’s"))
     kept, definite = _definite_names(full, kept)
     kept, defined = _definitions(full, kept)
+    confirmed = _headline_names(prep, heading_ents, wikiner)
+    kept = _unread_mentions(prep, kept, read, confirmed, whole, definite)
     # headings and the title: only names the body holds (and people's surnames)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
     for text, label, offset in kept:
@@ -324,6 +377,69 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if not any(a < offset + len(name) and offset < b for a, b in taken):
                 kept.append((name, labels[name].most_common(1)[0][0], offset))
     return ArticleMentions(kept, whole, definite, defined)
+
+
+def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikiner: bool) -> list[tuple[str, str]]:
+    """(name, label) of the names NER read in the title and headings that the body writes the same
+    way although NER missed them there ("Wales punches ticket" beside "... Wales beat Hungary"):
+    the body's spelling is the evidence ("NASA Picks SpaceX" is written nowhere else). A one-word
+    name counts only when the body writes it inside a sentence, or never in lower case."""
+    body = "\n".join(segment.text for segment in prep.segments)
+    out: list[tuple[str, str]] = []
+    for ents in heading_ents:
+        for text, model_label, _ in ents:
+            label = map_label(model_label, text, wikiner)
+            if label is None:
+                continue
+            name = clean_mention(text, label)
+            if len(name) < 3 or is_junk(name, label) or name.upper() == name and len(name) > 5:
+                continue
+            where = [m.start() for m in re.finditer(r"(?<![\w&-])" + re.escape(name) + r"(?![\w&-])", body)]
+            if not where:
+                continue
+            if " " not in name:
+                inside = any(not SENTENCE_START.search(body[body.rfind("\n", 0, w) + 1: w]) for w in where)
+                if not inside and re.search(r"(?<![\w-])" + re.escape(name.lower()) + r"(?![\w-])", body):
+                    continue
+            out.append((name, label))
+    return out
+
+
+def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[int, int]],
+                     extra: Sequence[tuple[str, str]], brands: frozenset[str], definite: frozenset[int]) -> list[Raw]:
+    """The mentions NER missed of names it read elsewhere in the article: every other occurrence in
+    the body, written the same way, outside the spans NER read (of any label: "May" the month is not
+    "May" the person), of a name of the body or of ``extra`` (names of the headlines the body writes).
+    A one-word name the text also writes in lower case is not taken where it opens a sentence. The
+    counts are then what the text holds."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, label, offset in raws:
+        name = clean_mention(text, label, brand=text in brands, keep_the=offset in definite)
+        if len(name) >= 2 and not is_junk(name, label):
+            votes[name][label] += 1
+    for name, label in extra:
+        votes[name][label] += 1
+    if not votes:
+        return list(raws)
+    pattern = re.compile(r"(?<![\w&-])(?:" + "|".join(re.escape(n) for n in sorted(votes, key=lambda n: (-len(n), n)))
+                         + r")(?![\w&-])")
+    taken = sorted([*read, *((o, o + len(t)) for t, _, o in raws)])
+    body = "\n".join(segment.text for segment in prep.segments)
+    lower = {n for n in votes if " " not in n and re.search(r"(?<![\w-])" + re.escape(n.lower()) + r"(?![\w-])", body)}
+    out = list(raws)
+    for segment in prep.segments:
+        end = segment.offset + len(segment.text)
+        inside = [(a, b) for a, b in taken if a < end and segment.offset < b]
+        for m in pattern.finditer(segment.text):
+            start, stop = segment.offset + m.start(), segment.offset + m.end()
+            if any(a < stop and start < b for a, b in inside):
+                continue
+            name = m.group(0)
+            if name in lower and SENTENCE_START.search(segment.text[: m.start()]):
+                continue
+            out.append((name, votes[name].most_common(1)[0][0], start))
+            inside.append((start, stop))
+    return out
 
 
 def _definite_names(full: str, raws: Sequence[Raw]) -> tuple[list[Raw], frozenset[int]]:
