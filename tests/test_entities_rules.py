@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from etl.entities import extract_entities, language_models, normalize_mentions
 from etl.entities.mentions import abbreviates, canonical_form, clean_mention, is_acronym_of, merge_mentions, relabel
-from etl.entities.ner import _definite_names, _definitions, _places_and_states, map_label
+from etl.entities.ner import (
+    _definite_names,
+    _definitions,
+    _places_and_states,
+    _split_inside,
+    article_mentions,
+    map_label,
+)
 from etl.entities.resolve import (
     ArticleEvidence,
     Blocklist,
@@ -355,22 +362,27 @@ def test_a_leading_the_belongs_to_the_name_only_where_the_text_capitalises_it_in
 
 def test_a_place_and_its_us_state_are_two_places_and_the_state_is_named_in_full() -> None:
     full = ("Austin, Texas, and Elkton, MD, held shows; Harrisburg, PA. hosted one. Darren Smith, MD, "
-            "wrote from Washington, D.C., said BBC News, New York, and Trump, Florida Governor Ron DeSantis.")
+            "wrote from Washington, D.C., said BBC News, New York, and Trump, Florida Governor Ron DeSantis. "
+            "Honolulu, Hawaii, and Colorado, Washington, Alaska voted.")
     raws = _raw(full, ("Austin, Texas", "GPE"), ("Elkton", "GPE"), ("MD", "ORG"), ("Harrisburg", "PRODUCT"),
                 ("Darren Smith", "PERSON"), ("MD", "GPE"), ("Washington", "GPE"), ("D.C.", "GPE"),
-                ("BBC News", "ORG"), ("New York", "GPE"), ("Trump", "ORG"), ("Florida", "GPE"))
+                ("BBC News", "ORG"), ("New York", "GPE"), ("Trump", "ORG"), ("Florida", "GPE"), ("Honolulu", "GPE"),
+                ("Hawaii", "GPE"), ("Colorado", "GPE"), ("Washington", "GPE"), ("Alaska", "GPE"))
     out = _places_and_states(full, raws)
     names = [(t, lab) for t, lab, _ in out]
-    assert ("Austin", "GPE") in names and ("Texas", "GPE") in names  # one span, two places
-    assert ("Elkton", "GPE") in names and ("Maryland", "GPE") in names and ("MD", "ORG") not in names
-    assert ("Harrisburg", "GPE") in names and ("Pennsylvania", "GPE") in names  # a state NER did not see
+    # one span, two places: the city under its full name, the state
+    assert ("Austin, Texas", "GPE") in names and ("Texas", "GPE") in names
+    assert ("Elkton, Maryland", "GPE") in names and ("Maryland", "GPE") in names and ("MD", "ORG") not in names
+    assert ("Harrisburg, Pennsylvania", "GPE") in names and ("Pennsylvania", "GPE") in names  # a state NER missed
     assert ("MD", "GPE") in names  # after a person it is a degree: left as NER read it
     assert ("Washington, D.C.", "GPE") in names and ("D.C.", "GPE") not in names  # the city
     assert ("BBC News", "ORG") in names  # an organization stays one
     assert ("Trump", "ORG") in names and ("Florida", "GPE") in names  # "Florida Governor": not a dateline
-    for text, _, offset in out:
-        if text in ("Austin", "Texas", "Elkton", "Harrisburg"):
-            assert full[offset: offset + len(text)] == text
+    assert ("Honolulu", "GPE") in names and ("Hawaii", "GPE") in names  # a city named alone
+    assert ("Colorado", "GPE") in names and ("Washington", "GPE") in names  # states in a list
+    ents = [("McAllen, Texas", "GPE", 0), ("Texas", "GPE", 9), ("McAllen", "GPE", 50)]
+    [city, state] = normalize_mentions(ents, 0)
+    assert (city.name, city.mention_count, city.short_forms, state.name) == ("McAllen, Texas", 2, ("McAllen",), "Texas")
 
 
 def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:
@@ -427,7 +439,7 @@ def test_names_ending_in_an_event_or_product_noun_are_events_or_products(name: s
 
 
 def test_lists_scores_and_numbers_inside_spans() -> None:
-    from etl.entities.ner import _scores, _split_inside
+    from etl.entities.ner import _scores
 
     full = "Picked: SpaceX, Blue Origin and Acme, Inc.\nBruins 5, Devils 1: Boston won. Switzerland beat Gibraltar 6-0."
     raws = _raw(full, ("SpaceX, Blue Origin", "ORG"), ("Acme, Inc.", "ORG"), ("Bruins 5", "LAW"), ("Devils 1", "ORG"),
@@ -465,3 +477,42 @@ def test_names_read_once_count_every_time_the_body_writes_them(english: Settings
                            [[("NASA Picks SpaceX", "ORG", 0)]], False) == []
     [ents] = extract_entities([_article(title, body)], english)
     assert {m.name: m.mention_count for m in ents}.get("Wales") == 4  # title + body
+
+
+@pytest.mark.parametrize(("name", "people"), [
+    ("American", "Americans"), ("Turkish", "Turks"), ("Scottish", "Scots"), ("British", "British"),
+    ("Chinese", "Chinese"), ("African American", "African Americans"), ("Hungarian-American", "Hungarian Americans"),
+    ("pan-European", "Europeans"), ("intra-Afghan", "Afghans"), ("neo-Nazis", "neo-Nazis"), ("Hispanic", "Hispanics"),
+])
+def test_nationality_adjectives_name_their_people(name: str, people: str) -> None:
+    assert canonical_form(name, "NORP") == people
+
+
+def test_spellings_of_initials_and_apostrophes_are_one_name() -> None:
+    assert clean_mention("George R.R. Martin") == "George R. R. Martin"
+    assert clean_mention("W.M. Keck Observatory", "FAC") == "W. M. Keck Observatory"
+    assert clean_mention("U.S. Virgin Islands", "GPE") == "U.S. Virgin Islands"
+    assert clean_mention("U.S. Customs and Border Protection", "ORG") == "U.S. Customs and Border Protection"
+    assert clean_mention("People’s Liberation Army", "ORG") == "People's Liberation Army"
+
+
+def test_possessives_of_full_names_and_acronyms_and_headline_fragments() -> None:
+    from etl.entities.ner import _brand_names
+
+    full = "Jeff Bezos’s Blue Origin won. MSCI's index rose; MSCI's data came. Macy's sales, Macy's stores."
+    raws = _raw(full, ("Jeff Bezos’s Blue Origin", "PERSON"), ("MSCI", "ORG"), ("MSCI", "ORG"), ("Macy", "ORG"),
+                ("Macy", "ORG"))
+    assert [(t, lab) for t, lab, _ in _split_inside(full, raws[:1])] == [("Jeff Bezos", "PERSON"),
+                                                                          ("Blue Origin", "PERSON")]
+    assert _split_inside("Google Stadia Founder's Edition", [("Google Stadia Founder's Edition", "PRODUCT", 0)]) \
+        == [("Google Stadia Founder's Edition", "PRODUCT", 0)]
+    assert _brand_names(full, raws) == {"Macy"}  # an acronym's "'s" is a possessive
+    title = "New York State Attorney General investigating WeWork"
+    body = "The New York State Attorney General said on Monday that it was looking into the books of WeWork."
+    prep = prepare(title, body, 10_000)
+    assert len(prep.segments) == 1
+    found = article_mentions(prep, title + "\n\n" + body, [[("New York State Attorney General", "ORG", 4),
+                                                            ("WeWork", "ORG", body.index("WeWork"))]],
+                             [[("New York State", "GPE", 0), ("WeWork", "ORG", 46)]])
+    in_title = sorted((t, o) for t, _, o in found.raws if o < prep.title_len)
+    assert in_title == [("New York State Attorney General", 0), ("WeWork", 46)]  # not the fragment "New York State"

@@ -138,6 +138,12 @@ PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "va
 TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?"
                                 r"|(?-i:that|which|who|whose|said|says|explained|told|added|wrote|reported|announced))$",
                                 re.IGNORECASE)
+# Initials written together inside a name are spaced, as encyclopedias title names ("George R.R.
+# Martin" -> "George R. R. Martin", "W.M. Keck Observatory" -> "W. M. Keck Observatory"); the
+# initialisms of places stay ("U.S. Virgin Islands", "Washington, D.C.").
+JOINED_INITIALS = re.compile(r"^(?:[A-Z]\.){2,3}$")
+PLACE_INITIALISMS = frozenset({"U.S.", "U.K.", "U.N.", "E.U.", "U.A.E.", "D.C.", "N.Y.", "L.A."})
+SPACED_INITIAL_TYPES = frozenset({"PERSON", "ORG", "FAC"})
 # A bracketed aside inside a span ("Kristi Noem (R)", "Patrick (Pat) Carlineo") is not part of the name, and
 # a bracket the span does not close cuts it ("England (Group A", "CNN Business)A").
 PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
@@ -167,7 +173,7 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
     if keep_the and label in DEFINITE_TYPES and DEFINITE.match(text):
         rest = clean_mention(DEFINITE.sub("", text, count=1), label, brand)
         return f"The {rest}" if rest else rest
-    text = " ".join(text.replace("\u00ad", "").split())
+    text = " ".join(text.replace("\u00ad", "").replace("’", "'").split())
     text = PARENTHETICAL.sub("", text)
     if BRACKET.search(text):
         text = next((part for part in BRACKET.split(text) if part.strip()), "")
@@ -198,7 +204,13 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
     text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/®™©")
     if not INITIALISM.search(text):
         text = text.rstrip(".").rstrip()
+    if label in SPACED_INITIAL_TYPES and " " in text:
+        text = " ".join(w if w in PLACE_INITIALISMS else JOINED_INITIALS.sub(_space_initials, w) for w in text.split())
     return text
+
+
+def _space_initials(match: re.Match[str]) -> str:
+    return ". ".join(match.group(0).rstrip(".").split(".")) + "."
 
 
 def split_possessive(text: str, offset: int) -> list[tuple[str, int]]:
@@ -281,9 +293,37 @@ def canonical_form(name: str, label: str) -> str:
     if label == "ORG":
         stripped = COMPANY_SUFFIX.sub("", name)
         return stripped if stripped and not is_junk(stripped) else name
-    if label == "NORP" and DEMONYM_SINGULAR.match(name):
-        return name + "s"
+    if label == "NORP":
+        return people_of(name)
     return name
+
+
+# Nationality and group adjectives whose people have a noun of their own ("a Turk", "a Scot"); the
+# others name their people as they are ("the British", "the French", "the Chinese").
+PEOPLE_NOUNS = {"Turkish": "Turks", "Scottish": "Scots", "Kurdish": "Kurds", "Danish": "Danes", "Swedish": "Swedes",
+                "Finnish": "Finns", "Polish": "Poles", "Jewish": "Jews", "Hispanic": "Hispanics", "Arab": "Arabs",
+                "Latino": "Latinos", "Filipino": "Filipinos", "Czech": "Czechs", "Serb": "Serbs", "Croat": "Croats"}
+GROUP_PREFIX = re.compile(r"^(?:pan|intra|inter|trans|all)-(?=[A-Z])")
+
+
+def people_of(name: str) -> str:
+    """The people a nationality or group adjective names: "American" -> "Americans", "Turkish" ->
+    "Turks", "African American" and "Hungarian-American" -> "African Americans", "Hungarian
+    Americans", "pan-European" and "intra-Afghan" -> "Europeans", "Afghans"; others unchanged."""
+    core = GROUP_PREFIX.sub("", name)
+    words = core.replace("-", " ").split() if "-" in core and not core.startswith(("neo-", "anti-")) else core.split()
+    if not words:
+        return name
+    last = words[-1]
+    if last in PEOPLE_NOUNS:
+        people = PEOPLE_NOUNS[last]
+    elif DEMONYM_SINGULAR.match(last):
+        people = last + "s"
+    else:
+        return name
+    if len(words) > 1 and not all(DEMONYM_SINGULAR.match(w) or w in PEOPLE_NOUNS for w in words[:-1]):
+        return name
+    return " ".join([*words[:-1], people])
 
 
 def _majority(weights: dict[str, int]) -> str:
@@ -313,6 +353,7 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
     """
     if len(long) <= len(short):
         return False
+    long = [w.rstrip(",") for w in long]  # "McAllen, Texas": "McAllen" is its short form
     extra_last = long[-1].lower().strip(".,")
     if long[: len(short)] == short:
         if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL:

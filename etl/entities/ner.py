@@ -26,6 +26,9 @@ from etl.entities.mentions import (
     DEFINITE,
     DEFINITE_TYPES,
     ENTITY_TYPES,
+    ORG_LAST_WORDS,
+    PERSON_NAME_WORD,
+    ROLE_WORDS,
     STATE_NAMES,
     Raw,
     abbreviates,
@@ -218,10 +221,19 @@ def _scores(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
+def _full_name(text: str) -> bool:
+    """Two or three words shaped like a person's names, none a role or company word ("Jeff Bezos";
+    not "Google Stadia Founder", "The People")."""
+    words = text.split()
+    return 2 <= len(words) <= 3 and all(PERSON_NAME_WORD.match(w) for w in words) \
+        and not any(w.lower() in ROLE_WORDS or w.lower() in ORG_LAST_WORDS or w in ("The", "A") for w in words)
+
+
 def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Spans holding two names: a list ("Starship, Blue Origin"), a possessive before another name
     whose owner the text also names on its own ("Apple's AirPods Pro" -> Apple, AirPods Pro;
-    "Assassin's Creed" stays whole), and an initialism joined by a hyphen to a name ("U.S.-Mexico"
+    "Assassin's Creed" stays whole) or is a person's full name ("Jeff Bezos's Blue Origin", unless
+    the span is a work's title), and an initialism joined by a hyphen to a name ("U.S.-Mexico"
     -> U.S., Mexico, as places)."""
     out: list[Raw] = []
     for text, label, offset in raws:
@@ -235,7 +247,8 @@ def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
             out.append((pair.group(2), "GPE", offset + pair.start(2)))
             continue
         parts = split_possessive(text, offset)
-        if len(parts) > 1 and all(_standalone(full, p.split()[-1]) for p, _ in parts[:-1]):
+        if len(parts) > 1 and all(_standalone(full, p.split()[-1]) or (label != "WORK_OF_ART" and _full_name(p))
+                                  for p, _ in parts[:-1]):
             owner_label = label if label in ("PERSON", "ORG") else "ORG"
             out.extend((p, owner_label, o) for p, o in parts[:-1])
             out.append(parts[-1][:1] + (label,) + parts[-1][1:])
@@ -254,9 +267,10 @@ KEEP_LABEL = frozenset({"ORG", "PERSON"})
 def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """A place, a comma and a US state ("Austin, Texas", "Elkton, MD", "Monroe, La."): two places,
     whether NER read them as one span, two or only the first. The state is named in full (an
-    abbreviation there cannot be anything else), the place is a GPE unless NER read an organization
-    or a person ("BBC News, New York"; "Darren Taichman, MD" is a degree, not a state). "Washington,
-    D.C." is one place, the city."""
+    abbreviation there cannot be anything else), the place is a GPE named with its state ("Elkton,
+    Maryland": its full name, of which "Elkton" alone is the short form) unless NER read an
+    organization or a person ("BBC News, New York"; "Darren Taichman, MD" is a degree, not a state).
+    "Washington, D.C." is one place, the city."""
     by_start = {offset: (text, label) for text, label, offset in raws}
     out: list[Raw] = []
     taken: set[int] = set()
@@ -265,8 +279,9 @@ def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
             continue
         inner = STATE_AFTER.search(text)
         if inner is not None and inner.end() == len(text) and IN_PLACE.match(text[: inner.start()]):
-            out.append((text[: inner.start()], "GPE", offset))
-            out.append((STATE_NAMES[inner.group(1)], "GPE", offset + inner.start(1)))
+            state_name = STATE_NAMES[inner.group(1)]
+            out.append((_in_state(text[: inner.start()], state_name), "GPE", offset))
+            out.append((state_name, "GPE", offset + inner.start(1)))
             continue
         end = offset + len(text)
         if not IN_PLACE.match(text):
@@ -281,17 +296,35 @@ def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
         if state is None or (label == "PERSON") or (label == "ORG" and state.start(1) not in by_start):
             out.append((text, label, offset))
             continue
-        out.append((text, label if label in KEEP_LABEL else "GPE", offset))
-        out.append((STATE_NAMES[state.group(1)], "GPE", state.start(1)))
+        state_name = STATE_NAMES[state.group(1)]
+        out.append((text, label, offset) if label in KEEP_LABEL else (_in_state(text, state_name), "GPE", offset))
+        out.append((state_name, "GPE", state.start(1)))
         taken.add(state.start(1))
     return out
 
 
+# The US cities AP style names without their state (its datelines that stand alone), as
+# encyclopedias title them: "Honolulu", not "Honolulu, Hawaii".
+STANDALONE_CITIES = frozenset({
+    "Atlanta", "Baltimore", "Boston", "Chicago", "Cincinnati", "Cleveland", "Dallas", "Denver", "Detroit",
+    "Honolulu", "Houston", "Indianapolis", "Las Vegas", "Los Angeles", "Miami", "Milwaukee", "Minneapolis",
+    "New Orleans", "New York", "Oklahoma City", "Philadelphia", "Phoenix", "Pittsburgh", "St. Louis",
+    "Salt Lake City", "San Antonio", "San Diego", "San Francisco", "Seattle", "Washington",
+})
+
+
+def _in_state(place: str, state: str) -> str:
+    """A US place's full name, as encyclopedias title it: "McAllen, Texas", "Elkton, Maryland" (the
+    place alone is its short form in the article); the cities named alone (STANDALONE_CITIES) and
+    states ("Colorado, Washington, Alaska": a list) stay themselves."""
+    return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
+
+
 def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
     """Names written with "'s" every time, at least twice ("Macy's", "Lowe's", "Kellogg's"): the
-    possessive is part of the name, not a possessive of it."""
+    possessive is part of the name, not a possessive of it. Not an acronym ("MSCI's")."""
     brands: set[str] = set()
-    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2}:
+    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2 and not t.isupper()}:
         after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(text) + r"(?!\w)", full)]
         if len(after) >= 2 and all(a in ("'s", "’s") for a in after):
             brands.add(text)
@@ -367,13 +400,19 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     for heading, ents in itertools.zip_longest(prep.headings, heading_ents, fillvalue=()):
         assert isinstance(heading, Segment)
         taken: list[tuple[int, int]] = []
+        known = find_known(heading, labels)
         for text, model_label, start in ents:
             label = map_label(model_label, text, wikiner)
             words = clean_mention(text, label or "").split()
-            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words):
-                kept.append((text, label, heading.offset + start))
-                taken.append((heading.offset + start, heading.offset + start + len(text)))
-        for name, offset in find_known(heading, labels):
+            begin, end = heading.offset + start, heading.offset + start + len(text)
+            # a fragment of a longer name the heading holds ("New York State" of "New York State
+            # Attorney General") is no name
+            inside = any(o <= begin and end <= o + len(n) and len(n) > len(text) for n, o in known)
+            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words) \
+                    and not inside:
+                kept.append((text, label, begin))
+                taken.append((begin, end))
+        for name, offset in known:
             if not any(a < offset + len(name) and offset < b for a, b in taken):
                 kept.append((name, labels[name].most_common(1)[0][0], offset))
     return ArticleMentions(kept, whole, definite, defined)
