@@ -516,3 +516,17 @@ def test_possessives_of_full_names_and_acronyms_and_headline_fragments() -> None
                              [[("New York State", "GPE", 0), ("WeWork", "ORG", 46)]])
     in_title = sorted((t, o) for t, _, o in found.raws if o < prep.title_len)
     assert in_title == [("New York State Attorney General", 0), ("WeWork", 46)]  # not the fragment "New York State"
+
+
+def test_plurals_and_the_last_word_of_one_institution_are_short_forms_in_an_article() -> None:
+    ents = [("World Fantasy Award", "EVENT", 0), ("World Fantasy Awards", "EVENT", 50),
+            ("Indiana Statehouse", "FAC", 100), ("Statehouse", "ORG", 150), ("Statehouse", "ORG", 170),
+            ("Chicago Tribune", "ORG", 200), ("Baltimore Sun", "ORG", 220), ("Los Angeles Times", "ORG", 240),
+            ("New York Times", "ORG", 260), ("Times", "ORG", 280), ("Wall Street", "FAC", 300),
+            ("Street", "GPE", 320), ("Americans", "NORP", 340), ("American", "NORP", 360)]
+    out = {m.name: (m.mention_count, m.short_forms) for m in normalize_mentions(ents, 0)}
+    assert out["World Fantasy Award"] == (2, ("World Fantasy Awards",))
+    assert out["Indiana Statehouse"] == (3, ("Statehouse",))
+    assert out["Times"][0] == 1  # two papers end in "Times": which one is not said
+    assert out["Street"][0] == 1  # read as a place: not the building's short form
+    assert out["Americans"][0] == 2

@@ -557,6 +557,7 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
             canonical_of[name] = name
             if len(distinct) > 1:
                 candidates_of[name] = distinct
+    _plurals_and_heads(names, label_of, canonical_of, candidates_of)
 
     grouped: dict[str, list[Raw]] = defaultdict(list)
     for name, label, offset in cleaned:
@@ -579,6 +580,34 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
                     short_forms))
     out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
     return out
+
+
+def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of: dict[str, str],
+                       candidates_of: dict[str, list[str]]) -> None:
+    """Two more short forms inside an article (``canonical_of`` is updated): a plural of another name
+    ("World Fantasy Awards" of "World Fantasy Award", "Joy-Cons" of "Joy-Con"), and the last word of
+    exactly one organization's or building's name ("the Statehouse" of "Indiana Statehouse", "the
+    Chronicle" of "San Francisco Chronicle"), never when that word names a place there."""
+    moved: dict[str, str] = {}
+    for name in names:
+        single = name[:-1]
+        if canonical_of[name] == name and name not in candidates_of and name.endswith("s") and not name.endswith("ss") \
+                and single in canonical_of and "NORP" not in (label_of[name], label_of[single]):
+            moved[name] = canonical_of[single]
+    heads: dict[str, list[str]] = defaultdict(list)
+    for longer in names:
+        if label_of[longer] in ("ORG", "FAC") and len(longer.split()) > 1 and canonical_of[longer] == longer:
+            heads[longer.split()[-1]].append(longer)
+    for name in names:
+        if " " not in name and canonical_of[name] == name and name not in moved and name not in candidates_of \
+                and len(heads.get(name, ())) == 1 and label_of[name] not in PLACE_TYPES - {"FAC"}:
+            moved[name] = heads[name][0]
+    for name, target in canonical_of.items():
+        seen: set[str] = set()
+        while target in moved and target not in seen:
+            seen.add(target)
+            target = moved[target]
+        canonical_of[name] = target
 
 
 def _product_families(label_of: dict[str, str]) -> dict[str, str]:
