@@ -342,7 +342,8 @@ def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
     for text, offsets in by_text.items():
         if " " in text or len(text) < 3 or not text[0].isupper() or not text[1:].islower():
             continue
-        lower = len(re.findall(r"(?<![\w-])" + re.escape(text.lower()) + r"(?![\w-])", full))
+        lower = (len(re.findall(r"(?<![\w-])" + re.escape(text.lower()) + r"(?![\w-])", full))
+                 if text.lower() in full else 0)
         if lower and (all(o in starts for o in offsets) or lower >= len(offsets)):
             common.add(text)
     return common
@@ -433,6 +434,8 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
             name = clean_mention(text, label)
             if len(name) < 3 or is_junk(name, label) or name.upper() == name and len(name) > 5:
                 continue
+            if name not in body:
+                continue
             where = [m.start() for m in re.finditer(r"(?<![\w&-])" + re.escape(name) + r"(?![\w&-])", body)]
             if not where:
                 continue
@@ -464,7 +467,8 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
                          + r")(?![\w&-])")
     taken = sorted([*read, *((o, o + len(t)) for t, _, o in raws)])
     body = "\n".join(segment.text for segment in prep.segments)
-    lower = {n for n in votes if " " not in n and re.search(r"(?<![\w-])" + re.escape(n.lower()) + r"(?![\w-])", body)}
+    lower = {n for n in votes if " " not in n and n.lower() in body
+             and re.search(r"(?<![\w-])" + re.escape(n.lower()) + r"(?![\w-])", body)}
     out = list(raws)
     for segment in prep.segments:
         end = segment.offset + len(segment.text)

@@ -157,7 +157,7 @@ def find_known(heading: Segment, names: Iterable[str]) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     for name in sorted(set(names), key=lambda n: (-len(n), n)):
         needle = name.casefold() if caps else name
-        if len(needle) < 2:
+        if len(needle) < 2 or needle not in haystack:  # the substring test spares a regex per name
             continue
         for m in re.finditer(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", haystack):
             span = (m.start(), m.end())
