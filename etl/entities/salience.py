@@ -26,8 +26,9 @@ def mention_weight(offset: int, title_len: int, lead_end: int) -> float:
     return LEAD_WEIGHT if offset < lead_end else BODY_WEIGHT
 
 
-def salience_shares(offsets: Mapping[str, Sequence[int]], title_len: int, lead_end: int | None = None
-                    ) -> dict[str, float]:
+def salience_shares(
+    offsets: Mapping[str, Sequence[int]], title_len: int, lead_end: int | None = None
+) -> dict[str, float]:
     """Entity -> share of the article, from the character offsets of its mentions (the title is
     ``[0, title_len)``, the lead ``[title_len, lead_end)``; no lead when ``lead_end`` is None)."""
     end = title_len if lead_end is None else max(lead_end, title_len)
