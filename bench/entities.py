@@ -202,15 +202,16 @@ def _row(label: str, s: dict[str, Any]) -> str:
 
 
 def readme_block(current: dict[str, Any], baseline: dict[str, Any] | None,
-                 phase1: dict[str, Any] | None = None) -> str:
+                 phase1: dict[str, Any] | None = None, phase2: dict[str, Any] | None = None) -> str:
     """The README table, generated from the results files (phase 1: entities-phase1.json, the results
-    before resolution by evidence was stored)."""
+    before resolution by evidence was stored; phase 2: entities-phase2.json, before the round-3
+    mention and salience rules)."""
     lines = ["| run | precision | recall | canonical | typed | main@3 | split | articles |",
              "|---|---|---|---|---|---|---|---|"]
     t = current["targets"]
     lines.append(f"| target | ≥ {t['precision']} | ≥ {t['recall']} | ≥ {t['canonical']} | ≥ {t['typed']} "
                  f"| ≥ {t['main_at_3']} | ≤ {t['split']} | |")
-    for name, res in (("before (baseline)", baseline), ("phase 1", phase1), ("now", current)):
+    for name, res in (("before (baseline)", baseline), ("phase 1", phase1), ("phase 2", phase2), ("now", current)):
         if res is None:
             continue
         for part in ("overall", "half A", "half B"):
@@ -253,9 +254,11 @@ def main() -> int:
     current_path = RESULTS / "entities.json"
     phase1_path = RESULTS / "entities-phase1.json"
     phase1 = json.loads(phase1_path.read_text(encoding="utf-8")) if phase1_path.exists() else None
+    phase2_path = RESULTS / "entities-phase2.json"
+    phase2 = json.loads(phase2_path.read_text(encoding="utf-8")) if phase2_path.exists() else None
     if current_path.exists():
         replace_block("bench-entities", readme_block(json.loads(current_path.read_text(encoding="utf-8")), baseline,
-                                                     phase1))
+                                                     phase1, phase2))
     else:  # only the baseline measured so far
         replace_block("bench-entities", readme_block(res, None))
     print(json.dumps({k: res[k] for k in ("scores", "failed", "throughput", "seconds")}, indent=1))

@@ -88,11 +88,11 @@ def test_relabel_organizations_the_model_calls_places_or_people(name: str, label
 def test_short_forms_resolve_to_the_longest_mention_and_label_majority_wins() -> None:
     ents = [("Antony Blinken", "PERSON", 10), ("Blinken", "PERSON", 200), ("Blinken", "ORG", 300),
             ("Xi Jinping", "PERSON", 50), ("Xi", "PERSON", 400), ("China", "GPE", 5), ("China", "GPE", 90)]
-    out = {m.name: m for m in normalize_mentions(ents, title_len=20, text_len=500)}
+    out = {m.name: m for m in normalize_mentions(ents, title_len=20, lead_end=100)}
     assert set(out) == {"Antony Blinken", "Xi Jinping", "China"}
     assert out["Antony Blinken"].label == "PERSON" and out["Antony Blinken"].mention_count == 3
     assert out["Antony Blinken"].short_forms == ("Blinken",)  # evidence for resolution across articles
-    short_forms = {m.name: forms for m, forms in merge_mentions(ents, title_len=20, text_len=500)}
+    short_forms = {m.name: forms for m, forms in merge_mentions(ents, title_len=20, lead_end=100)}
     assert short_forms["Antony Blinken"] == ("Blinken",) and short_forms["Xi Jinping"] == ("Xi",)
     assert out["China"].in_title and out["China"].first_offset == 5
     assert out["China"].salience > out["Xi Jinping"].salience
@@ -100,11 +100,11 @@ def test_short_forms_resolve_to_the_longest_mention_and_label_majority_wins() ->
 
 def test_salience_is_a_share_of_the_article() -> None:
     # one entity: all of the article
-    [m] = normalize_mentions([("Kenya", "GPE", 0), ("Kenya", "GPE", 50)], title_len=10, text_len=90)
+    [m] = normalize_mentions([("Kenya", "GPE", 0), ("Kenya", "GPE", 50)], title_len=10, lead_end=40)
     assert (m.mention_count, m.first_offset, m.in_title, m.salience) == (2, 0, True, 1.0)
-    out = normalize_mentions([("Kenya", "GPE", 20), ("Uganda", "GPE", 60)], title_len=10, text_len=90)
+    out = normalize_mentions([("Kenya", "GPE", 20), ("Uganda", "GPE", 60)], title_len=10, lead_end=40)
     assert abs(sum(m.salience for m in out) - 1.0) < 1e-5
-    assert out[0].name == "Kenya"  # earlier in the body weighs a little more
+    assert out[0].name == "Kenya"  # the lead weighs more than the rest of the body
 
 
 def test_label_is_the_majority_weighted_by_mention_length() -> None:
@@ -150,7 +150,7 @@ def test_case_variants_and_possessives_are_one_entity_and_roles_are_dropped() ->
     st.sampled_from(sorted(ENTITY_TYPES) + ["DATE", "CARDINAL"]),
     st.integers(min_value=0, max_value=999)), max_size=30))
 def test_normalization_invariants(ents: list[tuple[str, str, int]]) -> None:
-    out = normalize_mentions(ents, title_len=50, text_len=950)
+    out = normalize_mentions(ents, title_len=50, lead_end=300)
     names = [m.name for m in out]
     assert len(names) == len(set(names))
     kept = [(t, lab, o) for t, lab, o in ents if lab in ENTITY_TYPES and not is_junk(clean_mention(t, lab))]

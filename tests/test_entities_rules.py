@@ -11,8 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.entities import extract_entities, language_models, normalize_mentions
-from etl.entities.mentions import canonical_form, clean_mention, is_acronym_of, relabel
-from etl.entities.ner import map_label
+from etl.entities.mentions import abbreviates, canonical_form, clean_mention, is_acronym_of, merge_mentions, relabel
+from etl.entities.ner import (
+    _definite_names,
+    _definitions,
+    _places_and_states,
+    _split_inside,
+    article_mentions,
+    map_label,
+)
 from etl.entities.resolve import (
     ArticleEvidence,
     Blocklist,
@@ -23,6 +30,7 @@ from etl.entities.resolve import (
     name_key,
     resolve,
 )
+from etl.entities.salience import salience_shares
 from etl.entities.text import find_known, is_boilerplate, is_heading, normalise_caps, prepare
 from etl.records import Article
 from etl.settings import Settings
@@ -319,3 +327,206 @@ def test_organizations_short_of_their_full_name_or_of_a_country_qualifier() -> N
     assert set(out) == {"Fortress Investment Group", "Chinese Communist Party", "U.S. Customs and Border Protection",
                         "Senate Judiciary Committee", "Senate", "Google Stadia", "Google"}
     assert out["Chinese Communist Party"].short_forms == ("Communist Party",)
+
+
+# --- round 3: "The", places and states, salience by position, acronyms, bracketed asides -----------
+
+
+def _raw(full: str, *spans: tuple[str, str]) -> list[tuple[str, str, int]]:
+    """(text, label, offset) of each span at its first occurrence after the previous one."""
+    out, at = [], 0
+    for text, label in spans:
+        at = full.index(text, at)
+        out.append((text, label, at))
+        at += len(text)
+    return out
+
+
+def test_a_leading_the_belongs_to_the_name_only_where_the_text_capitalises_it_inside_a_sentence() -> None:
+    full = ("Rates held, the Federal Reserve said. The Federal Reserve met on Monday. She told The Verge, "
+            "then watched The Crown. A New York Times reporter wrote in The New York Times. The NFL "
+            "champion lost. Voters in The Netherlands agreed.")
+    raws = _raw(full, ("the Federal Reserve", "ORG"), ("The Federal Reserve", "ORG"), ("The Verge", "ORG"),
+                ("Crown", "WORK_OF_ART"), ("New York Times", "ORG"), ("The New York Times", "ORG"),
+                ("NFL", "ORG"), ("The Netherlands", "GPE"))
+    kept, definite = _definite_names(full, raws)
+    out = {m.name: (m, forms) for m, forms in merge_mentions(kept, 0, None, definite=definite)}
+    # sentence-initial or lower case: the sentence's "the"; an acronym or a place never takes it
+    assert out["Federal Reserve"][0].mention_count == 2 and "The Federal Reserve" not in out
+    assert {"The Verge", "The Crown", "NFL", "Netherlands"} <= set(out)
+    # the name written both ways in one article is one entity, the short spelling its evidence
+    assert out["The New York Times"][0].mention_count == 2 and out["The New York Times"][1] == ("New York Times",)
+    assert clean_mention("The Netherlands", "GPE", keep_the=True) == "Netherlands"
+    assert clean_mention("The Verge's", "ORG", keep_the=True) == "The Verge"
+
+
+def test_a_place_and_its_us_state_are_two_places_and_the_state_is_named_in_full() -> None:
+    full = ("Austin, Texas, and Elkton, MD, held shows; Harrisburg, PA. hosted one. Darren Smith, MD, "
+            "wrote from Washington, D.C., said BBC News, New York, and Trump, Florida Governor Ron DeSantis. "
+            "Honolulu, Hawaii, and Colorado, Washington, Alaska voted.")
+    raws = _raw(full, ("Austin, Texas", "GPE"), ("Elkton", "GPE"), ("MD", "ORG"), ("Harrisburg", "PRODUCT"),
+                ("Darren Smith", "PERSON"), ("MD", "GPE"), ("Washington", "GPE"), ("D.C.", "GPE"),
+                ("BBC News", "ORG"), ("New York", "GPE"), ("Trump", "ORG"), ("Florida", "GPE"), ("Honolulu", "GPE"),
+                ("Hawaii", "GPE"), ("Colorado", "GPE"), ("Washington", "GPE"), ("Alaska", "GPE"))
+    out = _places_and_states(full, raws)
+    names = [(t, lab) for t, lab, _ in out]
+    # one span, two places: the city under its full name, the state
+    assert ("Austin, Texas", "GPE") in names and ("Texas", "GPE") in names
+    assert ("Elkton, Maryland", "GPE") in names and ("Maryland", "GPE") in names and ("MD", "ORG") not in names
+    assert ("Harrisburg, Pennsylvania", "GPE") in names and ("Pennsylvania", "GPE") in names  # a state NER missed
+    assert ("MD", "GPE") in names  # after a person it is a degree: left as NER read it
+    assert ("Washington, D.C.", "GPE") in names and ("D.C.", "GPE") not in names  # the city
+    assert ("BBC News", "ORG") in names  # an organization stays one
+    assert ("Trump", "ORG") in names and ("Florida", "GPE") in names  # "Florida Governor": not a dateline
+    assert ("Honolulu", "GPE") in names and ("Hawaii", "GPE") in names  # a city named alone
+    assert ("Colorado", "GPE") in names and ("Washington", "GPE") in names  # states in a list
+    ents = [("McAllen, Texas", "GPE", 0), ("Texas", "GPE", 9), ("McAllen", "GPE", 50)]
+    [city, state] = normalize_mentions(ents, 0)
+    assert (city.name, city.mention_count, city.short_forms, state.name) == ("McAllen, Texas", 2, ("McAllen",), "Texas")
+
+
+def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:
+    # title 0-20, lead 20-100, body after: a headline word met once more in passing (5 + 1) stays
+    # below what the lead names and the story keeps naming (3 + 4)
+    shares = salience_shares({"Headline": [5, 500], "Subject": [30, 200, 300, 400, 600], "Other": [700]}, 20, 100)
+    assert shares["Subject"] > shares["Headline"] > shares["Other"]
+    assert abs(shares["Headline"] - 6 / 14) < 1e-6 and abs(sum(shares.values()) - 1) < 1e-6
+    prep = prepare("A title", "First paragraph.\nSecond paragraph.\nThird paragraph.", 10_000)
+    full = "A title\n\nFirst paragraph.\nSecond paragraph.\nThird paragraph."
+    assert full[: prep.lead_end].endswith("Second paragraph.")
+
+
+def test_acronyms_the_article_defines_or_spells_name_the_full_name() -> None:
+    assert abbreviates("Fed", "Federal Reserve") and abbreviates("SHCOMP", "Shanghai Composite")
+    assert abbreviates("SNC", "Sierra Nevada Corporation") and not abbreviates("AP", "Indianapolis")
+    assert is_acronym_of("NYAG", "New York State Attorney General")  # a word left out
+    assert not is_acronym_of("UK", "Ukraine") and not is_acronym_of("NC", "New York State Attorney General")
+    full = ("(Reuters) - The New York State Attorney General (NYAG) is looking at Acme, the NYAG said. The "
+            "Federal Reserve (Fed) met; the Fed held rates. Indianapolis (AP) - Rain fell.")
+    raws = _raw(full, ("Reuters", "ORG"), ("New York", "GPE"), ("NYAG", "ORG"), ("Acme", "ORG"), ("NYAG", "ORG"),
+                ("Federal Reserve", "ORG"), ("Fed", "ORG"), ("Fed", "PERSON"), ("Indianapolis", "GPE"),
+                ("AP", "ORG"))
+    kept, defined = _definitions(full, raws)
+    assert defined == {"NYAG": "New York State Attorney General", "Fed": "Federal Reserve"}
+    assert ("New York", "GPE") not in [(t, lab) for t, lab, _ in kept]  # a fragment of the long form
+    out = {m.name: m for m, _ in merge_mentions(kept, 0, None, defined=defined)}
+    assert out["New York State Attorney General"].mention_count == 3 and "NYAG" not in out
+    assert out["Federal Reserve"].mention_count == 3 and out["Federal Reserve"].label == "ORG"
+    assert "AP" in out and "Indianapolis" in out
+
+
+@pytest.mark.parametrize(("raw", "label", "clean"), [
+    ("England (Group A", "GPE", "England"), ("CNN Business)A", "ORG", "CNN Business"),
+    ("Kristi Noem (R)", "PERSON", "Kristi Noem"), ("Patrick (Pat) Carlineo", "PERSON", "Patrick Carlineo"),
+    ("Shanghai Composite (Shcomp", "ORG", "Shanghai Composite"), ("Associated Press that", "ORG", "Associated Press"),
+    ("Teresa Nielsen Hayden explained", "PERSON", "Teresa Nielsen Hayden"),
+    ("New York State Attorney General", "ORG", "New York State Attorney General"),
+])
+def test_bracketed_asides_and_words_of_the_sentence_are_cut_from_names(raw: str, label: str, clean: str) -> None:
+    assert clean_mention(raw, label) == clean
+
+
+@pytest.mark.parametrize(("name", "label", "expected"), [
+    ("Los Angeles Auto Show", "ORG", "EVENT"), ("ATP Finals", "ORG", "EVENT"),
+    ("American Music Awards", "ORG", "EVENT"), ("Young Event Horse East Coast Championships", "ORG", "EVENT"),
+    ("The Oprah Winfrey Show", "WORK_OF_ART", "WORK_OF_ART"),
+    ("Hang Seng Index", "ORG", "PRODUCT"), ("Dow Jones Industrial Average", "ORG", "PRODUCT"),
+    ("Stadia Founder's Edition", "PERSON", "PRODUCT"), ("Xbox One Controller", "ORG", "PRODUCT"),
+    ("Show", "ORG", "ORG"), ("Index", "ORG", "ORG"),
+])
+def test_names_ending_in_an_event_or_product_noun_are_events_or_products(name: str, label: str, expected: str) -> None:
+    assert relabel(name, label) == expected
+
+
+def test_lists_scores_and_numbers_inside_spans() -> None:
+    from etl.entities.ner import _scores
+
+    full = "Picked: SpaceX, Blue Origin and Acme, Inc.\nBruins 5, Devils 1: Boston won. Switzerland beat Gibraltar 6-0."
+    raws = _raw(full, ("SpaceX, Blue Origin", "ORG"), ("Acme, Inc.", "ORG"), ("Bruins 5", "LAW"), ("Devils 1", "ORG"),
+                ("Gibraltar 6-0", "GPE"))
+    out = [(t, lab) for t, lab, _ in _scores(full, _split_inside(full, raws))]
+    assert out == [("SpaceX", "ORG"), ("Blue Origin", "ORG"), ("Acme, Inc.", "ORG"), ("Bruins", "LAW"),
+                   ("Devils", "ORG"), ("Gibraltar 6-0", "GPE")]
+    assert clean_mention("Gibraltar 6-0", "PRODUCT") == "Gibraltar"  # a score, whatever the type
+    ents = [("Destiny 2", "PERSON", 0), ("Windows 10", "LOC", 40), ("Kevin King", "PERSON", 80),
+            ("Ann Judge", "PERSON", 120), ("Galileo Jupiter", "PRODUCT", 160), ("Jupiter", "LOC", 200)]
+    out2 = {m.name: (m.label, m.mention_count) for m in normalize_mentions(ents, 0)}
+    assert out2["Destiny 2"] == ("PRODUCT", 1) and out2["Windows 10"] == ("PRODUCT", 1)  # no person ends in a number
+    assert out2["Kevin King"] == ("PERSON", 1) and "Ann Judge" in out2  # surnames that are also role words
+    assert out2["Jupiter"] == ("LOC", 1) and out2["Galileo Jupiter"][0] == "PRODUCT"  # a probe, not a person
+
+
+def test_names_read_once_count_every_time_the_body_writes_them(english: Settings) -> None:
+    from etl.entities.ner import _headline_names, _unread_mentions
+
+    title = "Wales punches ticket as Hungary falls"
+    body = ("The group stage ended on Tuesday.\nWales beat Hungary 2-0. Fans of Wales sang in May.\n"
+            "Theresa May said Wales played well, and will return in May.")
+    prep = prepare(title, body, 10_000)
+    full = title + "\n\n" + body
+    raws = _raw(full, ("Hungary", "GPE"), ("Theresa May", "PERSON"))
+    heading_ents = [[("Wales", "GPE", 0), ("Hungary", "GPE", 24)]]
+    confirmed = _headline_names(prep, heading_ents, False)
+    assert ("Wales", "GPE") in confirmed
+    read = [(o, o + len(t)) for t, _, o in raws] + [(full.index("in May") + 3, full.index("in May") + 6)]
+    out = _unread_mentions(prep, raws, read, confirmed, frozenset(), frozenset())
+    wales = [o for t, _, o in out if t == "Wales"]
+    assert len(wales) == 3 and all(full[o: o + 5] == "Wales" for o in wales)  # the body's three, none in the title
+    assert [t for t, _, _ in out].count("May") == 0  # "May" the month, read by NER as a date, is no person
+    assert _headline_names(prepare("NASA Picks SpaceX", "NASA said SpaceX will fly.", 1000),
+                           [[("NASA Picks SpaceX", "ORG", 0)]], False) == []
+    [ents] = extract_entities([_article(title, body)], english)
+    assert {m.name: m.mention_count for m in ents}.get("Wales") == 4  # title + body
+
+
+@pytest.mark.parametrize(("name", "people"), [
+    ("American", "Americans"), ("Turkish", "Turks"), ("Scottish", "Scots"), ("British", "British"),
+    ("Chinese", "Chinese"), ("African American", "African Americans"), ("Hungarian-American", "Hungarian Americans"),
+    ("pan-European", "Europeans"), ("intra-Afghan", "Afghans"), ("neo-Nazis", "neo-Nazis"), ("Hispanic", "Hispanics"),
+])
+def test_nationality_adjectives_name_their_people(name: str, people: str) -> None:
+    assert canonical_form(name, "NORP") == people
+
+
+def test_spellings_of_initials_and_apostrophes_are_one_name() -> None:
+    assert clean_mention("George R.R. Martin") == "George R. R. Martin"
+    assert clean_mention("W.M. Keck Observatory", "FAC") == "W. M. Keck Observatory"
+    assert clean_mention("U.S. Virgin Islands", "GPE") == "U.S. Virgin Islands"
+    assert clean_mention("U.S. Customs and Border Protection", "ORG") == "U.S. Customs and Border Protection"
+    assert clean_mention("People’s Liberation Army", "ORG") == "People's Liberation Army"
+
+
+def test_possessives_of_full_names_and_acronyms_and_headline_fragments() -> None:
+    from etl.entities.ner import _brand_names
+
+    full = "Jeff Bezos’s Blue Origin won. MSCI's index rose; MSCI's data came. Macy's sales, Macy's stores."
+    raws = _raw(full, ("Jeff Bezos’s Blue Origin", "PERSON"), ("MSCI", "ORG"), ("MSCI", "ORG"), ("Macy", "ORG"),
+                ("Macy", "ORG"))
+    assert [(t, lab) for t, lab, _ in _split_inside(full, raws[:1])] == [("Jeff Bezos", "PERSON"),
+                                                                          ("Blue Origin", "PERSON")]
+    assert _split_inside("Google Stadia Founder's Edition", [("Google Stadia Founder's Edition", "PRODUCT", 0)]) \
+        == [("Google Stadia Founder's Edition", "PRODUCT", 0)]
+    assert _brand_names(full, raws) == {"Macy"}  # an acronym's "'s" is a possessive
+    title = "New York State Attorney General investigating WeWork"
+    body = "The New York State Attorney General said on Monday that it was looking into the books of WeWork."
+    prep = prepare(title, body, 10_000)
+    assert len(prep.segments) == 1
+    found = article_mentions(prep, title + "\n\n" + body, [[("New York State Attorney General", "ORG", 4),
+                                                            ("WeWork", "ORG", body.index("WeWork"))]],
+                             [[("New York State", "GPE", 0), ("WeWork", "ORG", 46)]])
+    in_title = sorted((t, o) for t, _, o in found.raws if o < prep.title_len)
+    assert in_title == [("New York State Attorney General", 0), ("WeWork", 46)]  # not the fragment "New York State"
+
+
+def test_plurals_and_the_last_word_of_one_institution_are_short_forms_in_an_article() -> None:
+    ents = [("World Fantasy Award", "EVENT", 0), ("World Fantasy Awards", "EVENT", 50),
+            ("Indiana Statehouse", "FAC", 100), ("Statehouse", "ORG", 150), ("Statehouse", "ORG", 170),
+            ("Chicago Tribune", "ORG", 200), ("Baltimore Sun", "ORG", 220), ("Los Angeles Times", "ORG", 240),
+            ("New York Times", "ORG", 260), ("Times", "ORG", 280), ("Wall Street", "FAC", 300),
+            ("Street", "GPE", 320), ("Americans", "NORP", 340), ("American", "NORP", 360)]
+    out = {m.name: (m.mention_count, m.short_forms) for m in normalize_mentions(ents, 0)}
+    assert out["World Fantasy Award"] == (2, ("World Fantasy Awards",))
+    assert out["Indiana Statehouse"] == (3, ("Statehouse",))
+    assert out["Times"][0] == 1  # two papers end in "Times": which one is not said
+    assert out["Street"][0] == 1  # read as a place: not the building's short form
+    assert out["Americans"][0] == 2

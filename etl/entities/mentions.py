@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from etl.entities.salience import salience_shares
 from etl.records import EntityMention
@@ -32,6 +32,8 @@ ROLE_WORDS = frozenset({
     "professor", "secretary-general", "undersecretary", "speaker", "founder", "co-founder", "superintendent",
     "photographer", "editor", "reporter", "correspondent", "analyst", "rookie", "quarterback", "owner", "manager",
 })
+# Role words that also end the names of offices ("Attorney General", "Surgeon General"): never cut.
+OFFICE_ENDINGS = frozenset({"general"})
 # Words that qualify a role ("Foreign Minister", "US President", "State Councilor").
 ROLE_QUALIFIERS = frozenset({
     "us", "u.s.", "uk", "u.k.", "un", "u.n.", "eu", "state", "foreign", "defense", "defence", "prime", "vice",
@@ -57,8 +59,15 @@ TITLES = re.compile(
     r"^" + _ROLE + r"(?:\s+(?:and|&)\s+" + _ROLE + r")*\s+(?=(?-i:[A-Z\u00C0-\u00DE]))", re.IGNORECASE
 )
 LEADING_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+# A leading "The" belongs to the names of periodicals, works and some companies ("The Verge", "The
+# Crown", "The Home Depot": their encyclopedia titles), never to those of places, peoples or persons
+# ("the Netherlands", "the Americas"). The text shows which: writers capitalise that "The" inside a
+# sentence (etl.entities.ner marks those mentions); elsewhere a leading "the" is the sentence's.
+DEFINITE_TYPES = frozenset({"ORG", "WORK_OF_ART"})
+DEFINITE = re.compile(r"^The\s+(?=\S)")
 POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-INITIALISM = re.compile(r"^(?:[A-Za-z]\.){2,}$")  # "U.S.", "U.K.": the last dot belongs to it
+# "U.S.", "U.K.", "Washington, D.C.": the last dot belongs to an initialism ending the name
+INITIALISM = re.compile(r"(?:^|[\s,])(?:[A-Za-z]\.){2,}$")
 JUNK = re.compile(r"^[\W\d_]+$")
 LOOKS_LIKE_ADDRESS = re.compile(r"@|https?:|www\.|\.(?:com|org|net)\b", re.IGNORECASE)
 # Characters no name contains: breadcrumbs ("Business > Agriculture"), markup and table debris.
@@ -84,6 +93,12 @@ ORG_LAST_WORDS = frozenset({
 # organization's short form in its long form.
 ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "international", "federation",
                                         "worldwide"}
+# Last words of the names of events ("Los Angeles Auto Show", "Davis Cup Finals", "Young Event Horse
+# East Coast Championships") and of products, stock indices included ("Stadia Premiere Edition",
+# "Lexus LC Convertible Concept", "Dow Jones Industrial Average", "Hang Seng Index").
+EVENT_LAST_WORDS = frozenset({"show", "finals", "final", "championships", "championship", "awards", "festival",
+                              "tournament", "olympics", "marathon", "expo", "election", "summit"})
+PRODUCT_LAST_WORDS = frozenset({"edition", "concept", "controller", "console", "index", "average", "composite"})
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
@@ -101,7 +116,12 @@ Raw = tuple[str, str, int]  # (mention text, label, character offset)
 GENERATIONAL = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 # Types whose names may end in a number ("iPhone 11", "Super Bowl 54", "Apollo 11").
 NUMBERED_TYPES = frozenset({"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC", "ORG"})
+# A name followed by a number of one or two digits (a sequel, a version: "Destiny 2", "Windows 10");
+# a score is cut before (etl.entities.ner, TRAILING_SCORE).
+NUMBERED_NAME = re.compile(r"[^\W\d_][\w.'’]*\s+\d{1,2}$")
 TRAILING_NON_WORD = re.compile(r"(?:\s+[^\w\s]*\d[^\s]*|\s+[^\w\s]+)+$")
+# A score after a name ("Switzerland beat Gibraltar 6-0", "Iceland 0-0"): never part of it, whatever the type.
+TRAILING_SCORE = re.compile(r"\s+\(?\d{1,2}[-–]\d{1,2}\)?$")
 MODEL_NUMBER = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d-]{2,}$")  # RAV4, G3, X4, 65UM7300
 YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
@@ -113,7 +133,21 @@ TITLED_TYPES = frozenset({"WORK_OF_ART", "EVENT", "LAW"})
 # Lower-case words that may open a name ("de Gaulle", "van Gogh", "al-Assad", "e-tron").
 PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
                        "al", "el", "bin", "ibn", "ben", "y", "e", "d"})
-TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?)$", re.IGNORECASE)
+# Words no name ends with: connectors, and the relative pronouns and reporting verbs a span takes from
+# its sentence ("The Associated Press that", "Teresa Nielsen Hayden explained").
+TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?"
+                                r"|(?-i:that|which|who|whose|said|says|explained|told|added|wrote|reported|announced))$",
+                                re.IGNORECASE)
+# Initials written together inside a name are spaced, as encyclopedias title names ("George R.R.
+# Martin" -> "George R. R. Martin", "W.M. Keck Observatory" -> "W. M. Keck Observatory"); the
+# initialisms of places stay ("U.S. Virgin Islands", "Washington, D.C.").
+JOINED_INITIALS = re.compile(r"^(?:[A-Z]\.){2,3}$")
+PLACE_INITIALISMS = frozenset({"U.S.", "U.K.", "U.N.", "E.U.", "U.A.E.", "D.C.", "N.Y.", "L.A."})
+SPACED_INITIAL_TYPES = frozenset({"PERSON", "ORG", "FAC"})
+# A bracketed aside inside a span ("Kristi Noem (R)", "Patrick (Pat) Carlineo") is not part of the name, and
+# a bracket the span does not close cuts it ("England (Group A", "CNN Business)A").
+PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+BRACKET = re.compile(r"[()\[\]]")
 COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
 # "American" -> "Americans": a one-word nationality or group adjective names its people.
 DEMONYM_SINGULAR = re.compile(r"^[A-Z][a-z]+(?:an|im|ek|ine|i)$")
@@ -127,15 +161,22 @@ GENERIC_ACRONYMS = frozenset({
 })
 
 
-def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
+def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_the: bool = False) -> str:
     """Strip titles (people only), leading determiners, possessives and stray punctuation.
 
     Titles are stripped only from PERSON mentions: "General Motors" or "Justice Department" are
     names, not titles. Initialisms keep their last dot ("U.S."). Trailing tokens without a letter
     ("Nicolas Jarry 6-4") are cut from names of types that never end in a number. A ``brand`` keeps
-    its "'s" ("Macy's").
+    its "'s" ("Macy's"). ``keep_the``: a leading "The" the text shows to be part of the name (see
+    :data:`DEFINITE_TYPES`) is kept ("The Verge", "The Crown").
     """
-    text = " ".join(text.replace("\u00ad", "").split())
+    if keep_the and label in DEFINITE_TYPES and DEFINITE.match(text):
+        rest = clean_mention(DEFINITE.sub("", text, count=1), label, brand)
+        return f"The {rest}" if rest else rest
+    text = " ".join(text.replace("\u00ad", "").replace("’", "'").split())
+    text = PARENTHETICAL.sub("", text)
+    if BRACKET.search(text):
+        text = next((part for part in BRACKET.split(text) if part.strip()), "")
     if not brand:
         text = POSSESSIVE.sub("", text)
     previous = None
@@ -148,6 +189,7 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
             text = POSSESSIVE.sub("", text)
         if label not in NUMBERED_TYPES:
             text = TRAILING_NON_WORD.sub("", text)
+        text = TRAILING_SCORE.sub("", text)
         text = TRAILING_CONNECTOR.sub("", text)
         words = text.split()
         # a lower-case word opening a name is a word of the sentence ("rookie Emil Bemstrom"), a
@@ -156,12 +198,19 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False) -> str:
         if sentence_word or (len(words) > 1 and words[0] in TITLE_CASE_SMALL and label not in TITLED_TYPES):
             text = " ".join(words[1:])
         # a role after a name ("House of Representatives Speaker", "Google Stadia Founder")
-        elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS and label != "WORK_OF_ART":
+        elif len(words) > 1 and words[-1].lower().strip(".,") in ROLE_WORDS - OFFICE_ENDINGS \
+                and label not in ("WORK_OF_ART", "PERSON"):
             text = " ".join(words[:-1])
     text = text.strip(" \t\"'“”‘’,;:()[]{}-–—*•|/®™©")
-    if not INITIALISM.match(text):
+    if not INITIALISM.search(text):
         text = text.rstrip(".").rstrip()
+    if label in SPACED_INITIAL_TYPES and " " in text:
+        text = " ".join(w if w in PLACE_INITIALISMS else JOINED_INITIALS.sub(_space_initials, w) for w in text.split())
     return text
+
+
+def _space_initials(match: re.Match[str]) -> str:
+    return ". ".join(match.group(0).rstrip(".").split(".")) + "."
 
 
 def split_possessive(text: str, offset: int) -> list[tuple[str, int]]:
@@ -206,7 +255,12 @@ def is_junk(name: str, label: str = "") -> bool:
 
 
 def relabel(name: str, label: str) -> str:
-    """Fix the model's usual confusion of organizations with places and people, and of products.
+    """Fix the model's usual confusion of organizations with places and people, and of products
+    and events.
+
+    A name of two words or more ending in an event noun ("Los Angeles Auto Show", "ATP Finals",
+    "American Music Awards") is an EVENT, one ending in a product noun ("Stadia Founder's Edition",
+    "Hang Seng Index", "Xbox One Controller") a PRODUCT, unless the model read a work or a law.
 
     A mention labelled PERSON, GPE, LOC or NORP whose one word ends like a company name
     ("Rosoboronexport", "Sberbank") or whose first or last word is an organization word ("Harvard
@@ -215,6 +269,11 @@ def relabel(name: str, label: str) -> str:
     numbers too) or ends like an organization.
     """
     words = name.split()
+    last = words[-1].lower()
+    if len(words) > 1 and label not in ("WORK_OF_ART", "LAW") and last in EVENT_LAST_WORDS:
+        return "EVENT"
+    if len(words) > 1 and label not in ("WORK_OF_ART", "LAW", "EVENT") and last in PRODUCT_LAST_WORDS:
+        return "PRODUCT"
     if label not in ("EVENT", "LAW", "WORK_OF_ART", "PRODUCT") and words[-1].lower() not in ORG_LAST_WORDS \
             and (len(words) > 1 or len(name) >= 4) and any(MODEL_NUMBER.match(w) and not YEAR.match(w) for w in words):
         return "PRODUCT"
@@ -234,9 +293,37 @@ def canonical_form(name: str, label: str) -> str:
     if label == "ORG":
         stripped = COMPANY_SUFFIX.sub("", name)
         return stripped if stripped and not is_junk(stripped) else name
-    if label == "NORP" and DEMONYM_SINGULAR.match(name):
-        return name + "s"
+    if label == "NORP":
+        return people_of(name)
     return name
+
+
+# Nationality and group adjectives whose people have a noun of their own ("a Turk", "a Scot"); the
+# others name their people as they are ("the British", "the French", "the Chinese").
+PEOPLE_NOUNS = {"Turkish": "Turks", "Scottish": "Scots", "Kurdish": "Kurds", "Danish": "Danes", "Swedish": "Swedes",
+                "Finnish": "Finns", "Polish": "Poles", "Jewish": "Jews", "Hispanic": "Hispanics", "Arab": "Arabs",
+                "Latino": "Latinos", "Filipino": "Filipinos", "Czech": "Czechs", "Serb": "Serbs", "Croat": "Croats"}
+GROUP_PREFIX = re.compile(r"^(?:pan|intra|inter|trans|all)-(?=[A-Z])")
+
+
+def people_of(name: str) -> str:
+    """The people a nationality or group adjective names: "American" -> "Americans", "Turkish" ->
+    "Turks", "African American" and "Hungarian-American" -> "African Americans", "Hungarian
+    Americans", "pan-European" and "intra-Afghan" -> "Europeans", "Afghans"; others unchanged."""
+    core = GROUP_PREFIX.sub("", name)
+    words = core.replace("-", " ").split() if "-" in core and not core.startswith(("neo-", "anti-")) else core.split()
+    if not words:
+        return name
+    last = words[-1]
+    if last in PEOPLE_NOUNS:
+        people = PEOPLE_NOUNS[last]
+    elif DEMONYM_SINGULAR.match(last):
+        people = last + "s"
+    else:
+        return name
+    if len(words) > 1 and not all(DEMONYM_SINGULAR.match(w) or w in PEOPLE_NOUNS for w in words[:-1]):
+        return name
+    return " ".join([*words[:-1], people])
 
 
 def _majority(weights: dict[str, int]) -> str:
@@ -266,6 +353,7 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
     """
     if len(long) <= len(short):
         return False
+    long = [w.rstrip(",") for w in long]  # "McAllen, Texas": "McAllen" is its short form
     extra_last = long[-1].lower().strip(".,")
     if long[: len(short)] == short:
         if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL:
@@ -285,6 +373,30 @@ NATIONAL_WORDS = frozenset({"u.s.", "us", "uk", "u.k.", "eu", "un", "u.n.", "bri
                             "swedish", "finnish", "welsh", "scottish", "english", "greek", "thai", "israeli",
                             "iraqi", "saudi", "pakistani", "bangladeshi", "nepali", "kuwaiti", "qatari",
                             "vietnamese", "lebanese", "sudanese", "taiwanese", "congolese", "portuguese"})
+
+
+# The US states: name, AP abbreviation, postal code. After a place and a comma ("Elkton, MD", "Monroe,
+# La.", "Austin, Texas") an abbreviation can only be the state, though alone "MD", "La." or "PA" are
+# also words and titles (etl.entities.ner reads them only there).
+US_STATES: tuple[tuple[str, str, str], ...] = (
+    ("Alabama", "Ala.", "AL"), ("Alaska", "Alaska", "AK"), ("Arizona", "Ariz.", "AZ"), ("Arkansas", "Ark.", "AR"),
+    ("California", "Calif.", "CA"), ("Colorado", "Colo.", "CO"), ("Connecticut", "Conn.", "CT"),
+    ("Delaware", "Del.", "DE"), ("Florida", "Fla.", "FL"), ("Georgia", "Ga.", "GA"), ("Hawaii", "Hawaii", "HI"),
+    ("Idaho", "Idaho", "ID"), ("Illinois", "Ill.", "IL"), ("Indiana", "Ind.", "IN"), ("Iowa", "Iowa", "IA"),
+    ("Kansas", "Kan.", "KS"), ("Kentucky", "Ky.", "KY"), ("Louisiana", "La.", "LA"), ("Maine", "Maine", "ME"),
+    ("Maryland", "Md.", "MD"), ("Massachusetts", "Mass.", "MA"), ("Michigan", "Mich.", "MI"),
+    ("Minnesota", "Minn.", "MN"), ("Mississippi", "Miss.", "MS"), ("Missouri", "Mo.", "MO"),
+    ("Montana", "Mont.", "MT"), ("Nebraska", "Neb.", "NE"), ("Nevada", "Nev.", "NV"),
+    ("New Hampshire", "N.H.", "NH"), ("New Jersey", "N.J.", "NJ"), ("New Mexico", "N.M.", "NM"),
+    ("New York", "N.Y.", "NY"), ("North Carolina", "N.C.", "NC"), ("North Dakota", "N.D.", "ND"),
+    ("Ohio", "Ohio", "OH"), ("Oklahoma", "Okla.", "OK"), ("Oregon", "Ore.", "OR"), ("Pennsylvania", "Pa.", "PA"),
+    ("Rhode Island", "R.I.", "RI"), ("South Carolina", "S.C.", "SC"), ("South Dakota", "S.D.", "SD"),
+    ("Tennessee", "Tenn.", "TN"), ("Texas", "Texas", "TX"), ("Utah", "Utah", "UT"), ("Vermont", "Vt.", "VT"),
+    ("Virginia", "Va.", "VA"), ("Washington", "Wash.", "WA"), ("West Virginia", "W.Va.", "WV"),
+    ("Wisconsin", "Wis.", "WI"), ("Wyoming", "Wyo.", "WY"),
+)
+STATE_NAMES: dict[str, str] = {form: name for name, ap, code in US_STATES for form in (name, ap, code)}
+STATE_NAMES.update({ap.rstrip("."): name for name, ap, _ in US_STATES if ap.endswith(".") and "." not in ap[:-1]})
 
 
 def is_national(word: str) -> bool:
@@ -307,32 +419,79 @@ def initials(name: str) -> str:
 def is_acronym_of(short: str, long: str) -> bool:
     """``short`` is written in capitals (2 to 6 letters, dots allowed: "NSC", "U.S.") and spells the
     initials of ``long``, a name of two words or more ("National Security Council", "Associated
-    Press"): in one article, the acronym names the long name."""
-    return (len(long.split()) > 1 and ACRONYM.match(short) is not None
-            and short.replace(".", "") == initials(long))
+    Press"), or, from three letters, the initials less one or two words other than the first
+    ("NYAG" of "New York State Attorney General", "CDC" of "Chinese Center for Disease Control and
+    Prevention"): in one article, the acronym names the long name."""
+    if len(long.split()) < 2 or ACRONYM.match(short) is None:
+        return False
+    letters, full = short.replace(".", ""), initials(long)
+    if letters == full:
+        return True
+    return (len(letters) >= 3 and 0 < len(full) - len(letters) <= 2 and letters[0] == full[0]
+            and _subsequence(letters[1:], full[1:]))
 
 
-def normalize_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
-                       brands: frozenset[str] = frozenset()) -> list[EntityMention]:
+def _subsequence(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(c in rest for c in short)
+
+
+def abbreviates(short: str, long: str) -> bool:
+    """``short`` (written right after ``long`` in brackets: "Federal Reserve (Fed)", "Sierra Nevada
+    Corporation (SNC)", "Shanghai Composite (SHCOMP)") is an abbreviation of ``long``: its letters
+    and digits occur in ``long`` in order, the first one opening ``long`` (Schwartz and Hearst's
+    test, with the long form known). A short form has 2 to 10 characters, a capital and at most two
+    words, and is shorter than the long form."""
+    chars = [c.casefold() for c in short if c.isalnum()]
+    if not 2 <= len(short) <= 10 or len(short.split()) > 2 or not any(c.isupper() for c in short) \
+            or len(chars) >= len(long) or not long[:1].isalnum() or chars[:1] != [long[0].casefold()]:
+        return False
+    text = long.casefold()
+    at = len(text) - 1
+    for i in range(len(chars) - 1, -1, -1):
+        # the first character must open a word of the long form; the others may be anywhere
+        while at >= 0 and (text[at] != chars[i] or (i == 0 and at > 0 and text[at - 1].isalnum())):
+            at -= 1
+        if at < 0:
+            return False
+        at -= 1
+    return True
+
+
+def is_definite_of(short: str, long: str) -> bool:
+    """``long`` is ``short`` with the leading "The" of its name ("New York Times" of "The New York
+    Times"): one name, written both ways in one article."""
+    return DEFINITE.match(long) is not None and DEFINITE.sub("", long, count=1).casefold() == short.casefold()
+
+
+def normalize_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = None,
+                       brands: frozenset[str] = frozenset(), definite: frozenset[int] = frozenset(),
+                       defined: Mapping[str, str] | None = None) -> list[EntityMention]:
     """The entities of one article (see :func:`merge_mentions`), without their short forms."""
-    return [m for m, _ in merge_mentions(ents, title_len, text_len, brands)]
+    return [m for m, _ in merge_mentions(ents, title_len, lead_end, brands, definite, defined)]
 
 
-def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
-                   brands: frozenset[str] = frozenset()) -> list[tuple[EntityMention, tuple[str, ...]]]:
+def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = None,
+                   brands: frozenset[str] = frozenset(), definite: frozenset[int] = frozenset(),
+                   defined: Mapping[str, str] | None = None) -> list[tuple[EntityMention, tuple[str, ...]]]:
     """Merge the raw (text, label, offset) mentions of one article into canonical entities.
 
-    * each mention is cleaned (titles, determiners, possessives, except the "'s" of ``brands``),
+    * each mention is cleaned (titles, determiners, possessives, except the "'s" of ``brands`` and the
+      "The" of the mentions at the offsets of ``definite``),
       relabelled when it is plainly an organization or a product, and dropped when junk;
     * spellings differing only in case are one name (the most frequent spelling is kept);
     * a mention that is a word-prefix of a longer mention of the same article, or for people also a
       word-suffix ("Blinken" of "Antony Blinken", "Xi" of "Xi Jinping"), or an acronym spelling its
-      initials ("NSC" of "National Security Council", "AP" of "Associated Press"), resolves to the longest one
+      initials ("NSC" of "National Security Council", "AP" of "Associated Press"), or the name without its
+      "The" ("New York Times" of "The New York Times"), resolves to the longest one; an abbreviation
+      the article defines (``defined``: short form -> long form, "Federal Reserve (Fed)") resolves to
+      its long form whatever else fits
       (never across a generational suffix; organizations only across company words); when several longer
       names fit ("Biden" with "Joe Biden" and "Hunter Biden"), each occurrence takes the nearest
       full name before it (else the first after it);
     * the label is the majority over all mentions, weighted by mention length;
-    * salience is the entity's share of the article (:func:`etl.entities.salience.salience_shares`);
+    * salience is the entity's share of the article (:func:`etl.entities.salience.salience_shares`:
+      mentions in the title, before ``lead_end`` (the lead) and after it weigh 5, 3 and 1);
     * the short forms each entity absorbed in the article (``EntityMention.short_forms``, also
       returned beside it) are the evidence of resolution across articles (etl.entities.resolve),
       which the warehouse runs as its own step, never at load time.
@@ -341,7 +500,9 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
     for text, label, offset in ents:
         if label not in ENTITY_TYPES:
             continue
-        name = clean_mention(text, label, brand=text in brands)
+        if label not in NUMBERED_TYPES and NUMBERED_NAME.search(text.strip()):
+            label = "PRODUCT"  # "Destiny 2", "Windows 10", "Python 3": no person or place ends in a number
+        name = clean_mention(text, label, brand=text in brands, keep_the=offset in definite)
         if is_junk(name, label):
             continue
         label = relabel(name, label)
@@ -371,13 +532,24 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
     names = sorted(label_of, key=lambda n: (-len(n.split()), -len(n), n))
     canonical_of: dict[str, str] = {}
     candidates_of: dict[str, list[str]] = {}
+    by_key = {name.casefold(): name for name in label_of}
+    definitions = {}  # short name -> its long name, both as merged here
+    for short, long in (defined or {}).items():
+        short_name = by_key.get(canonical_form(clean_mention(short, "ORG"), "ORG").casefold())
+        long_name = by_key.get(canonical_form(clean_mention(long, "ORG", keep_the=True), "ORG").casefold()) \
+            or by_key.get(clean_mention(long, "ORG").casefold())
+        if short_name and long_name and short_name != long_name:
+            definitions[short_name] = long_name
     for name in names:
         words = name.split()
+        if name in definitions and definitions[name] in canonical_of:
+            canonical_of[name] = canonical_of[definitions[name]]
+            continue
         fits = [canonical_of[longer] for longer in names
                 if longer in canonical_of
                 and (_compatible(label_of[name], label_of[longer], len(words), label_weight[name])
                      and _is_part(words, longer.split(), label_of[longer])
-                     or is_acronym_of(name, longer))]
+                     or is_acronym_of(name, longer) or is_definite_of(name, longer))]
         distinct = list(dict.fromkeys(fits))
         if len(distinct) == 1:
             canonical_of[name] = distinct[0]
@@ -385,6 +557,7 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
             canonical_of[name] = name
             if len(distinct) > 1:
                 candidates_of[name] = distinct
+    _plurals_and_heads(names, label_of, canonical_of, candidates_of)
 
     grouped: dict[str, list[Raw]] = defaultdict(list)
     for name, label, offset in cleaned:
@@ -393,7 +566,7 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
             target = _nearest(candidates_of[name], offset, offsets)
         grouped[target].append((name, label, offset))
     positions = {name: [offset for _, _, offset in mentions] for name, mentions in grouped.items()}
-    shares = salience_shares(positions, title_len, text_len)
+    shares = salience_shares(positions, title_len, lead_end)
     out: list[tuple[EntityMention, tuple[str, ...]]] = []
     for name, mentions in grouped.items():
         weights: dict[str, int] = defaultdict(int)
@@ -407,6 +580,34 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, text_len: int,
                     short_forms))
     out.sort(key=lambda pair: (-pair[0].salience, pair[0].name))
     return out
+
+
+def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of: dict[str, str],
+                       candidates_of: dict[str, list[str]]) -> None:
+    """Two more short forms inside an article (``canonical_of`` is updated): a plural of another name
+    ("World Fantasy Awards" of "World Fantasy Award", "Joy-Cons" of "Joy-Con"), and the last word of
+    exactly one organization's or building's name ("the Statehouse" of "Indiana Statehouse", "the
+    Chronicle" of "San Francisco Chronicle"), never when that word names a place there."""
+    moved: dict[str, str] = {}
+    for name in names:
+        single = name[:-1]
+        if canonical_of[name] == name and name not in candidates_of and name.endswith("s") and not name.endswith("ss") \
+                and single in canonical_of and "NORP" not in (label_of[name], label_of[single]):
+            moved[name] = canonical_of[single]
+    heads: dict[str, list[str]] = defaultdict(list)
+    for longer in names:
+        if label_of[longer] in ("ORG", "FAC") and len(longer.split()) > 1 and canonical_of[longer] == longer:
+            heads[longer.split()[-1]].append(longer)
+    for name in names:
+        if " " not in name and canonical_of[name] == name and name not in moved and name not in candidates_of \
+                and len(heads.get(name, ())) == 1 and label_of[name] not in PLACE_TYPES - {"FAC"}:
+            moved[name] = heads[name][0]
+    for name, target in canonical_of.items():
+        seen: set[str] = set()
+        while target in moved and target not in seen:
+            seen.add(target)
+            target = moved[target]
+        canonical_of[name] = target
 
 
 def _product_families(label_of: dict[str, str]) -> dict[str, str]:
@@ -430,6 +631,9 @@ def _product_families(label_of: dict[str, str]) -> dict[str, str]:
     return families
 
 
+# Types of things, not of people or organizations: a name the model read only as one of these is not
+# a person's full name.
+THING_TYPES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "FAC", "LOC"})
 PERSON_NAME_WORD = re.compile(
     r"^(?!.*['’]s$)(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.(?:[A-Z]\.)?|Mc[A-Z][a-z]+|O['’][A-Z][a-z]+)$")
 
@@ -442,7 +646,8 @@ def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[st
     an organization or place of the article ("Amazon Prime", "Prime") or both are places ("West
     Virginia", "Virginia"). A surname the model reads as a place every time still goes to the person
     ("Klobuchar" GPE beside "Amy Klobuchar"): in an article naming George Washington, "Washington"
-    is taken for him too, the price of the rule. Returns full name -> surname."""
+    is taken for him too, the price of the rule. A full name read only as a thing ("Galileo
+    Jupiter", a probe, beside the planet "Jupiter") is not a person. Returns full name -> surname."""
     people: dict[str, str] = {}
     for name in sorted(label_of):
         words = name.split()
@@ -456,6 +661,8 @@ def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[st
             continue
         labels = set(label_weight[name]) | set(label_weight[surname])
         if labels <= PLACE_TYPES or labels <= {"PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}:
+            continue
+        if set(label_weight[name]) <= THING_TYPES:  # "Galileo Jupiter" (a probe) beside "Jupiter"
             continue
 
         people[name] = surname

@@ -19,9 +19,24 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from etl.entities.mentions import ENTITY_TYPES, Raw, clean_mention, merge_mentions, split_possessive
+from etl.entities.mentions import (
+    ACRONYM,
+    DEFINITE,
+    DEFINITE_TYPES,
+    ENTITY_TYPES,
+    ORG_LAST_WORDS,
+    PERSON_NAME_WORD,
+    ROLE_WORDS,
+    STATE_NAMES,
+    Raw,
+    abbreviates,
+    clean_mention,
+    is_junk,
+    merge_mentions,
+    split_possessive,
+)
 from etl.entities.text import Prepared, Segment, find_known, normalise_caps, prepare
 from etl.records import Article, EntityMention, SetupError
 from etl.settings import Settings
@@ -40,6 +55,9 @@ NATURAL_PLACE = re.compile(
     r"\b(?:mont|monts|massif|lac|fleuve|rivière|mer|océan|golfe|île|îles|désert|vallée|baie|cap|plaine|plateau|"
     r"forêt|détroit|canal|mount|lake|river|sea|ocean|gulf|island|islands|desert|valley|bay)\b", re.IGNORECASE)
 SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘'(]\s*)$")
+# Where a capitalised "The" is the sentence's, not the name's: a line's or sentence's start (after
+# closing quotes too), an opening quote or bracket, a dash, a table cell.
+CLAUSE_START = re.compile(r"(?:^|[.!?:;…][\"”’')\]]*\s+|[\"“‘'(\[]\s*|[—–-]\s+|\|\s*)$")
 
 
 class NerModelMissing(SetupError):
@@ -160,19 +178,77 @@ def _standalone(full: str, word: str) -> bool:
 HYPHENED_PLACES = re.compile(r"^((?:[A-Z]\.){2,})-([A-Z][\w.]+)$")  # "U.S.-Mexico", "U.K.-EU"
 
 
-def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
-    """Spans holding two names: a possessive before another name whose owner the text also names on
-    its own ("Apple's AirPods Pro" -> Apple, AirPods Pro; "Assassin's Creed" stays whole), and an
-    initialism joined by a hyphen to a name ("U.S.-Mexico" -> U.S., Mexico, as places)."""
+NAME_SUFFIX_PART = re.compile(r"^(?:Inc|Corp|Co|Ltd|LLC|L\.L\.C|PLC|plc|S\.A|N\.V|AG|GmbH|Jr|Sr|I{2,3}|IV)\.?$")
+
+
+def _listed(text: str, label: str, offset: int) -> list[Raw]:
+    """A span that is a list of names ("Starship, Blue Origin", "Draper, Firefly Aerospace"): each
+    part capitalised, none a company or generational suffix ("Acme, Inc.", "Davis, Jr."); titles of
+    works keep their commas ("Winter Solstice, Camelot Station"). Returns the parts, or nothing."""
+    parts = text.split(", ")
+    if len(parts) < 2 or label == "WORK_OF_ART":
+        return []
+    if not all(p[:1].isupper() and not NAME_SUFFIX_PART.match(p.strip()) for p in parts):
+        return []
+    out: list[Raw] = []
+    at = 0
+    for part in parts:
+        out.append((part, label, offset + at))
+        at += len(part) + 2
+    return out
+
+
+# "Bruins 5, Devils 1:": a result line, a team and its goals on each side of the comma
+SCORE_LINE = re.compile(r"^(.*[^\d\s])\s+(\d{1,2})$")
+SCORE_AFTER = re.compile(r",\s+[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+\d{1,2}(?!\w)")
+SCORE_BEFORE = re.compile(r"[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+\d{1,2},\s+$")
+
+
+def _scores(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Names read with the score of a result line ("Bruins 5, Devils 1", "Hurricanes 4, Blackhawks 2")
+    lose the score: a name ending in a number of one or two digits, followed by a comma and another
+    name with its number, or following one."""
     out: list[Raw] = []
     for text, label, offset in raws:
+        m = SCORE_LINE.match(text)
+        if m is not None:
+            end = offset + len(text)
+            line_start = full.rfind("\n", 0, offset) + 1
+            if SCORE_AFTER.match(full, end) or SCORE_BEFORE.search(full[line_start:offset]):
+                out.append((m.group(1), label, offset))
+                continue
+        out.append((text, label, offset))
+    return out
+
+
+def _full_name(text: str) -> bool:
+    """Two or three words shaped like a person's names, none a role or company word ("Jeff Bezos";
+    not "Google Stadia Founder", "The People")."""
+    words = text.split()
+    return 2 <= len(words) <= 3 and all(PERSON_NAME_WORD.match(w) for w in words) \
+        and not any(w.lower() in ROLE_WORDS or w.lower() in ORG_LAST_WORDS or w in ("The", "A") for w in words)
+
+
+def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Spans holding two names: a list ("Starship, Blue Origin"), a possessive before another name
+    whose owner the text also names on its own ("Apple's AirPods Pro" -> Apple, AirPods Pro;
+    "Assassin's Creed" stays whole) or is a person's full name ("Jeff Bezos's Blue Origin", unless
+    the span is a work's title), and an initialism joined by a hyphen to a name ("U.S.-Mexico"
+    -> U.S., Mexico, as places)."""
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        listed = _listed(text, label, offset)
+        if listed:
+            out.extend(listed)
+            continue
         pair = HYPHENED_PLACES.match(text)
         if pair:
             out.append((pair.group(1), "GPE", offset))
             out.append((pair.group(2), "GPE", offset + pair.start(2)))
             continue
         parts = split_possessive(text, offset)
-        if len(parts) > 1 and all(_standalone(full, p.split()[-1]) for p, _ in parts[:-1]):
+        if len(parts) > 1 and all(_standalone(full, p.split()[-1]) or (label != "WORK_OF_ART" and _full_name(p))
+                                  for p, _ in parts[:-1]):
             owner_label = label if label in ("PERSON", "ORG") else "ORG"
             out.extend((p, owner_label, o) for p, o in parts[:-1])
             out.append(parts[-1][:1] + (label,) + parts[-1][1:])
@@ -181,11 +257,74 @@ def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
+STATE_AFTER = re.compile(r",[ \t]+(" + "|".join(sorted((re.escape(f) for f in STATE_NAMES), key=len, reverse=True))
+                         + r")(?![\w'’])(?![ \t]+[A-Z])")
+DISTRICT = re.compile(r",[ \t]+(D\.C\.|DC)(?![\w'’])")
+IN_PLACE = re.compile(r"^[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,3}$")
+KEEP_LABEL = frozenset({"ORG", "PERSON"})
+
+
+def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A place, a comma and a US state ("Austin, Texas", "Elkton, MD", "Monroe, La."): two places,
+    whether NER read them as one span, two or only the first. The state is named in full (an
+    abbreviation there cannot be anything else), the place is a GPE named with its state ("Elkton,
+    Maryland": its full name, of which "Elkton" alone is the short form) unless NER read an
+    organization or a person ("BBC News, New York"; "Darren Taichman, MD" is a degree, not a state).
+    "Washington, D.C." is one place, the city."""
+    by_start = {offset: (text, label) for text, label, offset in raws}
+    out: list[Raw] = []
+    taken: set[int] = set()
+    for text, label, offset in sorted(raws, key=lambda r: r[2]):
+        if offset in taken:
+            continue
+        inner = STATE_AFTER.search(text)
+        if inner is not None and inner.end() == len(text) and IN_PLACE.match(text[: inner.start()]):
+            state_name = STATE_NAMES[inner.group(1)]
+            out.append((_in_state(text[: inner.start()], state_name), "GPE", offset))
+            out.append((state_name, "GPE", offset + inner.start(1)))
+            continue
+        end = offset + len(text)
+        if not IN_PLACE.match(text):
+            out.append((text, label, offset))
+            continue
+        district = DISTRICT.match(full, end)
+        if district is not None and label == "GPE":
+            out.append((f"{text}, D.C.", "GPE", offset))
+            taken.add(district.start(1))
+            continue
+        state = STATE_AFTER.match(full, end)
+        if state is None or (label == "PERSON") or (label == "ORG" and state.start(1) not in by_start):
+            out.append((text, label, offset))
+            continue
+        state_name = STATE_NAMES[state.group(1)]
+        out.append((text, label, offset) if label in KEEP_LABEL else (_in_state(text, state_name), "GPE", offset))
+        out.append((state_name, "GPE", state.start(1)))
+        taken.add(state.start(1))
+    return out
+
+
+# The US cities AP style names without their state (its datelines that stand alone), as
+# encyclopedias title them: "Honolulu", not "Honolulu, Hawaii".
+STANDALONE_CITIES = frozenset({
+    "Atlanta", "Baltimore", "Boston", "Chicago", "Cincinnati", "Cleveland", "Dallas", "Denver", "Detroit",
+    "Honolulu", "Houston", "Indianapolis", "Las Vegas", "Los Angeles", "Miami", "Milwaukee", "Minneapolis",
+    "New Orleans", "New York", "Oklahoma City", "Philadelphia", "Phoenix", "Pittsburgh", "St. Louis",
+    "Salt Lake City", "San Antonio", "San Diego", "San Francisco", "Seattle", "Washington",
+})
+
+
+def _in_state(place: str, state: str) -> str:
+    """A US place's full name, as encyclopedias title it: "McAllen, Texas", "Elkton, Maryland" (the
+    place alone is its short form in the article); the cities named alone (STANDALONE_CITIES) and
+    states ("Colorado, Washington, Alaska": a list) stay themselves."""
+    return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
+
+
 def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
     """Names written with "'s" every time, at least twice ("Macy's", "Lowe's", "Kellogg's"): the
-    possessive is part of the name, not a possessive of it."""
+    possessive is part of the name, not a possessive of it. Not an acronym ("MSCI's")."""
     brands: set[str] = set()
-    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2}:
+    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2 and not t.isupper()}:
         after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(text) + r"(?!\w)", full)]
         if len(after) >= 2 and all(a in ("'s", "’s") for a in after):
             brands.add(text)
@@ -203,7 +342,8 @@ def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
     for text, offsets in by_text.items():
         if " " in text or len(text) < 3 or not text[0].isupper() or not text[1:].islower():
             continue
-        lower = len(re.findall(r"(?<![\w-])" + re.escape(text.lower()) + r"(?![\w-])", full))
+        lower = (len(re.findall(r"(?<![\w-])" + re.escape(text.lower()) + r"(?![\w-])", full))
+                 if text.lower() in full else 0)
         if lower and (all(o in starts for o in offsets) or lower >= len(offsets)):
             common.add(text)
     return common
@@ -211,8 +351,8 @@ def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
 
 def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[Raw]],
                      heading_ents: Sequence[Sequence[Raw]] = (), wikiner: bool = False,
-                     ) -> tuple[list[Raw], frozenset[str]]:
-    """The raw mentions of one article and its brand names ("Macy's").
+                     ) -> ArticleMentions:
+    """The raw mentions of one article, its brand names ("Macy's") and its names with "The".
 
     Mentions are the NER spans of its segments (offsets into ``full``), the occurrences in the
     title and headings of the names those hold, and the NER spans of the title and headings made
@@ -220,8 +360,10 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     "NASA Picks SpaceX")."""
     raws: list[Raw] = []
     starts: set[int] = set()
+    read: list[tuple[int, int]] = []  # every span NER read in the body, of any label
     for segment, ents in zip(prep.segments, segment_ents, strict=True):
         for text, model_label, start in ents:
+            read.append((segment.offset + start, segment.offset + start + len(text)))
             label = map_label(model_label, text, wikiner)
             if label is None:
                 continue
@@ -229,7 +371,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _split_inside(full, raws)
+    raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
@@ -241,28 +383,192 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             text, label = text + full[end: end + 2], "ORG"
         kept.append((text, label, offset))
     whole = frozenset(text + suffix for text in brands for suffix in ("'s", "’s"))
+    kept, definite = _definite_names(full, kept)
+    kept, defined = _definitions(full, kept)
+    confirmed = _headline_names(prep, heading_ents, wikiner)
+    kept = _unread_mentions(prep, kept, read, confirmed, whole, definite)
     # headings and the title: only names the body holds (and people's surnames)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
-    for text, label, _ in kept:
+    for text, label, offset in kept:
         labels[text][label] += 1
-        name = clean_mention(text, label, brand=text in whole)
+        name = clean_mention(text, label, brand=text in whole, keep_the=offset in definite)
         labels[name][label] += 1
+        if offset in definite:
+            labels[DEFINITE.sub("", name, count=1)][label] += 1
         if label == "PERSON" and len(name.split()) > 1:
             labels[name.split()[-1]][label] += 1
     known_words = {w.casefold() for name in labels for w in name.split()}
     for heading, ents in itertools.zip_longest(prep.headings, heading_ents, fillvalue=()):
         assert isinstance(heading, Segment)
         taken: list[tuple[int, int]] = []
+        known = find_known(heading, labels)
         for text, model_label, start in ents:
             label = map_label(model_label, text, wikiner)
             words = clean_mention(text, label or "").split()
-            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words):
-                kept.append((text, label, heading.offset + start))
-                taken.append((heading.offset + start, heading.offset + start + len(text)))
-        for name, offset in find_known(heading, labels):
+            begin, end = heading.offset + start, heading.offset + start + len(text)
+            # a fragment of a longer name the heading holds ("New York State" of "New York State
+            # Attorney General") is no name
+            inside = any(o <= begin and end <= o + len(n) and len(n) > len(text) for n, o in known)
+            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words) \
+                    and not inside:
+                kept.append((text, label, begin))
+                taken.append((begin, end))
+        for name, offset in known:
             if not any(a < offset + len(name) and offset < b for a, b in taken):
                 kept.append((name, labels[name].most_common(1)[0][0], offset))
-    return kept, whole
+    return ArticleMentions(kept, whole, definite, defined)
+
+
+def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikiner: bool) -> list[tuple[str, str]]:
+    """(name, label) of the names NER read in the title and headings that the body writes the same
+    way although NER missed them there ("Wales punches ticket" beside "... Wales beat Hungary"):
+    the body's spelling is the evidence ("NASA Picks SpaceX" is written nowhere else). A one-word
+    name counts only when the body writes it inside a sentence, or never in lower case."""
+    body = "\n".join(segment.text for segment in prep.segments)
+    out: list[tuple[str, str]] = []
+    for ents in heading_ents:
+        for text, model_label, _ in ents:
+            label = map_label(model_label, text, wikiner)
+            if label is None:
+                continue
+            name = clean_mention(text, label)
+            if len(name) < 3 or is_junk(name, label) or name.upper() == name and len(name) > 5:
+                continue
+            if name not in body:
+                continue
+            where = [m.start() for m in re.finditer(r"(?<![\w&-])" + re.escape(name) + r"(?![\w&-])", body)]
+            if not where:
+                continue
+            if " " not in name:
+                inside = any(not SENTENCE_START.search(body[body.rfind("\n", 0, w) + 1: w]) for w in where)
+                if not inside and re.search(r"(?<![\w-])" + re.escape(name.lower()) + r"(?![\w-])", body):
+                    continue
+            out.append((name, label))
+    return out
+
+
+def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[int, int]],
+                     extra: Sequence[tuple[str, str]], brands: frozenset[str], definite: frozenset[int]) -> list[Raw]:
+    """The mentions NER missed of names it read elsewhere in the article: every other occurrence in
+    the body, written the same way, outside the spans NER read (of any label: "May" the month is not
+    "May" the person), of a name of the body or of ``extra`` (names of the headlines the body writes).
+    A one-word name the text also writes in lower case is not taken where it opens a sentence. The
+    counts are then what the text holds."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, label, offset in raws:
+        name = clean_mention(text, label, brand=text in brands, keep_the=offset in definite)
+        if len(name) >= 2 and not is_junk(name, label):
+            votes[name][label] += 1
+    for name, label in extra:
+        votes[name][label] += 1
+    if not votes:
+        return list(raws)
+    pattern = re.compile(r"(?<![\w&-])(?:" + "|".join(re.escape(n) for n in sorted(votes, key=lambda n: (-len(n), n)))
+                         + r")(?![\w&-])")
+    taken = sorted([*read, *((o, o + len(t)) for t, _, o in raws)])
+    body = "\n".join(segment.text for segment in prep.segments)
+    lower = {n for n in votes if " " not in n and n.lower() in body
+             and re.search(r"(?<![\w-])" + re.escape(n.lower()) + r"(?![\w-])", body)}
+    out = list(raws)
+    for segment in prep.segments:
+        end = segment.offset + len(segment.text)
+        inside = [(a, b) for a, b in taken if a < end and segment.offset < b]
+        for m in pattern.finditer(segment.text):
+            start, stop = segment.offset + m.start(), segment.offset + m.end()
+            if any(a < stop and start < b for a, b in inside):
+                continue
+            name = m.group(0)
+            if name in lower and SENTENCE_START.search(segment.text[: m.start()]):
+                continue
+            out.append((name, votes[name].most_common(1)[0][0], start))
+            inside.append((start, stop))
+    return out
+
+
+def _definite_names(full: str, raws: Sequence[Raw]) -> tuple[list[Raw], frozenset[int]]:
+    """Organizations and works whose name begins with "The": the span starts with, or follows, a
+    capitalised "The" inside a sentence ("reported by The Verge", "the third season of The
+    Crown"), and the rest is not an acronym ("The NFL champion"). Returns the mentions (those with
+    the "The" in front, from its offset) and the offsets of these."""
+    out: list[Raw] = []
+    definite: set[int] = set()
+    for text, label, offset in raws:
+        if label in DEFINITE_TYPES:
+            start = offset if DEFINITE.match(text) else offset - 4 if full[max(0, offset - 4): offset] == "The " else -1
+            rest = DEFINITE.sub("", text, count=1)
+            line = full[full.rfind("\n", 0, max(start, 0)) + 1: max(start, 0)]
+            if start >= 0 and rest and not ACRONYM.match(rest.split()[0]) and not CLAUSE_START.search(line):
+                out.append((f"The {rest}", label, start))
+                definite.add(start)
+                continue
+        out.append((text, label, offset))
+    return out, frozenset(definite)
+
+
+DEFINITION = re.compile(r"[ \t]*\([ \t]*([^()\n]{1,12}?)[ \t]*\)")
+# a short form in brackets: one word of 2 to 10 characters opening with a capital, in capitals (a
+# plural "s" allowed: "DSPs") or of at most five characters ("Fed", "Nato")
+SHORT_FORM = re.compile(r"^(?=[A-Z])(?:[A-Z0-9&.-]{2,10}s?|[A-Z][A-Za-z]{1,4})$")
+NAME_WORD = re.compile(r"^(?:[A-Z][\w.&'’-]*|of|for|and|the|on|de|du|la|&)$")
+
+
+def _long_form(before: str, short: str) -> str | None:
+    """The name a short form in brackets abbreviates, read from the words before the bracket: the
+    shortest run of capitalised words (connectors inside) ending there that :func:`abbreviates`
+    accepts ("The New York State Attorney General (NYAG)" -> "New York State Attorney General")."""
+    words = before.split(" ")
+    run: list[str] = []
+    for word in reversed(words):
+        if not NAME_WORD.match(word) or len(run) >= len(short) + 5:
+            break
+        run.insert(0, word)
+    for start in range(len(run) - 1, -1, -1):
+        candidate = " ".join(run[start:])
+        if run[start][:1].isupper() and run[start] != "The" and abbreviates(short, candidate):
+            return candidate
+    return None
+
+
+def _definitions(full: str, raws: Sequence[Raw]) -> tuple[list[Raw], dict[str, str]]:
+    """Abbreviations the article defines: a name followed by its short form in brackets ("The New
+    York State Attorney General (NYAG)", "Federal Reserve (Fed)", "Bay Area Rapid Transit (BART)").
+    The name is the mention ending at the bracket, else the capitalised words before it (a new
+    mention, in place of the fragments NER found inside it: "New York" of "New York State Attorney
+    General"). Returns the mentions and short form -> long form (the first definition wins)."""
+    defined: dict[str, str] = {}
+    out = list(raws)
+    ends = {offset + len(text): (text, label, offset) for text, label, offset in raws}
+    for m in re.finditer(r"[ \t]\(([^()\n]{2,10})\)", full):
+        short = m.group(1).strip()
+        if short in defined or not SHORT_FORM.match(short):
+            continue
+        end = m.start()
+        mention = ends.get(end)
+        if mention is not None and abbreviates(short, DEFINITE.sub("", clean_mention(mention[0], mention[1]), count=1)):
+            defined[short] = mention[0]
+            continue
+        line_start = full.rfind("\n", 0, end) + 1
+        long = _long_form(full[line_start:end], short)
+        if long is None:
+            continue
+        start = end - len(long)
+        inside = [r for r in out if start <= r[2] and r[2] + len(r[0]) <= end]
+        named = [r for r in out if r[2] == m.start() + 2 and r[0] == short]
+        label = named[0][1] if named else "ORG"
+        out = [r for r in out if r not in inside]
+        out.append((long, label, start))
+        defined[short] = long
+    return out, defined
+
+
+class ArticleMentions(NamedTuple):
+    """The raw mentions of one article, its brand names ("Macy's"), the offsets of the mentions
+    whose "The" is part of the name, and the abbreviations it defines (short -> long form)."""
+
+    raws: list[Raw]
+    brands: frozenset[str]
+    definite: frozenset[int]
+    defined: dict[str, str]
 
 
 def extract_entities(
@@ -313,6 +619,7 @@ def extract_evidence(
             heading_at += len(prep.headings)
             title = articles[i].title or ""
             full = (title.strip() + "\n\n" if title.strip() else "") + articles[i].text
-            mentions, brands = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
-            results[i] = merge_mentions(mentions, prep.title_len, prep.text_len, brands)
+            found = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
+            results[i] = merge_mentions(found.raws, prep.title_len, prep.lead_end, found.brands, found.definite,
+                                        found.defined)
     return results

@@ -48,6 +48,9 @@ CAPS_RUN = re.compile(r"\b[A-Z][A-Z'’&.-]*[A-Z]\b(?:[ ,]+\b[A-Z][A-Z'’&.-]*[
 DATELINE = re.compile(r"^((?:[A-Z][A-Z.'’-]+[ ,]+){0,3}[A-Z][A-Z.'’-]+)(?=\s*(?:,|\(|—|–|-\s|:))")
 LONE_CAPS_MIN = 6  # a lone all-caps word this long is a shouted word, not an acronym
 HEADING_MAX_WORDS = 14
+# The lead: the body's first paragraphs (lines NER reads). Two, not one: news copy often sets the
+# opening sentence and the one completing it as paragraphs of their own.
+LEAD_PARAGRAPHS = 2
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Prepared:
     title: str
     title_len: int  # characters of the title prefix, blank line included (0 without a title)
     text_len: int
+    lead_end: int = 0  # end of the lead (the body's first LEAD_PARAGRAPHS segments); title_len without one
     segments: list[Segment] = field(default_factory=list)  # read by NER
     headings: list[Segment] = field(default_factory=list)  # title and heading lines: known names only
     skipped: int = 0  # boilerplate lines left out
@@ -138,6 +142,8 @@ def prepare(title: str | None, body: str, max_chars: int) -> Prepared:
             out.headings.append(Segment(start + cut, line))
             continue
         out.segments.append(Segment(start + cut, normalise_caps(line)))
+    lead = out.segments[:LEAD_PARAGRAPHS]
+    out.lead_end = lead[-1].offset + len(lead[-1].text) if lead else out.title_len
     return out
 
 
@@ -151,7 +157,7 @@ def find_known(heading: Segment, names: Iterable[str]) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     for name in sorted(set(names), key=lambda n: (-len(n), n)):
         needle = name.casefold() if caps else name
-        if len(needle) < 2:
+        if len(needle) < 2 or needle not in haystack:  # the substring test spares a regex per name
             continue
         for m in re.finditer(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", haystack):
             span = (m.start(), m.end())
