@@ -94,7 +94,8 @@ def _apply_reporting_views(conn: sa.Connection, revision: str) -> None:
     """(Re-)create the report views when their files or the schema changed since they were made.
 
     Only at head: the files describe the head schema (an older revision may lack the tables they read)."""
-    if revision != head_revision() or conn.execute(sa.text("select to_regclass('public.schema_files')")).scalar() is None:
+    recorded = conn.execute(sa.text("select to_regclass('public.schema_files')")).scalar()
+    if revision != head_revision() or recorded is None:
         return  # not yet at the revision that records them
     wanted = reporting_digest(revision)
     have = conn.execute(sa.text("select sha256 from schema_files where name = :name"), {"name": REPORTING}).scalar()
