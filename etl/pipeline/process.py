@@ -1,7 +1,8 @@
 """The process stage: claimed stored pages go through extract → entities → load, one transaction a batch.
 
-Extraction and NER run in this process on a whole batch (NER batches texts through ``nlp.pipe``);
-the batch's articles, links, rejects and counters then land in one transaction, under the loop's
+Extraction and NER run in this process on a whole batch (NER batches texts through ``nlp.pipe``),
+and so does each article's near-duplicate fingerprint (MinHash signature, LSH buckets: timed as
+``dedup``), outside the load transaction; the batch's articles, links, rejects and counters then land in one transaction, under the loop's
 error policy (``etl.pipeline.loop``): a page whose extraction or NER crashes is Crashed (tried
 again by a later run, then ``internal_error``), a page the database refuses is a ``load_error``.
 """
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from etl.dedup import Fingerprint, fingerprint
 from etl.entities import extract_entities
 from etl.extract.page import extract_page
 from etl.pipeline.loop import Done, Failed, Outcome, StageResult, Worked, crashed, drive
@@ -31,6 +33,7 @@ class Processed:
 
     article: Article
     entities: list[EntityMention]
+    fingerprint: Fingerprint
 
 
 class ProcessStep:
@@ -44,7 +47,7 @@ class ProcessStep:
         self.source_ids = source_ids
         self.nlp = nlp
         self.capacity = self.claim_size = settings.batch_size
-        self.seconds: dict[str, float] = {"extract": 0.0, "entities": 0.0}
+        self.seconds: dict[str, float] = {"extract": 0.0, "entities": 0.0, "dedup": 0.0}
 
     def key(self, page: RawPage) -> int:
         return page.raw_page_id
@@ -57,7 +60,8 @@ class ProcessStep:
         return [(self._batch(claims), len(claims))]
 
     async def _batch(self, pages: list[RawPage]) -> Worked[RawPage, Processed]:
-        """Extract every page, then find the entities of the articles (blocking: one batch at a time)."""
+        """Extract every page, then find the entities of the articles and their near-duplicate fingerprints
+        (blocking: one batch at a time)."""
         t0 = time.perf_counter()
         worked: Worked[RawPage, Processed] = []
         found: list[tuple[RawPage, Article]] = []
@@ -72,6 +76,14 @@ class ProcessStep:
             else:
                 found.append((page, got))
         t1 = time.perf_counter()
+        prints: list[Fingerprint] = []
+        if found:
+            try:
+                prints = [fingerprint(article.text) for _, article in found]
+            except Exception as exc:
+                worked += crashed(Stage.LOAD, [p for p, _ in found], exc)
+                found = []
+        t2 = time.perf_counter()
         if found:
             try:
                 mentions = extract_entities([a for _, a in found], self.settings, nlp=self.nlp)
@@ -79,17 +91,18 @@ class ProcessStep:
                 worked += crashed(Stage.ENTITIES, [p for p, _ in found], exc)
             else:
                 outcomes: list[tuple[RawPage, Outcome[Processed]]] = [
-                    (page, Done(Processed(article, ents)))
-                    for (page, article), ents in zip(found, mentions, strict=True)
+                    (page, Done(Processed(article, ents, fp)))
+                    for (page, article), ents, fp in zip(found, mentions, prints, strict=True)
                 ]
                 worked += outcomes
         self.seconds["extract"] += t1 - t0
-        self.seconds["entities"] += time.perf_counter() - t1
+        self.seconds["dedup"] += t2 - t1
+        self.seconds["entities"] += time.perf_counter() - t2
         return worked
 
     def store(self, conn: Conn, done: list[tuple[RawPage, Processed]]) -> Counter[str]:
         items = [articles.LoadItem(article=p.article, entities=p.entities, source_id=page.source_id,
-                                   raw_page_id=page.raw_page_id) for page, p in done]
+                                   raw_page_id=page.raw_page_id, fingerprint=p.fingerprint) for page, p in done]
         loaded = articles.load_articles(conn, items, self.run_id,
                                         lock_timeout_seconds=self.settings.lock_timeout_seconds)
         return Counter(articles_inserted=loaded.inserted, articles_updated=loaded.updated,
@@ -113,7 +126,7 @@ class ProcessStep:
 
     def timings(self, settle_seconds: float) -> dict[str, float]:
         out = {**self.seconds, "load": settle_seconds}
-        self.seconds = {"extract": 0.0, "entities": 0.0}
+        self.seconds = {"extract": 0.0, "entities": 0.0, "dedup": 0.0}
         return out
 
 
