@@ -2,9 +2,10 @@
 
 Extraction and NER run in this process on a whole batch (NER batches texts through ``nlp.pipe``),
 and so does each article's near-duplicate fingerprint (MinHash signature, LSH buckets: timed as
-``dedup``), outside the load transaction; the batch's articles, links, rejects and counters then land in one transaction, under the loop's
-error policy (``etl.pipeline.loop``): a page whose extraction or NER crashes is Crashed (tried
-again by a later run, then ``internal_error``), a page the database refuses is a ``load_error``.
+``dedup``), outside the load transaction; the batch's articles, links, rejects and counters then
+land in one transaction, under the loop's error policy (``etl.pipeline.loop``): a page whose
+extraction or NER crashes is Crashed (tried again by a later run, then ``internal_error``), a page
+the database refuses is a ``load_error``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from etl.dedup import Fingerprint, fingerprint
 from etl.entities import extract_entities
@@ -36,16 +37,31 @@ class Processed:
     fingerprint: Fingerprint
 
 
+class Flag(Protocol):
+    """Something set once, from another process (a ``multiprocessing.Event``)."""
+
+    def is_set(self) -> bool: ...
+
+
 class ProcessStep:
-    """The process stage as a loop step: one batch in flight at a time."""
+    """The process stage as a loop step: one batch in flight at a time.
+
+    With ``fetch_done`` (a worker started while its run still fetches: ``newsetl run --workers N``), a
+    claim that finds nothing waits and claims again until the flag is set, then claims once more (pages
+    the last fetch batch stored) before it ends.
+    """
 
     queue = RAW_PAGES
+    FOLLOW_EVERY = 0.5  # seconds between claims while the fetch stage may still store pages
 
-    def __init__(self, settings: Settings, run_id: int, source_ids: Sequence[int] | None, nlp: Any | None) -> None:
+    def __init__(self, settings: Settings, run_id: int, source_ids: Sequence[int] | None, nlp: Any | None,
+                 fetch_done: Flag | None = None) -> None:
         self.settings = settings
         self.run_id = run_id
         self.source_ids = source_ids
         self.nlp = nlp
+        self.fetch_done = fetch_done
+        self._last_look = fetch_done is None
         self.capacity = self.claim_size = settings.batch_size
         self.seconds: dict[str, float] = {"extract": 0.0, "entities": 0.0, "dedup": 0.0}
 
@@ -119,6 +135,11 @@ class ProcessStep:
         return False
 
     def idle(self, conn: Conn, worker: str) -> float | None:
+        if self.fetch_done is not None and not self.fetch_done.is_set():
+            return self.FOLLOW_EVERY
+        if not self._last_look:  # the flag was set after this claim began: one more look
+            self._last_look = True
+            return 0.0
         return None
 
     def pending(self, conn: Conn) -> int:
@@ -131,9 +152,11 @@ class ProcessStep:
 
 
 def run_process(url: str, settings: Settings, run_id: int, source_ids: Sequence[int] | None = None,
-                quota: int | None = None, progress: Progress | None = None, nlp: Any | None = None) -> StageResult:
-    """Claim stored pages in batches; extract, find entities and load each batch in one transaction."""
-    step = ProcessStep(settings, run_id, source_ids, nlp)
+                quota: int | None = None, progress: Progress | None = None, nlp: Any | None = None,
+                fetch_done: Flag | None = None) -> StageResult:
+    """Claim stored pages in batches; extract, find entities and load each batch in one transaction
+    (with ``fetch_done``: until it is set and nothing is pending, see :class:`ProcessStep`)."""
+    step = ProcessStep(settings, run_id, source_ids, nlp, fetch_done)
     return drive(step, url, settings, run_id, worker_id(), quota, progress)
 
 
