@@ -22,7 +22,7 @@ from etl.records import Article, EntityMention
 from etl.store import entities, locks
 from etl.store.db import Conn
 from etl.store.names import ids_of
-from etl.store.sqlfiles import sql_text
+from etl.store.sqlfiles import copy_rows, sql_text
 from etl.urls import url_hash
 
 
@@ -119,6 +119,7 @@ class Placement:
     conflicting: list[str | None] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     conflicts: int = 0
+    stored: dict[str, int] = field(default_factory=dict)  # key -> id of the stored article under it (after moves)
 
 
 def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
@@ -141,7 +142,7 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
         for key, aid, url, canonical, hash_, minhash in conn.execute(
             sql_text("store/articles/holders"), {"url_hashes": sorted(set(own) | set(named))})
     }
-    placed = Placement()
+    placed = Placement(stored={key: h.article_id for key, h in holders.items() if h.article_id is not None})
     for index, item in enumerate(items):
         a, page = item.article, item.fp
         key, canonical, conflicting = named[index], a.canonical_url, None
@@ -161,6 +162,8 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
             elif holder.article_id is not None and target not in holders:
                 placed.moves.append(Move(holder.article_id, target, holder.url, holder.canonical_url))
                 holders[target] = holder
+                placed.stored.pop(key, None)
+                placed.stored[target] = holder.article_id
             # else: that page is stored under its own URL already; this older copy of it is overwritten
         placed.keys.append(key)
         placed.canonical.append(canonical)
@@ -172,10 +175,12 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
 
 def load_articles(conn: Conn, items: Sequence[LoadItem], run_id: int | None, *,
                   lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS) -> LoadResult:
-    """Upsert articles, replace their links to authors and keywords and their entity evidence, mark duplicates.
+    """Write articles, replace their links to authors and keywords and their entity evidence, mark duplicates.
 
     Runs inside the caller's transaction: the batch lands whole or not at all. Set-based: a fixed number
-    of statements per batch, whatever its size (one per table, the candidate lookup one query).
+    of statements per batch whatever its size, one per table. Under the dedup lock the stored keys are
+    known (canonical_keys), so new articles get their ids first and go in by one binary COPY with their
+    near-duplicate marks; articles already stored are updated by one statement.
     """
     result = LoadResult()
     if not items:
@@ -198,53 +203,83 @@ def load_articles(conn: Conn, items: Sequence[LoadItem], run_id: int | None, *,
     for index, key in enumerate(placed.keys):
         landing[key] = index
     keys = list(landing)
-    chosen = [items[landing[k]] for k in keys]
-    rows = conn.execute(sql_text("store/articles/upsert"), _upsert_params(keys, chosen, placed, landing, run_id))
-    article_ids: dict[str, int] = {}
-    for key, aid, inserted in rows:
-        article_ids[str(key)] = int(aid)
-        if inserted:
-            result.inserted += 1
-        else:
-            result.updated += 1
+    new_keys = [k for k in keys if k not in placed.stored]
+    article_ids = {k: placed.stored[k] for k in keys if k in placed.stored}
+    if new_keys:
+        fresh = sorted(int(i) for (i,) in conn.execute(sql_text("store/articles/new_ids"), {"n": len(new_keys)}))
+        article_ids.update(zip(new_keys, fresh, strict=True))
+    result.inserted, result.updated = len(new_keys), len(keys) - len(new_keys)
     ids = [article_ids[k] for k in keys]
-    conn.execute(sql_text("store/articles/delete_children"), {"article_ids": ids})
+    chosen = [items[landing[k]] for k in keys]
+    roots = duplicate_roots(conn, [(aid, item.fp) for aid, item in zip(ids, chosen, strict=True)])
+    rows = [_Row(key, aid, item, placed.canonical[landing[key]], placed.conflicting[landing[key]], roots[aid])
+            for key, aid, item in zip(keys, ids, chosen, strict=True)]
+    if new_keys:
+        copy_rows(conn, "store/articles/copy_new", ARTICLE_TYPES,
+                  (row.new_values(run_id) for row in rows if row.key not in placed.stored))
+    stored_rows = [row for row in rows if row.key in placed.stored]
+    if stored_rows:
+        conn.execute(sql_text("store/articles/update_stored"), _update_params(stored_rows, run_id))
+        conn.execute(sql_text("store/articles/delete_children"), {"article_ids": [r.article_id for r in stored_rows]})
 
     author_id = ids_of(conn, "store/authors/upsert", {n for item in chosen for n in item.article.authors},
                         lambda todo: {"names": todo}, lambda row: row[0])
     keyword_id = ids_of(conn, "store/keywords/upsert", {k for item in chosen for k in item.article.keywords},
                          lambda todo: {"keywords": todo}, lambda row: row[0])
-    links: dict[str, list[object]] = defaultdict(list)
-    for aid, item in zip(ids, chosen, strict=True):
-        for position, name in enumerate(dict.fromkeys(item.article.authors)):
-            links["aa_article"].append(aid)
-            links["aa_author"].append(author_id[name])
-            links["aa_position"].append(position)
-        for kw in dict.fromkeys(item.article.keywords):
-            links["ak_article"].append(aid)
-            links["ak_keyword"].append(keyword_id[kw])
-    params = {name: links.get(name, []) for name in ("aa_article", "aa_author", "aa_position", "ak_article",
-                                                      "ak_keyword")}
-    conn.execute(sql_text("store/articles/insert_links"), params)
+    pairs = list(zip(ids, chosen, strict=True))
+    copy_rows(conn, "store/articles/copy_author_links", ("int8", "int8", "int2"),
+              ((aid, author_id[name], position) for aid, item in pairs
+               for position, name in enumerate(dict.fromkeys(item.article.authors))))
+    copy_rows(conn, "store/articles/copy_keyword_links", ("int8", "int8"),
+              ((aid, keyword_id[kw]) for aid, item in pairs for kw in dict.fromkeys(item.article.keywords)))
     # Entities: the batch stores what each article holds; which entity each name counts as is
     # decided across the warehouse by the resolution step after the process stage.
-    entities.store_mentions(conn, {aid: item.entities for aid, item in zip(ids, chosen, strict=True)})
-    result.duplicates = mark_duplicates(conn, [(aid, item.fp) for aid, item in zip(ids, chosen, strict=True)])
+    entities.store_mentions(conn, {aid: item.entities for aid, item in pairs},
+                            first_load={article_ids[k] for k in new_keys})
+    copy_rows(conn, "store/articles/copy_lsh_bands", ("int2", "int8", "int8"),
+              ((band, bucket, aid) for aid, item in sorted(pairs, key=lambda p: p[0])
+               for band, bucket in enumerate(item.fp.buckets)))
+    result.duplicates = sum(root is not None for root in roots.values())
     result.article_ids = tuple(ids)
     return result
 
 
-def _upsert_params(keys: Sequence[str], chosen: Sequence[LoadItem], placed: Placement, landing: dict[str, int],
-                   run_id: int | None) -> dict[str, object]:
-    """The upsert's columns as arrays, one value per landing key."""
-    arts = [item.article for item in chosen]
+# The columns of copy_new.sql, in order, as the types whose binary form the server reads (char(n) columns:
+# text, the same bytes on the wire).
+ARTICLE_TYPES = ("int8", "text", "text", "text", "text", "int8", "int8", "text", "text", "text", "text",
+                 "timestamptz", "date", "text", "timestamptz", "int4", "text", "bytea", "int8", "text", "text",
+                 "text", "text", "text", "text", "int8")
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One article of a batch as it is written."""
+
+    key: str
+    article_id: int
+    item: LoadItem
+    canonical_url: str
+    conflicting_canonical_url: str | None
+    duplicate_of: int | None
+
+    def new_values(self, run_id: int | None) -> tuple[object, ...]:
+        a, fp = self.item.article, self.item.fp
+        return (self.article_id, self.key, a.url, self.canonical_url, self.conflicting_canonical_url,
+                self.item.source_id, self.item.raw_page_id, a.title, a.description, a.text, a.language,
+                a.published_at, a.published_date, a.published_precision, a.modified_at, a.word_count,
+                fp.content_hash, fp.minhash, self.duplicate_of, a.site_name, a.section, a.top_image, a.agency,
+                a.extractor, a.extractor_version, run_id)
+
+
+def _update_params(rows: Sequence[_Row], run_id: int | None) -> dict[str, object]:
+    """update_stored.sql's columns as arrays, one value per stored article of the batch."""
+    arts = [row.item.article for row in rows]
     return {
-        "url_hashes": list(keys),
+        "article_ids": [row.article_id for row in rows],
         "urls": [a.url for a in arts],
-        "canonical_urls": [placed.canonical[landing[k]] for k in keys],
-        "conflicting_canonical_urls": [placed.conflicting[landing[k]] for k in keys],
-        "source_ids": [item.source_id for item in chosen],
-        "raw_page_ids": [item.raw_page_id for item in chosen],
+        "canonical_urls": [row.canonical_url for row in rows],
+        "conflicting_canonical_urls": [row.conflicting_canonical_url for row in rows],
+        "raw_page_ids": [row.item.raw_page_id for row in rows],
         "titles": [a.title for a in arts],
         "descriptions": [a.description for a in arts],
         "texts": [a.text for a in arts],
@@ -254,8 +289,9 @@ def _upsert_params(keys: Sequence[str], chosen: Sequence[LoadItem], placed: Plac
         "published_precisions": [a.published_precision for a in arts],
         "modified_at": [a.modified_at for a in arts],
         "word_counts": [a.word_count for a in arts],
-        "content_hashes": [item.fp.content_hash for item in chosen],
-        "minhashes": [item.fp.minhash for item in chosen],
+        "content_hashes": [row.item.fp.content_hash for row in rows],
+        "minhashes": [row.item.fp.minhash for row in rows],
+        "duplicate_of": [row.duplicate_of for row in rows],
         "site_names": [a.site_name for a in arts],
         "sections": [a.section for a in arts],
         "top_images": [a.top_image for a in arts],
@@ -266,28 +302,26 @@ def _upsert_params(keys: Sequence[str], chosen: Sequence[LoadItem], placed: Plac
     }
 
 
-def mark_duplicates(conn: Conn, articles: Sequence[tuple[int, Fingerprint]]) -> int:
-    """Store the LSH bands of a batch's (article_id, fingerprint) pairs and set ``duplicate_of``; returns
-    how many are duplicates. Two statements per batch: the stored candidates, then bands and marks.
+def duplicate_roots(conn: Conn, articles: Sequence[tuple[int, Fingerprint]]) -> dict[int, int | None]:
+    """The earliest copy of its story each of a batch's (article_id, fingerprint) pairs points at (None: it is
+    the first); one query. The caller writes the marks (duplicate_of) and the batch's LSH bands.
 
     Runs inside the caller's transaction, which holds the ``dedup`` lock until it commits (load_articles):
     a copy is a duplicate of whatever copy reached the warehouse first (within a batch, of the one with the
     lower id), and points at that copy's root, so chains never form and a root never points at its
-    duplicates. Stored candidates come from one query over every bucket of the batch; the batch's own
-    articles are compared in memory, each with the earlier ones sharing a bucket with it.
+    duplicates. Stored candidates (articles sharing an LSH bucket) come from one query over every bucket
+    of the batch, the batch's own articles left out; those are compared in memory, each with the earlier
+    ones sharing a bucket with it.
     """
     if not articles:
-        return 0
+        return {}
     ordered = sorted(articles, key=lambda pair: pair[0])
     prints = dict(ordered)
     ids = [aid for aid, _ in ordered]
-    flat_ids = [aid for aid in ids for _ in range(BANDS)]
-    bands = list(range(BANDS)) * len(ids)
-    buckets = [bucket for _, page in ordered for bucket in page.buckets]
     matches: dict[int, list[int]] = defaultdict(list)
-    for _cid, minhash, root, sharing in conn.execute(
-            sql_text("store/articles/find_lsh_candidates"),
-            {"article_ids": flat_ids, "bands": bands, "buckets": buckets, "batch_ids": ids}):
+    for _cid, minhash, root, sharing in conn.execute(sql_text("store/articles/find_lsh_candidates"), {
+            "article_ids": [aid for aid in ids for _ in range(BANDS)], "bands": list(range(BANDS)) * len(ids),
+            "buckets": [bucket for _, page in ordered for bucket in page.buckets], "batch_ids": ids}):
         if minhash is None:
             continue
         stored = bytes(minhash)
@@ -306,10 +340,7 @@ def mark_duplicates(conn: Conn, articles: Sequence[tuple[int, Fingerprint]]) -> 
         roots[aid] = min(found) if found else None
         for band, bucket in enumerate(page.buckets):
             earlier[(band, bucket)].append(aid)
-    conn.execute(sql_text("store/articles/store_lsh_bands"), {
-        "article_ids": ids, "roots": [roots[aid] for aid in ids],
-        "band_articles": flat_ids, "bands": bands, "buckets": buckets})
-    return sum(root is not None for root in roots.values())
+    return roots
 
 
 def entities_of_pages(conn: Conn, hashes: Sequence[str]) -> list[tuple[Any, ...]]:
