@@ -37,6 +37,10 @@ from etl.store.db import redact_text, transaction
 from etl.store.queues import RAW_PAGES
 
 log = logging.getLogger(__name__)
+# Each worker is one process meant for one core: the numeric libraries' own thread pools (OpenBLAS under
+# numpy/thinc) only compete with the other workers (measured: ~15% more CPU for the same NER, same wall
+# time). Set for the workers unless the user set them.
+ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 STOP_WAIT_SECONDS = 120.0  # a worker asked to stop hands back its claims well within this; then it is killed
 POLL_SECONDS = 0.5
 
@@ -98,8 +102,17 @@ class ProcessWorkers:
         self._released: set[int] = set()
 
     def __enter__(self) -> ProcessWorkers:
-        for proc in self.procs:
-            proc.start()
+        unset = [name for name in ONE_THREAD if name not in os.environ]
+        os.environ.update({name: "1" for name in unset})  # what the spawned interpreters start with
+        try:
+            for proc in self.procs:
+                proc.start()
+        except BaseException:
+            self.stop()  # those already started
+            raise
+        finally:
+            for name in unset:
+                os.environ.pop(name, None)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
