@@ -24,7 +24,7 @@ from rich.table import Table
 
 from etl import __version__
 from etl.entities import NerModelMissing
-from etl.params import BadRequest, check_day
+from etl.params import BadRequest, check_day, check_workers
 from etl.settings import SettingError, Settings, load_settings
 from etl.sources import SourcesFileError
 from etl.store.db import DatabaseUnavailable, redact, redact_text, resolve_database_url
@@ -100,14 +100,19 @@ def run(
     reprocess: Annotated[bool, typer.Option(help="Re-extract stored pages without fetching")] = False,
     since: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched from this date")] = None,
     until: Annotated[str | None, typer.Option(help="With --reprocess: pages fetched before this date")] = None,
+    workers: Annotated[int, typer.Option(help="Processes of the process stage (extract, entities, load), "
+                                         "1 to 4 per CPU")] = 1,
 ) -> None:
     """Run the whole pipeline once and print a summary (exit 1 when the run failed)."""
-    from etl.pipeline.run import RunRequest, Terminated, run_pipeline, stopping_on_signals
+    from etl.pipeline.run import RunRequest, run_pipeline
+    from etl.pipeline.stopping import Terminated, stopping_on_signals
+    from etl.pipeline.workers import WorkersFailed
 
     settings = _settings()
     with user_errors():
         check_day("--since", since)
         check_day("--until", until)
+        check_workers("--workers", workers)
     request = RunRequest(
         sources_file=sources or settings.sources_file,
         source_names=tuple(source or ()),
@@ -115,11 +120,15 @@ def run(
         reprocess=reprocess,
         reprocess_since=since,
         reprocess_until=until,
+        workers=workers,
     )
     try:
         with user_errors(), stopping_on_signals():
             url = resolve_database_url(settings)
-            summary = run_pipeline(url, settings, request, trigger="cli", progress=_progress)
+            try:
+                summary = run_pipeline(url, settings, request, trigger="cli", progress=_progress)
+            except WorkersFailed as exc:  # a worker killed or crashed: a failed run, said in one line
+                _fail(f"{exc}; the run is closed as failed", code=1)
     except Terminated as exc:
         console.print(f"[bold red]stopped:[/] {escape(str(exc))}; the run is closed as failed and its claimed "
                       "pages were handed back (the next run takes them)", soft_wrap=True)

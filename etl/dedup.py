@@ -6,7 +6,9 @@ Signatures are cut into bands; articles sharing a band bucket are candidates, an
 estimated Jaccard similarity reaches the threshold makes the later article a duplicate of the
 earliest copy (``articles.duplicate_of``). Bands live in ``article_lsh_bands``, so a new article is
 compared with the whole warehouse, not only with its batch (``etl.store.articles.mark_duplicates``).
-Exact copies share ``content_hash``. Everything here is pure: no database.
+Exact copies share ``content_hash``. A page's :class:`Fingerprint` (content hash, signature, band
+buckets) is computed where it is extracted (``etl.pipeline.process``), outside the load transaction.
+Everything here is pure: no database.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 from datasketch import MinHash
@@ -58,3 +61,26 @@ def content_hash(text: str) -> str:
     """sha256 of the text's words, casefolded and NFKC-normalized: equal for exact duplicates."""
     normalized = " ".join(WORDS.findall(unicodedata.normalize("NFKC", text).casefold()))
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What near-duplicate marking needs of a text: its content hash, MinHash signature and band buckets."""
+
+    content_hash: str
+    minhash: bytes  # the signature: NUM_PERM uint32 values, as stored in articles.minhash
+    buckets: tuple[int, ...]  # one per band, band i at position i
+
+    @property
+    def signature(self) -> np.ndarray:
+        return np.frombuffer(self.minhash, dtype=np.uint32)
+
+    def jaccard(self, other: Fingerprint | bytes) -> float:
+        """Estimated Jaccard similarity with another fingerprint or a stored signature."""
+        theirs = other.signature if isinstance(other, Fingerprint) else np.frombuffer(other, dtype=np.uint32)
+        return estimated_jaccard(self.signature, theirs)
+
+
+def fingerprint(text: str) -> Fingerprint:
+    sig = signature(text)
+    return Fingerprint(content_hash(text), sig.tobytes(), tuple(band_buckets(sig)))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+
+WORKERS_PER_CPU = 4  # process workers at most, per CPU of the machine (each holds its own spaCy model)
 
 
 class BadRequest(ValueError):
@@ -33,3 +36,12 @@ def check_limit(name: str, value: object) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     raise BadRequest(f"{name} {value!r} is not a number of pages; give a whole number >= 0 (or nothing)")
+
+
+def check_workers(name: str, value: object) -> int:
+    """A number of process workers: a whole number from 1 to WORKERS_PER_CPU per CPU of this machine."""
+    most = WORKERS_PER_CPU * max(1, os.cpu_count() or 1)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= most:
+        return value
+    raise BadRequest(f"{name} {value!r} is out of range: give a whole number from 1 to {most} "
+                     f"({WORKERS_PER_CPU} per CPU of this machine; each worker loads its own NER model)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
 import psycopg
 import pytest
 
@@ -404,6 +406,75 @@ def test_cli_run_during_a_dag_run_equals_one_run_and_logs_no_password(
     assert DAG_SECRET not in dag["log"] + out + err
     stored = scalar(warehouse_url, "select string_agg(params::text || coalesce(error, ''), ' ') from pipeline_runs")
     assert DAG_SECRET not in stored
+
+
+# --------------------------------------------------------------------------------------------
+# 3b. `newsetl run --workers 2`: two process workers, a stop forwarded to them, a worker killed
+# --------------------------------------------------------------------------------------------
+
+
+def test_two_process_workers_equal_one_worker(warehouse_url: str, corpus: Corpus, clean: dict,
+                                              tmp_path: Path) -> None:
+    summary = run_pipeline(warehouse_url, fault_settings(tmp_path),
+                           RunRequest(sources_file=corpus.sources_file, workers=2), trigger="test")
+    assert summary.status in ("success", "degraded"), summary
+    assert_same_warehouse(warehouse_url, clean)  # the clean run had one worker
+
+
+def _worker_holding_claims(url: str, cli: subprocess.Popen[str]) -> psutil.Process:
+    """A worker process of this CLI run once it holds claimed pages (its pid is in the lease holder)."""
+    found: list[psutil.Process] = []
+
+    def holding() -> bool:
+        if cli.poll() is not None:
+            raise AssertionError(f"the run ended before a worker claimed pages:\n{cli.communicate()[1][-4000:]}")
+        children = {p.pid: p for p in psutil.Process(cli.pid).children()}
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            holders = [h for (h,) in conn.execute("select distinct claimed_by from raw_pages "
+                                                  "where claimed_by is not null")]
+        found[:] = [children[int(h.rsplit(":", 2)[1])] for h in holders if int(h.rsplit(":", 2)[1]) in children]
+        return bool(found)
+
+    wait_until(holding, 180, "a process worker holds claimed pages")
+    return found[0]
+
+
+def test_a_stopped_run_and_a_killed_worker_lose_no_page(warehouse_url: str, corpus: Corpus, clean: dict,
+                                                        tmp_path: Path) -> None:
+    """SIGTERM to `newsetl run --workers 2` is forwarded: every worker hands its claims back and exits, the
+    run is closed as failed (143). A worker SIGKILLed while it holds pages: they are handed back, the run
+    fails (exit 1, naming the worker). Then the rest is processed: the warehouse equals a clean run's."""
+    env = cli_env(warehouse_url, NEWSETL_BATCH_SIZE=str(BATCH), NEWSETL_LEASE_SECONDS="3600")
+    args = ("run", "--sources", str(corpus.sources_file), "--workers", "2")
+
+    stopped = start_cli(*args, env=env)
+    _worker_holding_claims(warehouse_url, stopped)
+    workers = [p for p in psutil.Process(stopped.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    assert len(workers) == 2, [p.cmdline() for p in workers]  # (multiprocessing's resource tracker is not one)
+    stopped.send_signal(signal.SIGTERM)
+    out, err = stopped.communicate(timeout=300)
+    assert stopped.returncode == 128 + signal.SIGTERM, err[-4000:]
+    alive = [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, "a worker outlived its run"
+    assert scalar(warehouse_url, "select count(*) from raw_pages where claimed_by is not null") == 0
+    assert scalar(warehouse_url, "select status || ': ' || error from pipeline_runs") == \
+        "failed: stopped by SIGTERM: its claims were handed back"
+
+    crashed = start_cli(*args, env=env)
+    victim = _worker_holding_claims(warehouse_url, crashed)
+    victim.send_signal(signal.SIGKILL)
+    out, err = crashed.communicate(timeout=300)
+    assert crashed.returncode == 1, err[-4000:]
+    assert f"(pid {victim.pid}) was killed by SIGKILL" in " ".join(err.split()), err[-4000:]
+    assert scalar(warehouse_url, "select count(*) from raw_pages where claimed_by is not null") == 0
+    assert scalar(warehouse_url, "select status from pipeline_runs order by run_id desc limit 1") == "failed"
+
+    # what is left, by one worker in this process (a retried run: no third CLI start)
+    run_id = scalar(warehouse_url, "select max(run_id) from pipeline_runs")
+    settings = fault_settings(tmp_path)
+    run_process(warehouse_url, settings, run_id)
+    resolve_entities(warehouse_url, run_id)
+    assert_same_warehouse(warehouse_url, clean)
 
 
 # --------------------------------------------------------------------------------------------

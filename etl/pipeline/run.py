@@ -2,26 +2,29 @@
 
 The process owns its run: it is recorded on the run, a run it leaves open when killed is closed as
 ``abandoned`` by the next run (:func:`etl.pipeline.runs.close_abandoned`), and under
-:func:`stopping_on_signals` a SIGTERM (or SIGHUP) stops it cleanly: the claims are handed back and the
-run is closed as failed, saying so.
+:func:`etl.pipeline.stopping.stopping_on_signals` a SIGTERM (or SIGHUP) stops it cleanly: the claims
+are handed back and the run is closed as failed, saying so. With ``workers`` > 1 the process stage
+runs in that many worker processes (``etl.pipeline.workers``), started before the fetch and following
+it; a stop is forwarded to them, and a worker that fails fails the run.
 """
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from etl.params import check_day
+from etl.params import check_day, check_workers
 from etl.pipeline import runs
 from etl.pipeline.discover import run_discover
 from etl.pipeline.fetch import run_fetch
 from etl.pipeline.process import requeue_stored_pages, run_process
 from etl.pipeline.resolve import pending_work, resolve_entities
 from etl.pipeline.runs import RunSummary
+from etl.pipeline.stopping import Terminated
+from etl.pipeline.workers import ProcessWorkers
 from etl.records import Queue
 from etl.settings import Settings
 from etl.sources import sources_for_run
@@ -44,6 +47,7 @@ class RunRequest:
     reprocess: bool = False
     reprocess_since: str | None = None
     reprocess_until: str | None = None
+    workers: int = 1  # processes of the process stage (etl.params.check_workers)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -53,37 +57,8 @@ class RunRequest:
             "reprocess": self.reprocess,
             "reprocess_since": self.reprocess_since,
             "reprocess_until": self.reprocess_until,
+            "workers": self.workers,
         }
-
-
-class Terminated(BaseException):
-    """A signal asked this process to stop (not an Exception: no ``except Exception`` swallows it)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-@contextmanager
-def stopping_on_signals(*signums: int) -> Iterator[None]:
-    """While inside, SIGTERM (and the other ``signums``) raise :class:`Terminated` in the main thread, so
-    the stage loops hand their claims back and the run is closed as failed instead of left running."""
-    wanted = signums or (signal.SIGTERM, signal.SIGHUP)
-
-    fired: list[int] = []
-
-    def stop(signum: int, _frame: object) -> None:
-        if fired:  # already stopping: a second signal must not interrupt the closing of the run
-            return
-        fired.append(signum)
-        raise Terminated(signum)
-
-    previous = {s: signal.signal(s, stop) for s in wanted}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def _no_progress(stage: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
@@ -100,28 +75,42 @@ def run_pipeline(
     """Migrate, discover, fetch, process, resolve entities and close one run; returns the run summary.
 
     Runs a dead process left open are closed first (``abandoned``), and the summary's notes say so.
-    With ``reprocess`` nothing is discovered or fetched: stored pages are extracted again.
+    With ``reprocess`` nothing is discovered or fetched: stored pages are extracted again. With
+    ``workers`` > 1 the process stage runs in that many processes, alongside the fetch.
     """
     settings = replace(settings, sources_file=request.sources_file)  # local reads: its folder, unless files_roots
     specs = sources_for_run(request.sources_file, request.source_names)
     since = check_day("--since", request.reprocess_since)
     until = check_day("--until", request.reprocess_until)
+    check_workers("--workers", request.workers)
     runs.prepare_database(url, settings.lock_timeout_seconds)
     notes = runs.close_abandoned(url)
     run_id = runs.start_run(url, trigger, request.params(), owned=True)
     try:
         source_ids = runs.sync_sources(url, specs)
         selected = list(source_ids.values())
+        to_fetch = 0
         if request.reprocess:
             requeue_stored_pages(url, selected, since, until)
         else:
             run_discover(url, settings, specs, source_ids, run_id)
             pending = runs.count_pending(url, Queue.FETCH, selected, run_id)
             to_fetch = pending if request.limit is None else min(pending, request.limit)
-            with progress("fetch", to_fetch) as advance:
-                run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
-        with progress("extract+entities+load", runs.count_pending(url, Queue.PROCESS, selected, run_id)) as advance:
-            run_process(url, settings, run_id, selected, progress=advance)
+        # Worker processes start before the fetch and follow it (none when nothing is new: no model loaded).
+        many = request.workers > 1 and bool(to_fetch or runs.count_pending(url, Queue.PROCESS, selected, run_id))
+        workers: AbstractContextManager[ProcessWorkers | None] = nullcontext() if not many else \
+            ProcessWorkers(url, settings, run_id, selected, request.workers, follow_fetch=not request.reprocess)
+        with workers as pool:  # a failure or a stop inside stops the workers (their claims handed back)
+            if not request.reprocess:
+                with progress("fetch", to_fetch) as advance:
+                    run_fetch(url, settings, run_id, selected, quota=to_fetch, progress=advance)
+            left = runs.count_pending(url, Queue.PROCESS, selected, run_id)
+            with progress("extract+entities+load", left) as advance:
+                if pool is None:
+                    run_process(url, settings, run_id, selected, progress=advance)
+                else:
+                    pool.fetched()
+                    pool.wait(advance)
         with progress("resolve entities", pending_work(url)) as advance:
             resolve_entities(url, run_id, progress=advance)
     except Terminated as exc:

@@ -17,14 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-
-from etl.dedup import BANDS, DUPLICATE_JACCARD, band_buckets, content_hash, estimated_jaccard, signature
+from etl.dedup import BANDS, DUPLICATE_JACCARD, Fingerprint, fingerprint
 from etl.records import Article, EntityMention
 from etl.store import entities, locks
 from etl.store.db import Conn
 from etl.store.names import ids_of
-from etl.store.sqlfiles import sql_text
+from etl.store.sqlfiles import copy_rows, sql_text
 from etl.urls import url_hash
 
 
@@ -36,6 +34,19 @@ class LoadItem:
     entities: list[EntityMention]
     source_id: int
     raw_page_id: int | None
+    # content hash, MinHash signature and LSH buckets of the text: computed beside extraction (the process
+    # stage), outside the load transaction; None: computed by load_articles before it takes the dedup lock
+    fingerprint: Fingerprint | None = None
+
+    def fingerprinted(self) -> LoadItem:
+        if self.fingerprint is not None:
+            return self
+        return replace(self, fingerprint=fingerprint(self.article.text))
+
+    @property
+    def fp(self) -> Fingerprint:
+        assert self.fingerprint is not None, "load_articles fingerprints every item first"
+        return self.fingerprint
 
 
 @dataclass
@@ -78,18 +89,15 @@ class _Holder:
 
     url: str
     content_hash: str
-    text: str | None = None  # batch pages: their signature is computed when a comparison needs it
     minhash: bytes | None = None
     article_id: int | None = None  # stored articles
     canonical_url: str = ""
     batch_index: int | None = None
 
-    def same_story(self, text: str) -> bool:
-        if self.content_hash == content_hash(text):
+    def same_story(self, page: Fingerprint) -> bool:
+        if self.content_hash == page.content_hash:
             return True
-        other = signature(self.text) if self.text is not None else (
-            np.frombuffer(self.minhash, dtype=np.uint32) if self.minhash else None)
-        return other is not None and estimated_jaccard(signature(text), other) >= SAME_STORY_JACCARD
+        return self.minhash is not None and page.jaccard(self.minhash) >= SAME_STORY_JACCARD
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ class Placement:
     conflicting: list[str | None] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     conflicts: int = 0
+    stored: dict[str, int] = field(default_factory=dict)  # key -> id of the stored article under it (after moves)
 
 
 def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
@@ -122,8 +131,9 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
     canonical conflict: the page is keyed by its own URL and the canonical it gave is recorded. When a
     page is its own canonical and its key is held by another page that had named it with a different
     story, that page moves to its own URL (the page at a URL owns that URL's key). Holders are the stored
-    articles and the pages placed before in the same batch, in batch order.
+    articles and the pages placed before in the same batch, in batch order. One query.
     """
+    items = [item.fingerprinted() for item in items]
     own = [url_hash(item.article.url) for item in items]
     named = [url_hash(item.article.canonical_url) for item in items]
     holders: dict[str, _Holder] = {
@@ -132,16 +142,16 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
         for key, aid, url, canonical, hash_, minhash in conn.execute(
             sql_text("store/articles/holders"), {"url_hashes": sorted(set(own) | set(named))})
     }
-    placed = Placement()
+    placed = Placement(stored={key: h.article_id for key, h in holders.items() if h.article_id is not None})
     for index, item in enumerate(items):
-        a = item.article
+        a, page = item.article, item.fp
         key, canonical, conflicting = named[index], a.canonical_url, None
         holder = holders.get(key)
         if key != own[index]:  # the page names another URL of its site
-            if holder is not None and url_hash(holder.url) != own[index] and not holder.same_story(a.text):
+            if holder is not None and url_hash(holder.url) != own[index] and not holder.same_story(page):
                 key, canonical, conflicting = own[index], a.url, a.canonical_url
                 placed.conflicts += 1
-        elif holder is not None and url_hash(holder.url) != key and not holder.same_story(a.text):
+        elif holder is not None and url_hash(holder.url) != key and not holder.same_story(page):
             placed.conflicts += 1  # the page whose URL this is takes it back from a page that named it
             target = url_hash(holder.url)
             if holder.batch_index is not None:
@@ -152,141 +162,185 @@ def canonical_keys(conn: Conn, items: Sequence[LoadItem]) -> Placement:
             elif holder.article_id is not None and target not in holders:
                 placed.moves.append(Move(holder.article_id, target, holder.url, holder.canonical_url))
                 holders[target] = holder
+                placed.stored.pop(key, None)
+                placed.stored[target] = holder.article_id
             # else: that page is stored under its own URL already; this older copy of it is overwritten
         placed.keys.append(key)
         placed.canonical.append(canonical)
         placed.conflicting.append(conflicting)
-        holders[key] = _Holder(a.url, content_hash(a.text), text=a.text, canonical_url=canonical, batch_index=index)
+        holders[key] = _Holder(a.url, page.content_hash, minhash=page.minhash, canonical_url=canonical,
+                               batch_index=index)
     return placed
 
 
 def load_articles(conn: Conn, items: Sequence[LoadItem], run_id: int | None, *,
                   lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS) -> LoadResult:
-    """Upsert articles, replace their links to authors and keywords and their entity evidence.
+    """Write articles, replace their links to authors and keywords and their entity evidence, mark duplicates.
 
-    Runs inside the caller's transaction: the batch lands whole or not at all.
+    Runs inside the caller's transaction: the batch lands whole or not at all. Set-based: a fixed number
+    of statements per batch whatever its size, one per table. Under the dedup lock the stored keys are
+    known (canonical_keys), so new articles get their ids first and go in by one binary COPY with their
+    near-duplicate marks; articles already stored are updated by one statement.
     """
     result = LoadResult()
     if not items:
         return result
     items, result.fields_dropped = drop_overlong_fields(items)
-    # From here to the commit, one batch at a time: the canonical check (like the dedup compare below, which
-    # takes the same lock again) must see what a concurrent batch is placing on the same keys.
+    items = [item.fingerprinted() for item in items]  # before the lock: the process stage computed them already
+    # From here to the commit, one batch at a time: the canonical check and the near-duplicate compare must
+    # see what a concurrent batch is placing on the same keys and what it stores as copies of a story.
     locks.hold(conn, "dedup", lock_timeout_seconds)
     placed = canonical_keys(conn, items)
     result.canonical_conflicts = placed.conflicts
-    for move in placed.moves:
+    if placed.moves:
         conn.execute(sql_text("store/articles/move"), {
-            "article_id": move.article_id, "url_hash": move.url_hash, "canonical_url": move.canonical_url,
-            "conflicting_canonical_url": move.conflicting_canonical_url})
-    # Two pages of one batch may share a canonical URL (same story): the last one wins, as a re-run would.
-    by_hash: dict[str, LoadItem] = {}
-    stored_as: dict[str, tuple[str, str | None]] = {}
-    for key, item, canonical, conflicting in zip(placed.keys, items, placed.canonical, placed.conflicting,
-                                                 strict=True):
-        by_hash[key] = item
-        stored_as[key] = (canonical, conflicting)
-    article_ids: dict[str, int] = {}
-    with conn.cursor() as cur:
-        for key, item in by_hash.items():
-            a = item.article
-            cur.execute(
-                sql_text("store/articles/upsert"),
-                {
-                    "url_hash": key,
-                    "url": a.url,
-                    "canonical_url": stored_as[key][0],
-                    "conflicting_canonical_url": stored_as[key][1],
-                    "source_id": item.source_id,
-                    "raw_page_id": item.raw_page_id,
-                    "title": a.title,
-                    "description": a.description,
-                    "text": a.text,
-                    "language": a.language,
-                    "published_at": a.published_at,
-                    "published_date": a.published_date,
-                    "published_precision": a.published_precision,
-                    "modified_at": a.modified_at,
-                    "word_count": a.word_count,
-                    "content_hash": content_hash(a.text),
-                    "minhash": None,  # set by mark_duplicates below
-                    "site_name": a.site_name,
-                    "section": a.section,
-                    "top_image": a.top_image,
-                    "agency": a.agency,
-                    "extractor": a.extractor,
-                    "extractor_version": a.extractor_version,
-                    "run_id": run_id,
-                },
-            )
-            row = cur.fetchone()
-            assert row is not None
-            article_ids[key] = row[0]
-            if row[1]:
-                result.inserted += 1
-            else:
-                result.updated += 1
-    ids = list(article_ids.values())
-    conn.execute(sql_text("store/articles/delete_children"), {"article_ids": ids})
+            "article_ids": [m.article_id for m in placed.moves], "url_hashes": [m.url_hash for m in placed.moves],
+            "canonical_urls": [m.canonical_url for m in placed.moves],
+            "conflicting_canonical_urls": [m.conflicting_canonical_url for m in placed.moves]})
+    # Two pages of one batch may share a canonical URL (same story): the last one wins, as a re-run would;
+    # the key keeps the place of its first page (the order new articles get their ids in).
+    landing: dict[str, int] = {}
+    for index, key in enumerate(placed.keys):
+        landing[key] = index
+    keys = list(landing)
+    new_keys = [k for k in keys if k not in placed.stored]
+    article_ids = {k: placed.stored[k] for k in keys if k in placed.stored}
+    if new_keys:
+        fresh = sorted(int(i) for (i,) in conn.execute(sql_text("store/articles/new_ids"), {"n": len(new_keys)}))
+        article_ids.update(zip(new_keys, fresh, strict=True))
+    result.inserted, result.updated = len(new_keys), len(keys) - len(new_keys)
+    ids = [article_ids[k] for k in keys]
+    chosen = [items[landing[k]] for k in keys]
+    roots = duplicate_roots(conn, [(aid, item.fp) for aid, item in zip(ids, chosen, strict=True)])
+    rows = [_Row(key, aid, item, placed.canonical[landing[key]], placed.conflicting[landing[key]], roots[aid])
+            for key, aid, item in zip(keys, ids, chosen, strict=True)]
+    if new_keys:
+        copy_rows(conn, "store/articles/copy_new", ARTICLE_TYPES,
+                  (row.new_values(run_id) for row in rows if row.key not in placed.stored))
+    stored_rows = [row for row in rows if row.key in placed.stored]
+    if stored_rows:
+        conn.execute(sql_text("store/articles/update_stored"), _update_params(stored_rows, run_id))
+        conn.execute(sql_text("store/articles/delete_children"), {"article_ids": [r.article_id for r in stored_rows]})
 
-    author_id = ids_of(conn, "store/authors/upsert", {n for item in by_hash.values() for n in item.article.authors},
+    author_id = ids_of(conn, "store/authors/upsert", {n for item in chosen for n in item.article.authors},
                         lambda todo: {"names": todo}, lambda row: row[0])
-    keyword_id = ids_of(conn, "store/keywords/upsert", {k for item in by_hash.values() for k in item.article.keywords},
+    keyword_id = ids_of(conn, "store/keywords/upsert", {k for item in chosen for k in item.article.keywords},
                          lambda todo: {"keywords": todo}, lambda row: row[0])
-    links: dict[str, list[object]] = defaultdict(list)
-    for key, item in by_hash.items():
-        aid = article_ids[key]
-        for position, name in enumerate(dict.fromkeys(item.article.authors)):
-            links["aa_article"].append(aid)
-            links["aa_author"].append(author_id[name])
-            links["aa_position"].append(position)
-        for kw in dict.fromkeys(item.article.keywords):
-            links["ak_article"].append(aid)
-            links["ak_keyword"].append(keyword_id[kw])
-    params = {name: links.get(name, []) for name in ("aa_article", "aa_author", "aa_position", "ak_article",
-                                                      "ak_keyword")}
-    conn.execute(sql_text("store/articles/insert_links"), params)
+    pairs = list(zip(ids, chosen, strict=True))
+    copy_rows(conn, "store/articles/copy_author_links", ("int8", "int8", "int2"),
+              ((aid, author_id[name], position) for aid, item in pairs
+               for position, name in enumerate(dict.fromkeys(item.article.authors))))
+    copy_rows(conn, "store/articles/copy_keyword_links", ("int8", "int8"),
+              ((aid, keyword_id[kw]) for aid, item in pairs for kw in dict.fromkeys(item.article.keywords)))
     # Entities: the batch stores what each article holds; which entity each name counts as is
     # decided across the warehouse by the resolution step after the process stage.
-    entities.store_mentions(conn, {article_ids[key]: item.entities for key, item in by_hash.items()})
-    texts = {article_ids[key]: item.article.text for key, item in by_hash.items()}
-    result.duplicates = mark_duplicates(conn, sorted(texts.items()), lock_timeout_seconds)
+    entities.store_mentions(conn, {aid: item.entities for aid, item in pairs},
+                            first_load={article_ids[k] for k in new_keys})
+    copy_rows(conn, "store/articles/copy_lsh_bands", ("int2", "int8", "int8"),
+              ((band, bucket, aid) for aid, item in sorted(pairs, key=lambda p: p[0])
+               for band, bucket in enumerate(item.fp.buckets)))
+    result.duplicates = sum(root is not None for root in roots.values())
     result.article_ids = tuple(ids)
     return result
 
 
+# The columns of copy_new.sql, in order, as the types whose binary form the server reads (char(n) columns:
+# text, the same bytes on the wire).
+ARTICLE_TYPES = ("int8", "text", "text", "text", "text", "int8", "int8", "text", "text", "text", "text",
+                 "timestamptz", "date", "text", "timestamptz", "int4", "text", "bytea", "int8", "text", "text",
+                 "text", "text", "text", "text", "int8")
 
-def mark_duplicates(conn: Conn, articles: Sequence[tuple[int, str]],
-                    lock_timeout_seconds: float = locks.DEFAULT_TIMEOUT_SECONDS) -> int:
-    """Store signatures and bands of (article_id, text) pairs and set ``duplicate_of``.
 
-    Runs inside the caller's transaction, holding the ``dedup`` lock until it commits: a copy is a
-    duplicate of whatever copy reached the warehouse first (within a batch, of the one with the lower
-    id), and points at that copy's root, so chains never form and a root never points at its duplicates.
+@dataclass(frozen=True)
+class _Row:
+    """One article of a batch as it is written."""
+
+    key: str
+    article_id: int
+    item: LoadItem
+    canonical_url: str
+    conflicting_canonical_url: str | None
+    duplicate_of: int | None
+
+    def new_values(self, run_id: int | None) -> tuple[object, ...]:
+        a, fp = self.item.article, self.item.fp
+        return (self.article_id, self.key, a.url, self.canonical_url, self.conflicting_canonical_url,
+                self.item.source_id, self.item.raw_page_id, a.title, a.description, a.text, a.language,
+                a.published_at, a.published_date, a.published_precision, a.modified_at, a.word_count,
+                fp.content_hash, fp.minhash, self.duplicate_of, a.site_name, a.section, a.top_image, a.agency,
+                a.extractor, a.extractor_version, run_id)
+
+
+def _update_params(rows: Sequence[_Row], run_id: int | None) -> dict[str, object]:
+    """update_stored.sql's columns as arrays, one value per stored article of the batch."""
+    arts = [row.item.article for row in rows]
+    return {
+        "article_ids": [row.article_id for row in rows],
+        "urls": [a.url for a in arts],
+        "canonical_urls": [row.canonical_url for row in rows],
+        "conflicting_canonical_urls": [row.conflicting_canonical_url for row in rows],
+        "raw_page_ids": [row.item.raw_page_id for row in rows],
+        "titles": [a.title for a in arts],
+        "descriptions": [a.description for a in arts],
+        "texts": [a.text for a in arts],
+        "languages": [a.language for a in arts],
+        "published_at": [a.published_at for a in arts],
+        "published_dates": [a.published_date for a in arts],
+        "published_precisions": [a.published_precision for a in arts],
+        "modified_at": [a.modified_at for a in arts],
+        "word_counts": [a.word_count for a in arts],
+        "content_hashes": [row.item.fp.content_hash for row in rows],
+        "minhashes": [row.item.fp.minhash for row in rows],
+        "duplicate_of": [row.duplicate_of for row in rows],
+        "site_names": [a.site_name for a in arts],
+        "sections": [a.section for a in arts],
+        "top_images": [a.top_image for a in arts],
+        "agencies": [a.agency for a in arts],
+        "extractors": [a.extractor for a in arts],
+        "extractor_versions": [a.extractor_version for a in arts],
+        "run_id": run_id,
+    }
+
+
+def duplicate_roots(conn: Conn, articles: Sequence[tuple[int, Fingerprint]]) -> dict[int, int | None]:
+    """The earliest copy of its story each of a batch's (article_id, fingerprint) pairs points at (None: it is
+    the first); one query. The caller writes the marks (duplicate_of) and the batch's LSH bands.
+
+    Runs inside the caller's transaction, which holds the ``dedup`` lock until it commits (load_articles):
+    a copy is a duplicate of whatever copy reached the warehouse first (within a batch, of the one with the
+    lower id), and points at that copy's root, so chains never form and a root never points at its
+    duplicates. Stored candidates (articles sharing an LSH bucket) come from one query over every bucket
+    of the batch, the batch's own articles left out; those are compared in memory, each with the earlier
+    ones sharing a bucket with it.
     """
-    locks.hold(conn, "dedup", lock_timeout_seconds)
-    duplicates = 0
-    ids, roots = [], []
-    for article_id, text in sorted(articles):
-        sig = signature(text)
-        buckets = band_buckets(sig)
-        candidates = conn.execute(
-            sql_text("store/articles/find_lsh_candidates"),
-            {"article_id": article_id, "bands": list(range(BANDS)), "buckets": buckets},
-        ).fetchall()
-        matches = [root for _cid, other, root in candidates
-                   if other is not None and root != article_id
-                   and estimated_jaccard(sig, np.frombuffer(other, dtype=np.uint32)) >= DUPLICATE_JACCARD]
-        root = min(matches) if matches else None
-        duplicates += root is not None
-        conn.execute(
-            sql_text("store/articles/store_lsh_bands"),
-            {"article_id": article_id, "minhash": sig.tobytes(), "bands": list(range(BANDS)), "buckets": buckets},
-        )
-        ids.append(article_id)
-        roots.append(root)
-    conn.execute(sql_text("store/articles/set_duplicate_of"), {"article_ids": ids, "roots": roots})
-    return duplicates
+    if not articles:
+        return {}
+    ordered = sorted(articles, key=lambda pair: pair[0])
+    prints = dict(ordered)
+    ids = [aid for aid, _ in ordered]
+    matches: dict[int, list[int]] = defaultdict(list)
+    for _cid, minhash, root, sharing in conn.execute(sql_text("store/articles/find_lsh_candidates"), {
+            "article_ids": [aid for aid in ids for _ in range(BANDS)], "bands": list(range(BANDS)) * len(ids),
+            "buckets": [bucket for _, page in ordered for bucket in page.buckets], "batch_ids": ids}):
+        if minhash is None:
+            continue
+        stored = bytes(minhash)
+        for aid in sharing:
+            if root != aid and prints[aid].jaccard(stored) >= DUPLICATE_JACCARD:
+                matches[aid].append(int(root))
+    roots: dict[int, int | None] = {}
+    earlier: dict[tuple[int, int], list[int]] = defaultdict(list)  # (band, bucket) -> batch articles so far
+    for aid, page in ordered:
+        found = matches[aid]
+        for other in sorted({j for band, bucket in enumerate(page.buckets) for j in earlier[(band, bucket)]}):
+            root_of_other = roots[other]
+            root = other if root_of_other is None else root_of_other
+            if root != aid and page.jaccard(prints[other]) >= DUPLICATE_JACCARD:
+                found.append(root)
+        roots[aid] = min(found) if found else None
+        for band, bucket in enumerate(page.buckets):
+            earlier[(band, bucket)].append(aid)
+    return roots
 
 
 def entities_of_pages(conn: Conn, hashes: Sequence[str]) -> list[tuple[Any, ...]]:

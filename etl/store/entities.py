@@ -9,7 +9,7 @@ statement each, under :func:`lock_resolution`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from etl.entities.resolve import Blocklist, Override, Overrides, ShortFormEvidence, name_key
@@ -18,7 +18,7 @@ from etl.seeds import AliasSeed, BlockSeed
 from etl.store import locks
 from etl.store.db import Conn
 from etl.store.names import ids_of
-from etl.store.sqlfiles import sql_text
+from etl.store.sqlfiles import copy_rows, sql_text
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,13 @@ class _Row:
     salience: float
 
 
-def store_mentions(conn: Conn, by_article: Mapping[int, Sequence[EntityMention]]) -> int:
+def store_mentions(conn: Conn, by_article: Mapping[int, Sequence[EntityMention]],
+                   first_load: Collection[int] = ()) -> int:
     """Replace the stored evidence of these articles (their entities and the short forms each
     absorbed) and queue them for the resolution step; returns the mention rows written. Set-based:
-    one statement per table. Entities of one article that share a name key are one row (the first
-    one's spelling and label)."""
+    one statement per table (a binary COPY for the new rows). Entities of one article that share a
+    name key are one row (the first one's spelling and label). ``first_load``: articles just created,
+    with no earlier evidence to compare with."""
     if not by_article:
         return 0
     rows: dict[tuple[int, str], _Row] = {}
@@ -107,20 +109,18 @@ def store_mentions(conn: Conn, by_article: Mapping[int, Sequence[EntityMention]]
                 if skey != key:
                     shorts.setdefault((article_id, skey, key), row.label)
     keys = sorted(rows)
-    keys_now = sorted(set(rows) | {(a, s) for a, s, _ in shorts})
+    # the keys each article holds now, to tell which of its old keys it lost (none for a first load)
+    keys_now = sorted(k for k in set(rows) | {(a, s) for a, s, _ in shorts} if k[0] not in first_load)
     conn.execute(sql_text("store/entities/clear_mentions"),
                  {"article_ids": sorted(by_article), "new_article_ids": [a for a, _ in keys_now],
                   "new_keys": [k for _, k in keys_now]})
-    conn.execute(sql_text("store/entities/insert_mentions"), {
-        "article_ids": [a for a, _ in keys], "keys": [k for _, k in keys], "names": [rows[k].name for k in keys],
-        "labels": [rows[k].label for k in keys], "counts": [rows[k].count for k in keys],
-        "offsets": [rows[k].offset for k in keys], "in_title": [rows[k].in_title for k in keys],
-        "salience": [rows[k].salience for k in keys]})
-    short_keys = sorted(shorts)
-    if short_keys:
-        conn.execute(sql_text("store/entities/insert_short_forms"), {
-            "article_ids": [a for a, _, _ in short_keys], "short_keys": [s for _, s, _ in short_keys],
-            "long_keys": [lk for _, _, lk in short_keys], "long_labels": [shorts[k] for k in short_keys]})
+    copy_rows(conn, "store/entities/copy_mentions",
+              ("int8", "text", "text", "text", "int4", "int4", "bool", "float4"),
+              ((a, k, rows[(a, k)].name, rows[(a, k)].label, rows[(a, k)].count, rows[(a, k)].offset,
+                rows[(a, k)].in_title, rows[(a, k)].salience) for a, k in keys))
+    if shorts:
+        copy_rows(conn, "store/entities/copy_short_forms", ("int8", "text", "text", "text"),
+                  ((a, short, long, shorts[(a, short, long)]) for a, short, long in sorted(shorts)))
     return len(keys)
 
 

@@ -1,8 +1,11 @@
--- one article that had claimed another page's URL with another story goes to its own URL's key,
--- the canonical it claimed recorded (the page at that URL is loaded next under the freed key)
-update articles
-set url_hash = %(url_hash)s,
-    canonical_url = %(canonical_url)s,
-    conflicting_canonical_url = %(conflicting_canonical_url)s,
+-- articles that had claimed another page's URL with another story go to their own URL's key, the
+-- canonical they claimed recorded (the pages at those URLs are loaded next under the freed keys);
+-- one statement per batch
+update articles as a
+set url_hash = m.url_hash,
+    canonical_url = m.canonical_url,
+    conflicting_canonical_url = m.conflicting_canonical_url,
     updated_at = now()
-where article_id = %(article_id)s
+from unnest(%(article_ids)s::bigint[], %(url_hashes)s::char(64)[], %(canonical_urls)s::text[],
+            %(conflicting_canonical_urls)s::text[]) as m (article_id, url_hash, canonical_url, conflicting_canonical_url)
+where a.article_id = m.article_id
