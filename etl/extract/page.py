@@ -26,6 +26,7 @@ EXTRACTOR_VERSION = f"newsetl-extract-3+trafilatura-{trafilatura.__version__}"
 # Below this many characters, trafilatura's fast balanced text gets its full fallback run
 # (calibrated on the four evaluation sets: 500 gains on fundus and traf-eval; 1000 costs news-dev).
 SHORT_BALANCED_CHARS = 500
+REARM_SECONDS = 0.1  # after the budget, the alarm repeats this often until the block is left
 
 
 class ExtractTimeout(BaseException):
@@ -38,7 +39,11 @@ class ExtractTimeout(BaseException):
 
 @contextmanager
 def time_budget(seconds: float) -> Iterator[None]:
-    """Raise ExtractTimeout in this block after ``seconds`` (main thread only; else no limit)."""
+    """Raise ExtractTimeout in this block after ``seconds`` (main thread only; else no limit).
+
+    The alarm repeats every REARM_SECONDS after the first: a raise that lands where Python cannot
+    propagate it (a gc callback, e.g. hypothesis' or any library's, reports it as unraisable and
+    goes on) is raised again at the next tick instead of letting the page run unbounded."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -47,7 +52,7 @@ def time_budget(seconds: float) -> Iterator[None]:
         raise ExtractTimeout(f"over the {seconds:g}s budget")
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REARM_SECONDS)
     try:
         yield
     finally:
