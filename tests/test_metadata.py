@@ -62,6 +62,69 @@ def test_title_prefers_json_ld_headline_and_site_name_comes_from_og() -> None:
     assert (meta.title, meta.site_name) == ("Long headline here", "Daily Planet")
 
 
+def test_title_drops_invisible_characters_but_keeps_joiners() -> None:
+    url = "https://paper.example/a"
+    assert metadata.clean_title("Neuer Helikopter\u00adlandeplatz geplant\u200b", None, url) == (
+        "Neuer Helikopterlandeplatz geplant")
+    assert metadata.clean_title("\ufeffZwei\u2060Wege", None, url) == "ZweiWege"
+    # ZWNJ shapes Persian (and ZWJ Indic scripts and emoji): it stays
+    assert metadata.clean_title("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", None, url) == (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
+
+
+def ld_page(headline: str, og: str, h1: str, title: str = "") -> lxml_html.HtmlElement:
+    return page(f'<title>{title or headline}</title><meta property="og:title" content="{og}">'
+                '<script type="application/ld+json">'
+                f'{{"@type": "NewsArticle", "headline": "{headline}"}}</script>',
+                f"<article><h1>{h1}</h1><p>text</p></article>")
+
+
+def test_title_drops_a_json_ld_kicker_the_h1_does_not_show() -> None:
+    tree = ld_page("Harbour trial: Ferry captain found guilty", "Ferry captain found guilty",
+                   "Ferry captain <span>found guilty</span>")
+    assert metadata.page_metadata(tree, "https://port.example/news/1").title == "Ferry captain found guilty"
+
+
+def test_title_keeps_a_kicker_the_h1_shows() -> None:
+    tree = ld_page("Harbour trial: Ferry captain found guilty", "Ferry captain found guilty",
+                   "<span class=kicker>Harbour trial:</span> Ferry captain found guilty")
+    assert metadata.page_metadata(tree, "https://port.example/news/1").title == (
+        "Harbour trial: Ferry captain found guilty")
+
+
+def test_title_keeps_json_ld_headline_when_og_title_is_another_wording() -> None:
+    # measured on fundus: when JSON-LD headline and og:title are different wordings, neither the
+    # <h1> nor the <title> tells which one the site's own parser keeps; the order stays as it was
+    tree = ld_page("Council backs the new tram line", "Tram line wins council vote", "Tram line wins council vote")
+    assert metadata.page_metadata(tree, "https://city.example/tram").title == "Council backs the new tram line"
+
+
+@pytest.mark.parametrize(
+    ("title", "h1", "want"),
+    [
+        ("Der Lange und die alte Dame | Vereinsblog am Sonntag", "Der Lange und die alte Dame",
+         "Der Lange und die alte Dame"),
+        ("Boat fair cancelled - Diving News Weekly", "Boat fair <em>cancelled</em>", "Boat fair cancelled"),
+        # the <h1> names the part kept; a title it does not end stays whole
+        ("Stocks fall - analysts blame rates", "Stocks fall - analysts blame rates",
+         "Stocks fall - analysts blame rates"),
+        ("Stocks fall - analysts blame rates", "Markets today", "Stocks fall - analysts blame rates"),
+        # an <h1> naming the last part is the site's logo, not the headline
+        ("Why we moved | Harbour Notes", "Harbour Notes", "Why we moved | Harbour Notes"),
+    ],
+)
+def test_title_ends_where_the_h1_ends(title: str, h1: str, want: str) -> None:
+    tree = page(f"<title>{title}</title>", f"<h1>{h1}</h1><p>text</p>")
+    assert metadata.page_metadata(tree, "https://quay.example/2020/why-we-moved").title == want
+
+
+def test_title_ignores_an_h1_that_links_home() -> None:
+    tree = page("<title>Harbour Notes » Archive » Why we moved</title>",
+                '<h1><a href="https://quay.example/">Harbour Notes</a></h1><p>text</p>')
+    assert metadata.page_metadata(tree, "https://quay.example/2020/why-we-moved").title == (
+        "Harbour Notes » Archive » Why we moved")
+
+
 # --- authors ----------------------------------------------------------------------------------
 
 

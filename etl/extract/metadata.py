@@ -25,6 +25,12 @@ ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$|^
 # mainEntity is the NewsArticle, seen on several news sites).
 NESTED_KEYS = frozenset({"@graph", "mainEntity", "mainEntityOfPage", "hasPart", "about", "subjectOf"})
 TITLE_SEPARATOR = re.compile(r"(\s+(?:[|·•»~/\u2013\u2014-]{1,2}|::)\s+)")
+# Characters a title carries without showing them: soft hyphen, zero-width space, word joiner, BOM
+# (class: soft hyphens in og:title and <title> on tagesanzeiger.ch and bmz.de, a word joiner in the
+# <h1> on vg.no, a zero-width space in taz.de's title meta). ZWJ/ZWNJ stay: they shape scripts.
+INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# "Kicker: headline", the kicker a short lead-in (a topic, a quote) before the first colon.
+KICKER = re.compile(r"^(?P<kicker>[^:]{2,80}?)\s?:\s+(?P<headline>\S.*)$")
 SPACES = re.compile(r"\s+")
 KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
 HOST_WORD = re.compile(r"[^a-z0-9]")
@@ -192,9 +198,17 @@ def _site_like(segment: str, site_name: str | None, host_key: str) -> bool:
     return bool(host_key) and len(squashed) >= 3 and (squashed in host_key or host_key in squashed)
 
 
-def clean_title(title: str | None, site_name: str | None, url: str) -> str | None:
-    """The headline without the site name: "Story | Site", "Story | Site - Tagline", "Site - Story"."""
-    title = _text(title)
+def clean_title(title: str | None, site_name: str | None, url: str, h1: str | None = None) -> str | None:
+    """The headline without the site name: "Story | Site", "Story | Site - Tagline", "Site - Story".
+
+    ``h1``, the page's visible headline, also ends a title where the site is not recognisable:
+    "Story - Blog name" whose <h1> says "Story" loses " - Blog name" (class: <title>s and og:titles
+    ending in a blog, section or organisation name that neither og:site_name nor the host spells,
+    seen on dozens of sites of traf-eval and dates-eval, e.g. "| Hertha BSC Blog", "- Calcio",
+    "– Tierheim Berlin"). Only a leading part is kept, and never one that is itself the site: a
+    page's first <h1> is sometimes its logo.
+    """
+    title = _text(INVISIBLE.sub("", title) if isinstance(title, str) else title)
     if not title:
         return None
     parts = TITLE_SEPARATOR.split(title)  # text, separator, text, ...
@@ -207,6 +221,12 @@ def clean_title(title: str | None, site_name: str | None, url: str) -> str | Non
             break
     while len(parts) >= 3 and _site_like(parts[0], site_name, host_key):
         parts = parts[2:]
+    if h1 and len(parts) >= 3 and (shown := normalize(INVISIBLE.sub("", h1))):
+        for end in range(1, len(parts) - 1, 2):
+            head = "".join(parts[:end]).strip()
+            if normalize(head) == shown and not _site_like(head, site_name, host_key):
+                parts = parts[:end]
+                break
     return "".join(parts).strip() or title
 
 
@@ -333,6 +353,51 @@ def headlines(tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], 
     return [v for v in dict.fromkeys(html.unescape(v) for v in values if v) if v]
 
 
+def _links_elsewhere(node: HtmlElement, text: str, url: str) -> bool:
+    """Whether the <h1> is all one link to another page: a logo linking home, not this page's headline."""
+    links = node.findall(".//a")
+    if len(links) != 1 or " ".join(" ".join(links[0].itertext()).split()) != text:
+        return False
+    slug = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return bool(slug) and slug not in (links[0].get("href") or "")
+
+
+def _visible_h1(tree: HtmlElement, url: str) -> str | None:
+    """Text of the headline element a reader sees: the <h1> of the article (or main), else the first.
+
+    An <h1> that is just a link to another page is skipped (class: blog themes whose <h1> is the
+    site's name linking home, seen on several traf-eval blogs).
+    """
+    nodes = tree.xpath("//article//h1 | //main//h1") or list(tree.iter("h1"))
+    for node in nodes:
+        text = " ".join(" ".join(node.itertext()).split())
+        if text and not _links_elsewhere(node, text, url):
+            return text
+    return None
+
+
+def declared_title(
+    tree: HtmlElement, meta: dict[str, str], article: dict[str, Any], h1: str | None
+) -> str | None:
+    """The headline the page declares: JSON-LD headline, og:title, twitter:title, <title>.
+
+    ``h1`` is the page's visible headline (:func:`_visible_h1`). One exception to that order
+    (class: a JSON-LD headline with a kicker in front, "Kicker: headline", that the page's <h1>
+    does not show, seen on dagbladet.no and aerztezeitung.de): when og:title or twitter:title is
+    the headline without the kicker and the visible <h1> says the same, that is the headline the
+    reader sees. A kicker the <h1> shows too is kept.
+    """
+    headline = _text(article.get("headline"))
+    social = [t for t in (_text(meta.get("og:title")), _text(meta.get("twitter:title"))) if t]
+    if headline and social and (match := KICKER.match(headline)):
+        rest = normalize(match["headline"])
+        if rest and h1 and normalize(h1) == rest:
+            shorter = next((t for t in social if normalize(t) == rest), None)
+            if shorter:
+                return shorter
+    return headline or next(iter(social), None) or _text(tree.findtext(".//title"))
+
+
 def page_metadata(tree: HtmlElement, url: str, entry: dict[str, Any] | None = None) -> PageMetadata:
     """Everything but the body text and its language, from JSON-LD, <meta>, markup and the feed entry."""
     entry = entry or {}
@@ -350,14 +415,9 @@ def page_metadata(tree: HtmlElement, url: str, entry: dict[str, Any] | None = No
         or _text(meta.get("application-name"))
         or _site_from_title(tree.findtext(".//title"), url)
     )
-    raw_title = (
-        _text(article.get("headline"))
-        or meta.get("og:title")
-        or meta.get("twitter:title")
-        or _text(tree.findtext(".//title"))
-        or entry.get("title")
-    )
-    result.title = clean_title(raw_title, result.site_name, url)
+    h1 = _visible_h1(tree, url)
+    raw_title = declared_title(tree, meta, article, h1) or entry.get("title")
+    result.title = clean_title(raw_title, result.site_name, url, h1)
     result.headlines = headlines(tree, meta, article)
     result.description = _text(
         meta.get("og:description") or meta.get("description") or meta.get("twitter:description")
