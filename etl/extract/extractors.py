@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from copy import deepcopy
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
@@ -13,6 +15,7 @@ from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as TrafilaturaReadability
 
 from etl.extract.textclean import WORD, normalize
+from etl.urls import same_site
 
 # Embedded posts (tweets, Instagram, TikTok) that sit in the article: people count them as body text,
 # but their wrappers carry "social"/"embed"/"tweet" classes that the extractors discard.
@@ -37,6 +40,21 @@ AUTHOR_BOX_XPATH = etree.XPath(
 )
 # A link wrapping a heading or a paragraph is a teaser card for another page (related strips).
 TEASER_CARD_XPATH = etree.XPath("//a[.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5]")
+# Fact boxes: a titled box set into the article ("What else is in the King's Speech?", "Weitere
+# Informationen"), its own heading over a list or background text (class: fact/info boxes on news
+# sites in several countries; people mark the article's paragraphs, not the box).
+FACT_BOX = re.compile(r"(?:^|[\s_-])(?:fact|info)[_-]?box(?:$|[\s_-])", re.IGNORECASE)
+FACT_BOX_XPATH = etree.XPath(
+    "//*[self::div or self::aside or self::section][contains(translate(@class, 'BOX', 'box'), 'box')]"
+)
+FACT_BOX_TITLE = etree.XPath(
+    "./*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or contains(@class, 'title')"
+    " or contains(@class, 'headline') or contains(@class, 'heading')]"
+)
+# Link items: a list item of at most this many words whose text is mostly link text (this share of
+# its characters) is a link to another story, kicker and all ("Archäologie: <a>Headline</a>").
+LINK_ITEM_MAX_WORDS = 25
+LINK_ITEM_SHARE = 0.6
 EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter|instagram|widget", re.IGNORECASE)
 SKIPPED_TAGS = frozenset({"script", "style", "noscript"})
 BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br", "td"})
@@ -102,6 +120,24 @@ def drop_author_boxes(tree: HtmlElement) -> int:
     return count
 
 
+def drop_fact_boxes(tree: HtmlElement) -> int:
+    """Remove fact/info boxes that carry their own heading; returns how many.
+
+    A box without a heading (a class like "placeholder-infobox" round a book's details at the end
+    of a review) stays: without a title it is no box set apart from the text. Nor is a box that
+    holds the headline (<h1>), the article or main element (a layout class, not a box in the text).
+    """
+    count = 0
+    for node in FACT_BOX_XPATH(tree):
+        if not FACT_BOX.search(node.get("class") or "") or node.getparent() is None:
+            continue
+        if not FACT_BOX_TITLE(node) or any(node.find(f".//{tag}") is not None for tag in ("h1", "article", "main")):
+            continue
+        node.drop_tree()
+        count += 1
+    return count
+
+
 def trafilatura_text(tree: HtmlElement, url: str | None, mode: str, fast: bool) -> str:
     """Plain text from trafilatura in ``mode`` (precision | balanced | recall); the tree is copied by it."""
     doc = trafilatura.bare_extraction(
@@ -151,16 +187,40 @@ def link_texts(tree: HtmlElement) -> frozenset[str]:
     return frozenset(t for t in texts if len(t) > 3)
 
 
-class LinkTexts:
-    """:func:`link_texts`, computed on the first lookup (only list items are looked up: most pages need none)."""
+def link_items(tree: HtmlElement, url: str | None = None) -> frozenset[str]:
+    """Normalized texts of the page's list items that are mostly a link into the site (LINK_ITEM_SHARE).
 
-    def __init__(self, tree: HtmlElement) -> None:
+    Class: lists of related stories whose items put a kicker before the link ("Interview: <a>...")
+    or a date after it, on news sites in several countries: the item is not the link's text, but
+    nearly all of it is link. Links to other sites do not count (a list of press coverage, "date:
+    <a>Article in Le Monde</a>", is the page's content).
+    """
+    items = set()
+    for li in tree.iter("li"):
+        text = normalize(li.text_content())
+        if not text or len(text.split()) > LINK_ITEM_MAX_WORDS:
+            continue
+        linked = sum(
+            len(normalize(a.text_content()))
+            for a in li.iter("a")
+            if url is None or same_site(urljoin(url, a.get("href") or ""), url)
+        )
+        if linked >= LINK_ITEM_SHARE * len(text):
+            items.add(text)
+    return frozenset(items)
+
+
+class LinkTexts:
+    """:func:`link_texts` (or ``compute``), computed on the first lookup (most pages need none)."""
+
+    def __init__(self, tree: HtmlElement, compute: Callable[[HtmlElement], frozenset[str]] = link_texts) -> None:
         self._tree = tree
+        self._compute = compute
         self._texts: frozenset[str] | None = None
 
     def __contains__(self, text: object) -> bool:
         if self._texts is None:
-            self._texts = link_texts(self._tree)
+            self._texts = self._compute(self._tree)
         return text in self._texts
 
     def __bool__(self) -> bool:

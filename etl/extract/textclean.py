@@ -163,13 +163,15 @@ class PageHints:
     ``titles``: the headline's forms (<title>, og:title, <h1>); ``description``: the meta
     description; ``standfirst``: the description when the page prints it as a dek above the
     text (a heading or dek/summary block) — kept in the body since issue 11, recorded for the
-    doubt signal; ``link_texts``: texts of the page's links.
+    doubt signal; ``link_texts``: texts of the page's links; ``link_items``: texts of its list
+    items that are mostly one link (a kicker before it).
     """
 
     titles: tuple[str, ...] = ()
     description: str = ""
     standfirst: str = ""
     link_texts: Container[str] = frozenset()
+    link_items: Container[str] = frozenset()
 
     @classmethod
     def build(
@@ -178,9 +180,10 @@ class PageHints:
         description: str | None = None,
         standfirst: str | None = None,
         link_texts: Container[str] = frozenset(),
+        link_items: Container[str] = frozenset(),
     ) -> PageHints:
         norms = tuple(dict.fromkeys(t for t in (normalize(x) for x in titles if x) if t))
-        return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts)
+        return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts, link_items)
 
 
 def opens_with(text: str, passage: str | None) -> bool:
@@ -357,4 +360,25 @@ def clean_body(text: str, hints: PageHints | None = None) -> str:
             continue
         kept.append(line)
         previous = norm
-    return "\n".join(kept)
+    return "\n".join(_drop_link_items(kept, hints.link_items))
+
+
+# Link items are dropped only while they hold at most this share of the body's words: a post that
+# is a list of links (a blog's link roundup) keeps them.
+LINK_ITEMS_MAX_SHARE = 0.5
+
+
+def _drop_link_items(lines: list[str], link_items: Container[str]) -> list[str]:
+    """Drop list items that are mostly a link to another story (see extractors.link_items).
+
+    Class: related-story lists set between the paragraphs, each item a kicker and a linked headline
+    ("- Interview: Headline"), on news sites in several countries (the items are no link's text, so
+    the link-text rule of :func:`is_boilerplate` misses them).
+    """
+    marked = [bool(LIST_ITEM.match(line)) and normalize(LIST_ITEM.sub("", line)) in link_items for line in lines]
+    if not any(marked):
+        return lines
+    dropped = sum(_words(line) for line, m in zip(lines, marked, strict=True) if m)
+    if dropped > LINK_ITEMS_MAX_SHARE * sum(_words(line) for line in lines):
+        return lines
+    return [line for line, m in zip(lines, marked, strict=True) if not m]
