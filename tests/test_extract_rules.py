@@ -161,6 +161,13 @@ def test_the_update_printed_under_the_headline_is_the_readers_date() -> None:
     # not for a live blog, whose shown date is its latest entry
     live = found_date(ld({**article, "@type": "LiveBlogPosting"}), body)
     assert live.published is not None and live.published.day == date(2019, 10, 15)
+    # nor for a live page that says so only in its keywords
+    for keywords in ("Garden, Live, News", "Saúde, Liveblog", "Live-Ticker"):
+        declared = found_date(f'<meta name="news_keywords" content="{keywords}">' + ld(article), body)
+        assert declared.published is not None and declared.published.day == date(2019, 10, 15), keywords
+    # a keyword that merely holds the word is no such declaration
+    lively = found_date('<meta name="keywords" content="Live music, Garden">' + ld(article), body)
+    assert lively.published is not None and lively.published.day == date(2020, 3, 12)
     # nothing printed under the headline: the declared publication stays
     plain = found_date(ld(article), "<h1>Care guide for hydrangeas</h1><p>text</p>")
     assert plain.published is not None and plain.published.day == date(2019, 10, 15)
