@@ -51,6 +51,12 @@ FACT_BOX_TITLE = etree.XPath(
     "./*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or contains(@class, 'title')"
     " or contains(@class, 'headline') or contains(@class, 'heading')]"
 )
+# Key-point boxes: a bulleted digest of the article above it ("Kort fortalt", "Summary", "Key
+# Points"), in an element whose class or id says so; the list must be most of the box's text.
+SUMMARY_BOX = re.compile(r"summary|key-?points|bullet-?points", re.IGNORECASE)
+SUMMARY_BOX_XPATH = etree.XPath("//*[self::div or self::section or self::aside][@class or @id]")
+SUMMARY_LISTS = etree.XPath(".//ul[count(li) >= 2] | .//ol[count(li) >= 2]")
+SUMMARY_LIST_SHARE = 0.6
 # Link items: a list item of at most this many words whose text is mostly link text (this share of
 # its characters) is a link to another story, kicker and all ("Archäologie: <a>Headline</a>").
 LINK_ITEM_MAX_WORDS = 25
@@ -135,6 +141,29 @@ def drop_fact_boxes(tree: HtmlElement) -> int:
             continue
         node.drop_tree()
         count += 1
+    return count
+
+
+def drop_summary_boxes(tree: HtmlElement) -> int:
+    """Remove key-point boxes (a summary/key-points element that is mostly a list); returns how many.
+
+    Class: bulleted digests of the story set above its text ("Kort fortalt", "Summary", "Key
+    Points"; news sites in Norway, South Africa and the US): people mark the paragraphs, not the
+    digest that repeats them. A summary element that is prose (a dek) stays: only one whose lists
+    hold SUMMARY_LIST_SHARE of its text goes.
+    """
+    count = 0
+    for node in SUMMARY_BOX_XPATH(tree):
+        if node.getparent() is None or not SUMMARY_BOX.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            continue
+        lists = SUMMARY_LISTS(node)
+        if not lists:
+            continue
+        total = len(" ".join(node.text_content().split()))
+        listed = sum(len(" ".join(lst.text_content().split())) for lst in lists)
+        if total and listed >= SUMMARY_LIST_SHARE * total:
+            node.drop_tree()
+            count += 1
     return count
 
 
@@ -364,3 +393,4 @@ def printed_lead(tree: HtmlElement, text: str, headlines: tuple[str, ...] = ()) 
             return lead
         return None
     return None
+

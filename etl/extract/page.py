@@ -178,7 +178,10 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     # (seen on news sites in several countries): read as paragraphs, they end up in the body.
     extractors.drop_teaser_cards(tree)
     extractors.drop_author_boxes(tree)
+    # Classes (issue 11): titled fact/info boxes set into the text, and bulleted key-point digests
+    # above it (news sites in several countries): people mark neither as the article's text.
     extractors.drop_fact_boxes(tree)
+    extractors.drop_summary_boxes(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
     if len(raw) < SHORT_BALANCED_CHARS:
         # Class: pages where trafilatura's own block choice comes out short (a lead paragraph, a
