@@ -144,6 +144,24 @@ def drop_fact_boxes(tree: HtmlElement) -> int:
     return count
 
 
+def flatten_ruby(tree: HtmlElement) -> int:
+    """Write ruby annotations as plain text, the way a reader without ruby support sees them; returns how many.
+
+    Class: Japanese (and Chinese) pages that annotate names and hard words with readings
+    (<ruby><rb>...</rb><rp>(</rp><rt>...</rt><rp>)</rp></ruby>); the extractors break the line at
+    <rb>, cutting a sentence into three. With <rp> the page says how to print it, "base（reading）";
+    without, the reading is furigana over the base and goes.
+    """
+    rubies = list(tree.iter("ruby"))
+    for ruby in rubies:
+        if ruby.find(".//rp") is None:
+            for reading in ruby.findall(".//rt"):
+                reading.drop_tree()
+    if rubies:
+        etree.strip_tags(tree, "ruby", "rb", "rt", "rp", "rtc")
+    return len(rubies)
+
+
 def drop_summary_boxes(tree: HtmlElement) -> int:
     """Remove key-point boxes (a summary/key-points element that is mostly a list); returns how many.
 

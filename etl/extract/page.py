@@ -181,6 +181,8 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     # Classes (issue 11): titled fact/info boxes set into the text, and bulleted key-point digests
     # above it (news sites in several countries): people mark neither as the article's text.
     extractors.drop_fact_boxes(tree)
+    # Class: Japanese pages with ruby readings, which the extractors cut into three lines each
+    extractors.flatten_ruby(tree)
     extractors.drop_summary_boxes(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
     if len(raw) < SHORT_BALANCED_CHARS:
