@@ -64,6 +64,7 @@ BOILERPLATE_LINE = re.compile(
     | keep\s+an\s+eye\s+on\s+your\s+inbox.* | something\s+to\s+consider
     | [\w\s'’]{1,25}:\s*https?://\S+
     | .*무단\s*전재.* | .*版权所有.* | .*著作権.*
+    | \d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s\d年月日時分秒:：()（）]*(?:更新|配信|公開|掲載)?[\s)）]*
     | この記事は.{0,12}(?:会員|有料|購読者).{0,30} | おすすめ(?:情報|記事)? | 関連記事 | あわせて読みたい
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
@@ -144,7 +145,6 @@ DATELINE_LINE = re.compile(
       (?:published|updated|posted|last\s+updated|modified|ver[öo]ffentlicht|aktualisiert|publi[ée]|mis\s+[àa]\s+jour
         |publicado|actualizado|pubblicato|aggiornato|atualizado)\b.{0,80}
     | (?:(?:기사\s*)?(?:입력|수정|등록)|发布时间|發佈時間|更新时间|投稿日|公開日|更新日).{0,60}
-    | \d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,50}
     | (?:\w+\s+)?\d{1,2}(?:st|nd|rd|th)?[\s./-]+\w+[\s./,-]+\d{2,4}\b.{0,60}
     | \w+\.?\s+\d{1,2},?\s+\d{4}\b.{0,60}
     | \d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,40}
