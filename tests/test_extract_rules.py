@@ -375,6 +375,12 @@ def test_list_items_that_are_mostly_a_link_into_the_site_go() -> None:
              '<li><a href="/x">Read</a> a long item of prose that only starts with a link and then goes on.</li>'
              "</ul></body></html>")
     assert extractors.link_items(lxml_html.document_fromstring(press), "https://news.example/a") == frozenset()
+    # subdomains are the site; other schemes and malformed links are not, and do not raise
+    odd = ('<html><body><ul><li><a href="//m.news.example/x">Mobile story</a></li>'
+           '<li><a href="mailto:desk@news.example">Write to the desk</a></li>'
+           '<li><a href="http://[ccpa-preferences]/">Privacy choices</a></li></ul></body></html>')
+    assert extractors.link_items(lxml_html.document_fromstring(odd), "https://www.news.example/a") == frozenset(
+        {"mobile story"})
     hints = PageHints.build(link_items=frozenset({"interview the mayor explains"}))
     prose = "The council approved the new budget after a long debate on Tuesday evening."
     assert clean_body(f"{prose}\n- Interview: The mayor explains", hints) == prose

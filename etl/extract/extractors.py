@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from copy import deepcopy
-from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import etree
@@ -15,7 +15,6 @@ from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as TrafilaturaReadability
 
 from etl.extract.textclean import WORD, normalize
-from etl.urls import same_site
 
 # Embedded posts (tweets, Instagram, TikTok) that sit in the article: people count them as body text,
 # but their wrappers carry "social"/"embed"/"tweet" classes that the extractors discard.
@@ -35,18 +34,12 @@ DEK_XPATH = etree.XPath(
 AUTHOR_BOX = re.compile(
     r"author[-_]?(?:bio|box|info|about|description|details)|about[-_]?(?:the[-_]?)?author|bio[-_]?box", re.I
 )
-AUTHOR_BOX_XPATH = etree.XPath(
-    "//*[contains(translate(@class, 'AUTHOR', 'author'), 'author') or contains(translate(@class, 'BIO', 'bio'), 'bio')]"
-)
 # A link wrapping a heading or a paragraph is a teaser card for another page (related strips).
 TEASER_CARD_XPATH = etree.XPath("//a[.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5]")
 # Fact boxes: a titled box set into the article ("What else is in the King's Speech?", "Weitere
 # Informationen"), its own heading over a list or background text (class: fact/info boxes on news
 # sites in several countries; people mark the article's paragraphs, not the box).
 FACT_BOX = re.compile(r"(?:^|[\s_-])(?:fact|info)[_-]?box(?:$|[\s_-])", re.IGNORECASE)
-FACT_BOX_XPATH = etree.XPath(
-    "//*[self::div or self::aside or self::section][contains(translate(@class, 'BOX', 'box'), 'box')]"
-)
 FACT_BOX_TITLE = etree.XPath(
     "./*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or contains(@class, 'title')"
     " or contains(@class, 'headline') or contains(@class, 'heading')]"
@@ -54,13 +47,14 @@ FACT_BOX_TITLE = etree.XPath(
 # Key-point boxes: a bulleted digest of the article above it ("Kort fortalt", "Summary", "Key
 # Points"), in an element whose class or id says so; the list must be most of the box's text.
 SUMMARY_BOX = re.compile(r"summary|key-?points|bullet-?points", re.IGNORECASE)
-SUMMARY_BOX_XPATH = etree.XPath("//*[self::div or self::section or self::aside][@class or @id]")
 SUMMARY_LISTS = etree.XPath(".//ul[count(li) >= 2] | .//ol[count(li) >= 2]")
 SUMMARY_LIST_SHARE = 0.6
 # Link items: a list item of at most this many words whose text is mostly link text (this share of
 # its characters) is a link to another story, kicker and all ("Archäologie: <a>Headline</a>").
 LINK_ITEM_MAX_WORDS = 25
 LINK_ITEM_SHARE = 0.6
+LINK_ITEM_MAX_CHARS = 40 * LINK_ITEM_MAX_WORDS  # longer raw text cannot be that few words (a cheap first cut)
+LINKED_ITEMS_XPATH = etree.XPath("//li[.//a]")
 EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter|instagram|widget", re.IGNORECASE)
 SKIPPED_TAGS = frozenset({"script", "style", "noscript"})
 BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br", "td"})
@@ -119,11 +113,29 @@ def drop_teaser_cards(tree: HtmlElement) -> int:
 def drop_author_boxes(tree: HtmlElement) -> int:
     """Remove author biography boxes; returns how many."""
     count = 0
-    for node in AUTHOR_BOX_XPATH(tree):
-        if AUTHOR_BOX.search(node.get("class") or "") and node.getparent() is not None:
+    found = []
+    for node in tree.iter(etree.Element):  # a Python scan: an XPath over every element costs 3x more
+        classes = node.get("class")
+        if classes and ("author" in (low := classes.lower()) or "bio" in low) and AUTHOR_BOX.search(classes):
+            found.append(node)
+    for node in found:
+        if node.getparent() is not None:
             node.drop_tree()
             count += 1
     return count
+
+
+def _boxes(tree: HtmlElement, *words: str) -> list[HtmlElement]:
+    """The div, section and aside elements whose class or id holds one of ``words`` (lowercase).
+
+    A Python scan: an XPath testing attributes on every element costs several times more.
+    """
+    found = []
+    for node in tree.iter("div", "section", "aside"):
+        key = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+        if any(word in key for word in words):
+            found.append(node)
+    return found
 
 
 def drop_fact_boxes(tree: HtmlElement) -> int:
@@ -134,7 +146,7 @@ def drop_fact_boxes(tree: HtmlElement) -> int:
     holds the headline (<h1>), the article or main element (a layout class, not a box in the text).
     """
     count = 0
-    for node in FACT_BOX_XPATH(tree):
+    for node in _boxes(tree, "box"):
         if not FACT_BOX.search(node.get("class") or "") or node.getparent() is None:
             continue
         if not FACT_BOX_TITLE(node) or any(node.find(f".//{tag}") is not None for tag in ("h1", "article", "main")):
@@ -171,7 +183,7 @@ def drop_summary_boxes(tree: HtmlElement) -> int:
     hold SUMMARY_LIST_SHARE of its text goes.
     """
     count = 0
-    for node in SUMMARY_BOX_XPATH(tree):
+    for node in _boxes(tree, "summary", "points"):
         if node.getparent() is None or not SUMMARY_BOX.search(f"{node.get('class', '')} {node.get('id', '')}"):
             continue
         lists = SUMMARY_LISTS(node)
@@ -243,18 +255,50 @@ def link_items(tree: HtmlElement, url: str | None = None) -> frozenset[str]:
     <a>Article in Le Monde</a>", is the page's content).
     """
     items = set()
-    for li in tree.iter("li"):
-        text = normalize(li.text_content())
-        if not text or len(text.split()) > LINK_ITEM_MAX_WORDS:
+    site = _site_of(url)
+    for li in LINKED_ITEMS_XPATH(tree):
+        raw = li.text_content()
+        if len(raw) > LINK_ITEM_MAX_CHARS:
             continue
-        linked = sum(
-            len(normalize(a.text_content()))
-            for a in li.iter("a")
-            if url is None or same_site(urljoin(url, a.get("href") or ""), url)
-        )
-        if linked >= LINK_ITEM_SHARE * len(text):
+        total = len("".join(raw.split()))
+        anchors = li.iter("a")
+        linked = sum(len("".join(a.text_content().split())) for a in anchors if _links_into_site(a.get("href"), site))
+        if not total or linked < LINK_ITEM_SHARE * total:
+            continue
+        text = normalize(raw)
+        if text and len(text.split()) <= LINK_ITEM_MAX_WORDS:
             items.add(text)
     return frozenset(items)
+
+
+# The host of an absolute or scheme-relative link; a scheme with no host (mailto:, javascript:).
+HREF_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//([^/:?#\s\\]*)", re.IGNORECASE)
+HREF_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+def _site_of(url: str | None) -> str | None:
+    """The host a link must share to be into the site (www. dropped), "" for a URL without one."""
+    if url is None:
+        return None
+    try:
+        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    except ValueError:  # a malformed page URL: every link counts as the site's
+        return ""
+
+
+def _links_into_site(href: str | None, site: str | None) -> bool:
+    """True for a link to the page's own site: relative, or to the same host (subdomains allowed).
+
+    Read with a regex, not urljoin: pages hold thousands of links and urllib costs most of the rule.
+    """
+    href = (href or "").strip()
+    if not site:
+        return True
+    match = HREF_HOST.match(href)
+    if match is None:
+        return not HREF_SCHEME.match(href)  # relative; mailto:/javascript: link nowhere
+    host = match.group(1).lower().removeprefix("www.")
+    return bool(host) and (host == site or host.endswith("." + site) or site.endswith("." + host))
 
 
 class LinkTexts:
