@@ -407,3 +407,11 @@ def test_members_only_prompts_newsletters_and_cjk_datelines() -> None:
     assert is_boilerplate("2025年1月14日 01時28分 (1月14日 01時40分更新)")
     for line in ("会員限定の割引が問題になった。", "2025年1月14日に地震があった。"):
         assert not is_boilerplate(line), line
+
+
+def test_video_teaser_captions_ending_in_a_duration_are_boilerplate() -> None:
+    for line in ("Der Minister spricht über die Lage und die Folgen für den Handel. 21.04.2024 | 3:18 min",
+                 "05.09.2024 | 2:03 min", "02:57 Min.. Verfügbar bis 06.05.2024."):
+        assert is_boilerplate(line), line
+    # a time in a sentence of the text is no clip's duration
+    assert not is_boilerplate("Sie lief die Meile in 4:12 min und stellte damit einen neuen Landesrekord auf.")
