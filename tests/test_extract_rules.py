@@ -415,3 +415,13 @@ def test_video_teaser_captions_ending_in_a_duration_are_boilerplate() -> None:
         assert is_boilerplate(line), line
     # a time in a sentence of the text is no clip's duration
     assert not is_boilerplate("Sie lief die Meile in 4:12 min und stellte damit einen neuen Landesrekord auf.")
+
+
+def test_subscriber_only_prompts_in_several_languages_are_boilerplate() -> None:
+    for line in ("Esta funcionalidad es sólo para suscriptores",
+                 "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés.",
+                 "Dieser Artikel ist nur für Abonnenten", "This article is available for subscribers only."):
+        assert is_boilerplate(line), line
+    for line in ("These changes apply to subscribers of the basic plan from March, the company said.",
+                 "Apple said the feature is only available to subscribers in the United States for now."):
+        assert not is_boilerplate(line), line

@@ -66,6 +66,9 @@ BOILERPLATE_LINE = re.compile(
     | .*무단\s*전재.* | .*版权所有.* | .*著作権.*
     | .*\|\s*\d{1,2}:\d{2}\s*min\.? | \d{1,2}:\d{2}\s*min\.{0,2}(?:\s*verf[üu]gbar\s+bis\b.{0,30})?
     | \d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s\d年月日時分秒:：()（）]*(?:更新|配信|公開|掲載)?[\s)）]*
+    | (?:.{0,60}[.!?]\s+)?(?:this|esta?|este|la\s+suite|cet(?:te)?|dieser|diese[rs]?)\b.{0,50}
+        (?:s[óo]lo\s+para\s+suscriptores|r[ée]serv[ée]e?s?\s+aux\s+abonn[ée]s|nur\s+f[üu]r\s+abonnent(?:en|innen)
+        |\b(?:is|are)\s+(?:only\s+|exclusively\s+)?(?:available\s+)?(?:to|for)\s+subscribers\s+only)\b.{0,40}
     | この記事は.{0,12}(?:会員|有料|購読者).{0,30} | おすすめ(?:情報|記事)? | 関連記事 | あわせて読みたい
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
