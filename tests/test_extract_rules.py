@@ -161,6 +161,13 @@ def test_the_update_printed_under_the_headline_is_the_readers_date() -> None:
     # not for a live blog, whose shown date is its latest entry
     live = found_date(ld({**article, "@type": "LiveBlogPosting"}), body)
     assert live.published is not None and live.published.day == date(2019, 10, 15)
+    # nor for a live page that says so only in its keywords
+    for keywords in ("Garden, Live, News", "Saúde, Liveblog", "Live-Ticker"):
+        declared = found_date(f'<meta name="news_keywords" content="{keywords}">' + ld(article), body)
+        assert declared.published is not None and declared.published.day == date(2019, 10, 15), keywords
+    # a keyword that merely holds the word is no such declaration
+    lively = found_date('<meta name="keywords" content="Live music, Garden">' + ld(article), body)
+    assert lively.published is not None and lively.published.day == date(2020, 3, 12)
     # nothing printed under the headline: the declared publication stays
     plain = found_date(ld(article), "<h1>Care guide for hydrangeas</h1><p>text</p>")
     assert plain.published is not None and plain.published.day == date(2019, 10, 15)
@@ -313,3 +320,108 @@ def test_an_author_biography_box_is_not_body() -> None:
 
 def test_a_data_table_row_is_not_read_as_one_cell() -> None:
     assert not is_boilerplate("| LOW | LOWE'S COMPANIES INC. | 113.40 | -1.62 | -1.41% |")
+
+
+# --- body text: boxes, key points, link items, ruby (issue 11) --------------------------------------
+
+STORY = "<p>" + "The council approved the new budget after a long debate on Tuesday evening. " * 6 + "</p>"
+
+
+def body_of(article: str, url: str = "https://news.example/budget") -> str:
+    outcome = extract_html_found(f"<html><body><article><h1>Budget passes</h1>{article}</article></body></html>",
+                                 url, Settings()).outcome
+    assert not isinstance(outcome, Reject)
+    return outcome.text
+
+
+def test_a_titled_fact_box_is_not_body_but_an_untitled_box_is_left() -> None:
+    from etl.extract import extractors
+
+    box = ('<div class="story-factbox"><h3>What else is in the budget?</h3><p>Other measures in the plan '
+           "include new bus lanes, a larger library and longer opening hours for the city's pools.</p></div>")
+    text = body_of(STORY + box + STORY)
+    assert "council approved" in text and "bus lanes" not in text
+    tree = lxml_html.document_fromstring(
+        '<html><body><div class="infobox"><h3>Facts</h3><p>a</p></div>'
+        '<div class="placeholder-infobox"><p>Book: Title, Publisher 2025</p></div>'
+        '<div class="infobox-top"><h1>The headline</h1></div></body></html>')
+    assert extractors.drop_fact_boxes(tree) == 1  # no title, or the page's own headline: not a fact box
+    assert tree.find(".//h1") is not None and "Publisher" in tree.text_content()
+
+
+def test_a_key_points_digest_is_not_body_but_a_summary_dek_is_left() -> None:
+    from etl.extract import extractors
+
+    digest = ('<div class="article-summary"><h2>In short</h2><ul><li>The council approved the budget.</li>'
+              "<li>Schools get more money for teachers and buildings.</li><li>Roads will be repaired.</li></ul></div>")
+    text = body_of(digest + STORY + STORY)
+    assert "council approved the new budget" in text and "Schools get more money" not in text
+    dek = ('<html><body><div class="summary"><p>A dek of one sentence that sums the story up for readers in a few'
+           ' words.</p><ul><li>a</li><li>b</li></ul></div></body></html>')
+    assert extractors.drop_summary_boxes(lxml_html.document_fromstring(dek)) == 0
+
+
+def test_list_items_that_are_mostly_a_link_into_the_site_go() -> None:
+    from etl.extract import extractors
+
+    related = ('<ul><li><strong>Interview: </strong><a href="/other/1">The mayor explains her plans for the city'
+               '</a></li><li><strong>Archive: </strong><a href="https://news.example/other/2">How the last budget '
+               "was passed</a></li></ul>")
+    text = body_of(STORY + related + STORY)
+    assert "council approved" in text and "mayor explains" not in text
+    # links to other sites (a list of press coverage) are content, and so are prose items
+    press = ('<html><body><ul><li>12 May: <a href="https://paper.example/a">Article in the Paper</a></li>'
+             "<li>Items of prose that tell the reader what the list is about, with no link at all.</li>"
+             '<li><a href="/x">Read</a> a long item of prose that only starts with a link and then goes on.</li>'
+             "</ul></body></html>")
+    assert extractors.link_items(lxml_html.document_fromstring(press), "https://news.example/a") == frozenset()
+    # subdomains are the site; other schemes and malformed links are not, and do not raise
+    odd = ('<html><body><ul><li><a href="//m.news.example/x">Mobile story</a></li>'
+           '<li><a href="mailto:desk@news.example">Write to the desk</a></li>'
+           '<li><a href="http://[ccpa-preferences]/">Privacy choices</a></li></ul></body></html>')
+    assert extractors.link_items(lxml_html.document_fromstring(odd), "https://www.news.example/a") == frozenset(
+        {"mobile story"})
+    hints = PageHints.build(link_items=frozenset({"interview the mayor explains"}))
+    prose = "The council approved the new budget after a long debate on Tuesday evening."
+    assert clean_body(f"{prose}\n- Interview: The mayor explains", hints) == prose
+    # a post that is mostly such a list (a link roundup) keeps it
+    assert clean_body("Links.\n- Interview: The mayor explains", hints).endswith("mayor explains")
+
+
+def test_ruby_readings_are_written_inline_or_dropped() -> None:
+    from etl.extract import extractors
+
+    tree = lxml_html.document_fromstring(
+        "<html><body><p>韓国の<ruby><rb>尹錫悦</rb><rp>（</rp><rt>ユンソンニョル</rt><rp>）</rp></ruby>大統領は</p>"
+        "<p><ruby>子<rt>こ</rt></ruby>どもへの</p></body></html>")
+    assert extractors.flatten_ruby(tree) == 2
+    assert [p.text_content() for p in tree.iter("p")] == ["韓国の尹錫悦（ユンソンニョル）大統領は", "子どもへの"]
+
+
+def test_members_only_prompts_newsletters_and_cjk_datelines() -> None:
+    for line in ("この記事は会員限定です。", "おすすめ情報", "関連記事",
+                 "Der Newsletter informiert Sie montags bis freitags über das Wichtigste, direkt in Ihr Postfach.",
+                 "Sie mögen den Tag kompakt? Dann sind Sie beim täglichen Newsletter richtig – hier entlang."):
+        assert is_boilerplate(line), line
+    # a line of only a date and time (and "updated") is a dateline; a sentence with a date is text
+    assert is_boilerplate("2025年1月14日 01時28分 (1月14日 01時40分更新)")
+    for line in ("会員限定の割引が問題になった。", "2025年1月14日に地震があった。"):
+        assert not is_boilerplate(line), line
+
+
+def test_video_teaser_captions_ending_in_a_duration_are_boilerplate() -> None:
+    for line in ("Der Minister spricht über die Lage und die Folgen für den Handel. 21.04.2024 | 3:18 min",
+                 "05.09.2024 | 2:03 min", "02:57 Min.. Verfügbar bis 06.05.2024."):
+        assert is_boilerplate(line), line
+    # a time in a sentence of the text is no clip's duration
+    assert not is_boilerplate("Sie lief die Meile in 4:12 min und stellte damit einen neuen Landesrekord auf.")
+
+
+def test_subscriber_only_prompts_in_several_languages_are_boilerplate() -> None:
+    for line in ("Esta funcionalidad es sólo para suscriptores",
+                 "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés.",
+                 "Dieser Artikel ist nur für Abonnenten", "This article is available for subscribers only."):
+        assert is_boilerplate(line), line
+    for line in ("These changes apply to subscribers of the basic plan from March, the company said.",
+                 "Apple said the feature is only available to subscribers in the United States for now."):
+        assert not is_boilerplate(line), line

@@ -401,7 +401,7 @@ def find_published(
     if chosen is None:
         return DateFinding(None, modified.instant if modified else None, None)
     name, stamp = chosen
-    if name not in {"headline", "url"} and not _live_blog(articles):
+    if name not in {"headline", "url"} and not _live_blog(articles) and not _live_keywords(meta):
         name, stamp = _shown_date(tree, headlines, now, name, stamp, modified)
     if stamp.instant is None:
         # a day alone: take the time from any other source that agrees on the day
@@ -467,6 +467,24 @@ def _updated_later(stamp: Stamp, modified: Stamp | None) -> bool:
 def _live_blog(articles: list[dict[str, Any]]) -> bool:
     kinds = articles[0].get("@type") if articles else None
     return any(k == "LiveBlogPosting" for k in (kinds if isinstance(kinds, list) else [kinds]))
+
+
+# A keyword naming the page a live blog or ticker ("Live", "Liveblog", "Liveticker", "Live updates").
+LIVE_KEYWORD = re.compile(r"^live(?:[\s-]?(?:blog|ticker|updates?|news))?$", re.IGNORECASE)
+KEYWORD_METAS = ("news_keywords", "keywords")
+
+
+def _live_keywords(meta: Mapping[str, str]) -> bool:
+    """True when the page's keywords call it a live page.
+
+    Class: live blogs and tickers declared as a plain NewsArticle that say what they are in their
+    keywords ("..., Live, International" on a Swiss paper; "Covid-19, Liveblog, ..." on a
+    Portuguese one): like a LiveBlogPosting, their shown date is their latest entry, not the
+    story's date.
+    """
+    return any(
+        LIVE_KEYWORD.match(word.strip()) for key in KEYWORD_METAS for word in (meta.get(key) or "").split(",")
+    )
 
 
 def _days_of(stamp: Stamp) -> set[date]:

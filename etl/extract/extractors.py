@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from copy import deepcopy
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import etree
@@ -32,11 +34,27 @@ DEK_XPATH = etree.XPath(
 AUTHOR_BOX = re.compile(
     r"author[-_]?(?:bio|box|info|about|description|details)|about[-_]?(?:the[-_]?)?author|bio[-_]?box", re.I
 )
-AUTHOR_BOX_XPATH = etree.XPath(
-    "//*[contains(translate(@class, 'AUTHOR', 'author'), 'author') or contains(translate(@class, 'BIO', 'bio'), 'bio')]"
-)
 # A link wrapping a heading or a paragraph is a teaser card for another page (related strips).
 TEASER_CARD_XPATH = etree.XPath("//a[.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5]")
+# Fact boxes: a titled box set into the article ("What else is in the King's Speech?", "Weitere
+# Informationen"), its own heading over a list or background text (class: fact/info boxes on news
+# sites in several countries; people mark the article's paragraphs, not the box).
+FACT_BOX = re.compile(r"(?:^|[\s_-])(?:fact|info)[_-]?box(?:$|[\s_-])", re.IGNORECASE)
+FACT_BOX_TITLE = etree.XPath(
+    "./*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or contains(@class, 'title')"
+    " or contains(@class, 'headline') or contains(@class, 'heading')]"
+)
+# Key-point boxes: a bulleted digest of the article above it ("Kort fortalt", "Summary", "Key
+# Points"), in an element whose class or id says so; the list must be most of the box's text.
+SUMMARY_BOX = re.compile(r"summary|key-?points|bullet-?points", re.IGNORECASE)
+SUMMARY_LISTS = etree.XPath(".//ul[count(li) >= 2] | .//ol[count(li) >= 2]")
+SUMMARY_LIST_SHARE = 0.6
+# Link items: a list item of at most this many words whose text is mostly link text (this share of
+# its characters) is a link to another story, kicker and all ("Archäologie: <a>Headline</a>").
+LINK_ITEM_MAX_WORDS = 25
+LINK_ITEM_SHARE = 0.6
+LINK_ITEM_MAX_CHARS = 40 * LINK_ITEM_MAX_WORDS  # longer raw text cannot be that few words (a cheap first cut)
+LINKED_ITEMS_XPATH = etree.XPath("//li[.//a]")
 EMBED_WRAPPER = re.compile(r"social|embed|tweet|twitter|instagram|widget", re.IGNORECASE)
 SKIPPED_TAGS = frozenset({"script", "style", "noscript"})
 BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br", "td"})
@@ -95,8 +113,85 @@ def drop_teaser_cards(tree: HtmlElement) -> int:
 def drop_author_boxes(tree: HtmlElement) -> int:
     """Remove author biography boxes; returns how many."""
     count = 0
-    for node in AUTHOR_BOX_XPATH(tree):
-        if AUTHOR_BOX.search(node.get("class") or "") and node.getparent() is not None:
+    found = []
+    for node in tree.iter(etree.Element):  # a Python scan: an XPath over every element costs 3x more
+        classes = node.get("class")
+        if classes and ("author" in (low := classes.lower()) or "bio" in low) and AUTHOR_BOX.search(classes):
+            found.append(node)
+    for node in found:
+        if node.getparent() is not None:
+            node.drop_tree()
+            count += 1
+    return count
+
+
+def _boxes(tree: HtmlElement, *words: str) -> list[HtmlElement]:
+    """The div, section and aside elements whose class or id holds one of ``words`` (lowercase).
+
+    A Python scan: an XPath testing attributes on every element costs several times more.
+    """
+    found = []
+    for node in tree.iter("div", "section", "aside"):
+        key = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+        if any(word in key for word in words):
+            found.append(node)
+    return found
+
+
+def drop_fact_boxes(tree: HtmlElement) -> int:
+    """Remove fact/info boxes that carry their own heading; returns how many.
+
+    A box without a heading (a class like "placeholder-infobox" round a book's details at the end
+    of a review) stays: without a title it is no box set apart from the text. Nor is a box that
+    holds the headline (<h1>), the article or main element (a layout class, not a box in the text).
+    """
+    count = 0
+    for node in _boxes(tree, "box"):
+        if not FACT_BOX.search(node.get("class") or "") or node.getparent() is None:
+            continue
+        if not FACT_BOX_TITLE(node) or any(node.find(f".//{tag}") is not None for tag in ("h1", "article", "main")):
+            continue
+        node.drop_tree()
+        count += 1
+    return count
+
+
+def flatten_ruby(tree: HtmlElement) -> int:
+    """Write ruby annotations as plain text, the way a reader without ruby support sees them; returns how many.
+
+    Class: Japanese (and Chinese) pages that annotate names and hard words with readings
+    (<ruby><rb>...</rb><rp>(</rp><rt>...</rt><rp>)</rp></ruby>); the extractors break the line at
+    <rb>, cutting a sentence into three. With <rp> the page says how to print it, "base（reading）";
+    without, the reading is furigana over the base and goes.
+    """
+    rubies = list(tree.iter("ruby"))
+    for ruby in rubies:
+        if ruby.find(".//rp") is None:
+            for reading in ruby.findall(".//rt"):
+                reading.drop_tree()
+    if rubies:
+        etree.strip_tags(tree, "ruby", "rb", "rt", "rp", "rtc")
+    return len(rubies)
+
+
+def drop_summary_boxes(tree: HtmlElement) -> int:
+    """Remove key-point boxes (a summary/key-points element that is mostly a list); returns how many.
+
+    Class: bulleted digests of the story set above its text ("Kort fortalt", "Summary", "Key
+    Points"; news sites in Norway, South Africa and the US): people mark the paragraphs, not the
+    digest that repeats them. A summary element that is prose (a dek) stays: only one whose lists
+    hold SUMMARY_LIST_SHARE of its text goes.
+    """
+    count = 0
+    for node in _boxes(tree, "summary", "points"):
+        if node.getparent() is None or not SUMMARY_BOX.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            continue
+        lists = SUMMARY_LISTS(node)
+        if not lists:
+            continue
+        total = len(" ".join(node.text_content().split()))
+        listed = sum(len(" ".join(lst.text_content().split())) for lst in lists)
+        if total and listed >= SUMMARY_LIST_SHARE * total:
             node.drop_tree()
             count += 1
     return count
@@ -151,16 +246,72 @@ def link_texts(tree: HtmlElement) -> frozenset[str]:
     return frozenset(t for t in texts if len(t) > 3)
 
 
-class LinkTexts:
-    """:func:`link_texts`, computed on the first lookup (only list items are looked up: most pages need none)."""
+def link_items(tree: HtmlElement, url: str | None = None) -> frozenset[str]:
+    """Normalized texts of the page's list items that are mostly a link into the site (LINK_ITEM_SHARE).
 
-    def __init__(self, tree: HtmlElement) -> None:
+    Class: lists of related stories whose items put a kicker before the link ("Interview: <a>...")
+    or a date after it, on news sites in several countries: the item is not the link's text, but
+    nearly all of it is link. Links to other sites do not count (a list of press coverage, "date:
+    <a>Article in Le Monde</a>", is the page's content).
+    """
+    items = set()
+    site = _site_of(url)
+    for li in LINKED_ITEMS_XPATH(tree):
+        raw = li.text_content()
+        if len(raw) > LINK_ITEM_MAX_CHARS:
+            continue
+        total = len("".join(raw.split()))
+        anchors = li.iter("a")
+        linked = sum(len("".join(a.text_content().split())) for a in anchors if _links_into_site(a.get("href"), site))
+        if not total or linked < LINK_ITEM_SHARE * total:
+            continue
+        text = normalize(raw)
+        if text and len(text.split()) <= LINK_ITEM_MAX_WORDS:
+            items.add(text)
+    return frozenset(items)
+
+
+# The host of an absolute or scheme-relative link; a scheme with no host (mailto:, javascript:).
+HREF_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//([^/:?#\s\\]*)", re.IGNORECASE)
+HREF_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+def _site_of(url: str | None) -> str | None:
+    """The host a link must share to be into the site (www. dropped), "" for a URL without one."""
+    if url is None:
+        return None
+    try:
+        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    except ValueError:  # a malformed page URL: every link counts as the site's
+        return ""
+
+
+def _links_into_site(href: str | None, site: str | None) -> bool:
+    """True for a link to the page's own site: relative, or to the same host (subdomains allowed).
+
+    Read with a regex, not urljoin: pages hold thousands of links and urllib costs most of the rule.
+    """
+    href = (href or "").strip()
+    if not site:
+        return True
+    match = HREF_HOST.match(href)
+    if match is None:
+        return not HREF_SCHEME.match(href)  # relative; mailto:/javascript: link nowhere
+    host = match.group(1).lower().removeprefix("www.")
+    return bool(host) and (host == site or host.endswith("." + site) or site.endswith("." + host))
+
+
+class LinkTexts:
+    """:func:`link_texts` (or ``compute``), computed on the first lookup (most pages need none)."""
+
+    def __init__(self, tree: HtmlElement, compute: Callable[[HtmlElement], frozenset[str]] = link_texts) -> None:
         self._tree = tree
+        self._compute = compute
         self._texts: frozenset[str] | None = None
 
     def __contains__(self, text: object) -> bool:
         if self._texts is None:
-            self._texts = link_texts(self._tree)
+            self._texts = self._compute(self._tree)
         return text in self._texts
 
     def __bool__(self) -> bool:
@@ -304,3 +455,4 @@ def printed_lead(tree: HtmlElement, text: str, headlines: tuple[str, ...] = ()) 
             return lead
         return None
     return None
+

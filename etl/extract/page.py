@@ -172,11 +172,18 @@ def _agency(meta: metadata.PageMetadata, body: str, host: str | None) -> str | N
 def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
     """Body text: trafilatura's balanced mode; its precision mode and readability only on doubt."""
     links = extractors.LinkTexts(tree)  # read before the embeds are unwrapped (same anchors)
+    items = extractors.LinkTexts(tree, lambda t: extractors.link_items(t, url))
     extractors.unwrap_social_embeds(tree)
     # Class: related-story strips whose cards are links wrapping a heading and a teaser paragraph
     # (seen on news sites in several countries): read as paragraphs, they end up in the body.
     extractors.drop_teaser_cards(tree)
     extractors.drop_author_boxes(tree)
+    # Classes (issue 11): titled fact/info boxes set into the text, and bulleted key-point digests
+    # above it (news sites in several countries): people mark neither as the article's text.
+    extractors.drop_fact_boxes(tree)
+    # Class: Japanese pages with ruby readings, which the extractors cut into three lines each
+    extractors.flatten_ruby(tree)
+    extractors.drop_summary_boxes(tree)
     raw = extractors.trafilatura_text(tree, url, "balanced", fast=True)
     if len(raw) < SHORT_BALANCED_CHARS:
         # Class: pages where trafilatura's own block choice comes out short (a lead paragraph, a
@@ -186,7 +193,7 @@ def _body(tree: HtmlElement, url: str, meta: metadata.PageMetadata) -> Choice:
         raw = fuller if len(fuller) > len(raw) else raw
     # looking for a printed standfirst costs a tree walk: only when the description opens the text
     dek = extractors.standfirst(tree, meta.description) if opens_with(raw, meta.description) else None
-    hints = PageHints.build(meta.headlines, meta.description, dek, links)
+    hints = PageHints.build(meta.headlines, meta.description, dek, links, items)
 
     def clean(text: str) -> str:
         return clean_body(text, hints)

@@ -64,6 +64,12 @@ BOILERPLATE_LINE = re.compile(
     | keep\s+an\s+eye\s+on\s+your\s+inbox.* | something\s+to\s+consider
     | [\w\s'’]{1,25}:\s*https?://\S+
     | .*무단\s*전재.* | .*版权所有.* | .*著作権.*
+    | .*\|\s*\d{1,2}:\d{2}\s*min\.? | \d{1,2}:\d{2}\s*min\.{0,2}(?:\s*verf[üu]gbar\s+bis\b.{0,30})?
+    | \d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s\d年月日時分秒:：()（）]*(?:更新|配信|公開|掲載)?[\s)）]*
+    | (?:.{0,60}[.!?]\s+)?(?:this|esta?|este|la\s+suite|cet(?:te)?|dieser|diese[rs]?)\b.{0,50}
+        (?:s[óo]lo\s+para\s+suscriptores|r[ée]serv[ée]e?s?\s+aux\s+abonn[ée]s|nur\s+f[üu]r\s+abonnent(?:en|innen)
+        |\b(?:is|are)\s+(?:only\s+|exclusively\s+)?(?:available\s+)?(?:to|for)\s+subscribers\s+only)\b.{0,40}
+    | この記事は.{0,12}(?:会員|有料|購読者).{0,30} | おすすめ(?:情報|記事)? | 関連記事 | あわせて読みたい
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -74,6 +80,7 @@ PROMO_LINE = re.compile(
         (?:newsletter|channel|podcast)) | \bsign\s+up\s+(?:for|to)\b.{0,60}\bnewsletter
     | \bnewsletters?\b.{0,80}\b(?:inbox|sign\s+up|subscribe)\b
     | \b(?:inbox|sign\s+up|subscribe)\b.{0,80}\bnewsletters?\b
+    | \bnewsletter\b.{0,160}\b(?:postfach|posteingang|hier\s+entlang|jetzt\s+(?:anmelden|abonnieren))
     | right\s+in\s+your\s+inbox | delivered\s+(?:to|through|straight\s+to)\s+your\s+(?:inbox|letterbox)
     | \bfollow\s+(?:us|him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
     | ^follow\s+[\w\s.]{1,40}\s+on\s+(?:twitter|facebook|instagram|google\s+news|linkedin|youtube|tiktok
@@ -163,13 +170,15 @@ class PageHints:
     ``titles``: the headline's forms (<title>, og:title, <h1>); ``description``: the meta
     description; ``standfirst``: the description when the page prints it as a dek above the
     text (a heading or dek/summary block) — kept in the body since issue 11, recorded for the
-    doubt signal; ``link_texts``: texts of the page's links.
+    doubt signal; ``link_texts``: texts of the page's links; ``link_items``: texts of its list
+    items that are mostly one link (a kicker before it).
     """
 
     titles: tuple[str, ...] = ()
     description: str = ""
     standfirst: str = ""
     link_texts: Container[str] = frozenset()
+    link_items: Container[str] = frozenset()
 
     @classmethod
     def build(
@@ -178,9 +187,10 @@ class PageHints:
         description: str | None = None,
         standfirst: str | None = None,
         link_texts: Container[str] = frozenset(),
+        link_items: Container[str] = frozenset(),
     ) -> PageHints:
         norms = tuple(dict.fromkeys(t for t in (normalize(x) for x in titles if x) if t))
-        return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts)
+        return cls(norms, normalize(description or ""), normalize(standfirst or ""), link_texts, link_items)
 
 
 def opens_with(text: str, passage: str | None) -> bool:
@@ -357,4 +367,25 @@ def clean_body(text: str, hints: PageHints | None = None) -> str:
             continue
         kept.append(line)
         previous = norm
-    return "\n".join(kept)
+    return "\n".join(_drop_link_items(kept, hints.link_items))
+
+
+# Link items are dropped only while they hold at most this share of the body's words: a post that
+# is a list of links (a blog's link roundup) keeps them.
+LINK_ITEMS_MAX_SHARE = 0.5
+
+
+def _drop_link_items(lines: list[str], link_items: Container[str]) -> list[str]:
+    """Drop list items that are mostly a link to another story (see extractors.link_items).
+
+    Class: related-story lists set between the paragraphs, each item a kicker and a linked headline
+    ("- Interview: Headline"), on news sites in several countries (the items are no link's text, so
+    the link-text rule of :func:`is_boilerplate` misses them).
+    """
+    marked = [bool(LIST_ITEM.match(line)) and normalize(LIST_ITEM.sub("", line)) in link_items for line in lines]
+    if not any(marked):
+        return lines
+    dropped = sum(_words(line) for line, m in zip(lines, marked, strict=True) if m)
+    if dropped > LINK_ITEMS_MAX_SHARE * sum(_words(line) for line in lines):
+        return lines
+    return [line for line, m in zip(lines, marked, strict=True) if not m]
