@@ -530,3 +530,45 @@ def test_plurals_and_the_last_word_of_one_institution_are_short_forms_in_an_arti
     assert out["Times"][0] == 1  # two papers end in "Times": which one is not said
     assert out["Street"][0] == 1  # read as a place: not the building's short form
     assert out["Americans"][0] == 2
+
+
+def test_a_possessive_is_a_brand_candidate_only_under_an_org_person_or_product_label() -> None:
+    """Reproduced: "Singapore's", written with "'s" at both of its occurrences, was kept whole and
+    stored as an ORG. A place's (or a people's) "'s" is a possessive; a name NER reads as an
+    organization, person or product stays a candidate (the warehouse decides: resolution)."""
+    from etl.entities.ner import _brand_names
+
+    full = "Singapore's port grew. Singapore's banks too. Aisha's mother spoke. Macy’s stores."
+    raws = _raw(full, ("Singapore", "GPE"), ("Singapore", "GPE"), ("Aisha", "PERSON"), ("Macy’s", "ORG"))
+    assert _brand_names(full, raws) == {"Aisha", "Macy’s"}
+    found = article_mentions(prepare(None, full, 10_000), full, [raws])
+    ents = {m.name: m.label for m in merge_mentions(found.raws, 0, None, found.brands, found.definite)
+            for m in [m[0]]}
+    assert ents == {"Singapore": "GPE", "Aisha's": "PERSON", "Macy's": "ORG"}
+
+
+def _evidence(*articles: tuple[tuple[str, str], ...]) -> list[ArticleEvidence]:
+    return [ArticleEvidence(f"a{i}", tuple(EntityEvidence(n, lab) for n, lab in ents))
+            for i, ents in enumerate(articles)]
+
+
+def test_resolution_keeps_a_final_s_only_with_the_evidence_of_two_articles_and_none_without() -> None:
+    """"X's" is X's possessive as soon as an article names X; its "'s" is its own (and it is then a
+    business: "McDonald's") only when two articles write it so and none without; a lone "Aisha's"
+    is shown as "Aisha"."""
+    evidence = _evidence(
+        (("Singapore's", "ORG"), ("McDonald's", "ORG")),
+        (("Singapore", "GPE"), ("McDonald's", "PERSON"), ("Aisha's", "PERSON")),
+        (("Singapore", "GPE"), ("Macy's", "ORG")),
+    )
+    res = resolve(evidence)
+    assert res.resolve_name("Singapore's", "ORG") == ("Singapore", "GPE")
+    assert res.resolve_name("McDonald's", "PERSON") == ("McDonald's", "ORG")
+    assert res.resolve_name("Aisha's", "PERSON") == ("Aisha", "PERSON")
+    assert res.resolve_name("Macy's", "ORG") == ("Macy", "ORG")
+    # one article naming McDonald without its "'s" turns every "McDonald's" into a possessive
+    res = resolve([*evidence, *_evidence((("McDonald", "PERSON"),))])
+    assert res.resolve_name("McDonald's", "ORG") == ("McDonald", "PERSON")
+    # in any order
+    assert [resolve(list(p)).resolve_name("Singapore's", "ORG") for p in itertools.permutations(evidence)] \
+        == [("Singapore", "GPE")] * 6

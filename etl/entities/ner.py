@@ -320,15 +320,33 @@ def _in_state(place: str, state: str) -> str:
     return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
 
 
+# Labels under which a name written with "'s" may be a business named so ("McDonald's", "Macy's",
+# "Lowe's": NER reads an ORG, a person, a product); a place's or a people's "'s" is a possessive.
+BRAND_LABELS = frozenset({"ORG", "PERSON", "PRODUCT"})
+
+
 def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
-    """Names written with "'s" every time, at least twice ("Macy's", "Lowe's", "Kellogg's"): the
-    possessive is part of the name, not a possessive of it. Not an acronym ("MSCI's")."""
+    """Candidates for a name whose "'s" is its own ("Macy's", "Lowe's", "Kellogg's"): one word,
+    written with "'s" at every occurrence in the article, read by NER under BRAND_LABELS only (never
+    a place: "Singapore's" is Singapore's possessive), not an acronym ("MSCI's"). The article alone
+    cannot tell a brand from a possessive ("Aisha's mother"); the warehouse decides
+    (etl.entities.resolve: the "'s" stays only when at least two articles write the name so and no
+    article writes it without)."""
+    labels: dict[str, set[str]] = defaultdict(set)
+    for t, label, _ in raws:
+        labels[t].add(label)
     brands: set[str] = set()
-    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2 and not t.isupper()}:
-        after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(text) + r"(?!\w)", full)]
-        if len(after) >= 2 and all(a in ("'s", "’s") for a in after):
+    for text in {t for t in labels if " " not in t.strip() and len(t) > 2 and not t.isupper()}:
+        bare = OWN_S.sub("", text)  # NER read "Macy’s" whole, or "Macy" before its "'s"
+        if not labels[text] <= BRAND_LABELS or len(bare) < 3 or bare.isupper():
+            continue
+        after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(bare) + r"(?!\w)", full)]
+        if after and all(a in ("'s", "’s") for a in after):
             brands.add(text)
     return brands
+
+
+OWN_S = re.compile(r"['’]s$")
 
 
 def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
@@ -378,11 +396,11 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     for text, label, offset in raws:
         if text in common:
             continue
-        if text in brands:
+        if text in brands and not OWN_S.search(text):
             end = offset + len(text)
-            text, label = text + full[end: end + 2], "ORG"
+            text = text + full[end: end + 2]  # NER's label: resolution types a name kept with "'s"
         kept.append((text, label, offset))
-    whole = frozenset(text + suffix for text in brands for suffix in ("'s", "’s"))
+    whole = frozenset(OWN_S.sub("", text) + suffix for text in brands for suffix in ("'s", "’s"))
     kept, definite = _definite_names(full, kept)
     kept, defined = _definitions(full, kept)
     confirmed = _headline_names(prep, heading_ents, wikiner)
