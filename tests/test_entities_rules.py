@@ -572,3 +572,35 @@ def test_resolution_keeps_a_final_s_only_with_the_evidence_of_two_articles_and_n
     # in any order
     assert [resolve(list(p)).resolve_name("Singapore's", "ORG") for p in itertools.permutations(evidence)] \
         == [("Singapore", "GPE")] * 6
+
+
+def test_a_surname_one_full_name_took_in_one_article_is_that_person_where_it_is_a_person() -> None:
+    """"Schiff" absorbed into "Adam Schiff" in one article only is that person in the articles that
+    name him alone; a surname that is a place where it stands alone ("Washington" of "Kenny
+    Washington") or a name that is no person's ("Europe" of "Radio Free Europe") stays itself; two
+    full names anywhere make it ambiguous."""
+    evidence = [
+        ArticleEvidence("a1", (EntityEvidence("Adam Schiff", "PERSON", 3, ("Schiff",)),
+                               EntityEvidence("Kenny Washington", "PERSON", 2, ("Washington",)),
+                               EntityEvidence("Radio Free Europe", "ORG", 1, ("Europe",)))),
+        ArticleEvidence("a2", (EntityEvidence("Schiff", "PERSON", 2), EntityEvidence("Washington", "GPE", 3),
+                               EntityEvidence("Europe", "LOC", 1))),
+    ]
+    res = resolve(evidence)
+    assert res.canonical("Schiff") == "Adam Schiff"
+    assert res.resolve_name("Washington", "GPE") == ("Washington", "GPE")
+    assert res.resolve_name("Europe", "LOC") == ("Europe", "LOC")
+    rival = ArticleEvidence("a3", (EntityEvidence("Dana Schiff", "PERSON", 1, ("Schiff",)),))
+    assert resolve([*evidence, rival]).canonical("Schiff") == "Schiff"
+
+
+def test_a_name_the_article_shows_to_be_a_platform_is_an_organization() -> None:
+    """Reproduced: "Twitter" was a PERSON in most articles of the warehouse (the small model's
+    reading); posted on it, its accounts and handles make it an organization in the article."""
+    from etl.entities.ner import _platforms
+
+    full = ("Smith said on Twitter that he would run. Twitter was quiet. Her Reddit account grew. "
+            "Indian posts were hit. Black Chicagoans account for half. Iraq post-9/11.")
+    raws = _raw(full, ("Smith", "PERSON"), ("Twitter", "PERSON"), ("Twitter", "PERSON"), ("Reddit", "GPE"),
+                ("Indian", "NORP"), ("Chicagoans", "NORP"), ("Iraq", "GPE"))
+    assert [lab for _, lab, _ in _platforms(full, raws)] == ["PERSON", "ORG", "ORG", "ORG", "NORP", "NORP", "GPE"]

@@ -66,6 +66,8 @@ LEADING_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 DEFINITE_TYPES = frozenset({"ORG", "WORK_OF_ART"})
 DEFINITE = re.compile(r"^The\s+(?=\S)")
 POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+# a span NER began at the "'s" of the word before ("the group’s Haqqani network", "the city’s Hoa Lo")
+LEADING_POSSESSIVE = re.compile(r"^'s\s+(?=\S)")
 # "U.S.", "U.K.", "Washington, D.C.": the last dot belongs to an initialism ending the name
 INITIALISM = re.compile(r"(?:^|[\s,])(?:[A-Za-z]\.){2,}$")
 JUNK = re.compile(r"^[\W\d_]+$")
@@ -179,6 +181,7 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
         text = next((part for part in BRACKET.split(text) if part.strip()), "")
     if not brand:
         text = POSSESSIVE.sub("", text)
+    text = LEADING_POSSESSIVE.sub("", text)
     previous = None
     while previous != text:
         previous = text

@@ -349,6 +349,29 @@ def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
 OWN_S = re.compile(r"['’]s$")
 
 
+# Structural cues of a platform (a social network, a forum, a messaging app): posted "on" it, its
+# accounts, pages and users, a handle after it ("Twitter: @name"). The small model reads "Twitter"
+# as a person, "Reddit" and "Weibo" as places; a person or a place has no account.
+PLATFORM_AFTER = re.compile(r"[ \t]+(?:account|accounts|page|post|posts|user|users|profile|handle|feed|thread|"
+                            r"commenter|commenters|poster|trends|channel)(?![\w-])(?![ \t]+for\b)|:[ \t]*@\w")
+PLATFORM_BEFORE = re.compile(r"\b(?:posted|posting|posts|post|wrote|writing|tweeted|shared|sharing|said|commented|"
+                             r"announced|photo|video|message|statement|users|accounts)[ \t]+on[ \t]+$")
+NOT_PLATFORM = frozenset({"ORG", "PRODUCT", "NORP"})  # "Indian posts", "black Chicagoans account for"
+
+
+def _platforms(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """One-word names NER read as something else than an organization or a product that the article
+    shows to be a platform (:data:`PLATFORM_AFTER`, :data:`PLATFORM_BEFORE`: "said on Twitter",
+    "her Instagram account", "Twitter: @handle") are organizations at every mention of the article."""
+    platforms = set()
+    for text, label, offset in raws:
+        if label in NOT_PLATFORM or " " in text or not text[:1].isupper() or full[offset + len(text): offset + len(text) + 1] in "'’-":
+            continue
+        if PLATFORM_AFTER.match(full, offset + len(text)) or PLATFORM_BEFORE.search(full[max(0, offset - 40): offset]):
+            platforms.add(text)
+    return [(t, "ORG" if t in platforms else label, o) for t, label, o in raws]
+
+
 def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
     """One-word mentions the text also writes in lower case, where they are capitalised only because
     they open a sentence ("Watches ...") or no more often than in lower case ("Feather Duvet Lung
@@ -389,7 +412,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
+    raws = _platforms(full, _places_and_states(full, _scores(full, _split_inside(full, raws))))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []

@@ -159,6 +159,13 @@ def possessive_keys(keys: Iterable[str]) -> set[str]:
     return {f"{k}'s" for k in keys}
 
 
+def is_surname(short_key: str, long_key: str, person: bool) -> bool:
+    """``short_key`` is the last name of the person ``long_key`` ("schiff" of "adam schiff"), a full
+    name of two or three words."""
+    words = long_key.split()
+    return person and 2 <= len(words) <= 3 and " " not in short_key and words[-1] == short_key
+
+
 def is_first_name(short_key: str, long_key: str, person: bool) -> bool:
     """``short_key`` is the first name of the person ``long_key`` ("joe" of "joe biden")."""
     words = long_key.split()
@@ -166,11 +173,11 @@ def is_first_name(short_key: str, long_key: str, person: bool) -> bool:
 
 
 def decide_alias(short_key: str, longs: Mapping[str, ShortFormEvidence], support: Mapping[str, int],
-                 blocklist: Blocklist, min_support: int = MIN_SUPPORT) -> str | None:
+                 blocklist: Blocklist, min_support: int = MIN_SUPPORT, short_person: bool = False) -> str | None:
     """The long key a short key is a warehouse-wide alias of, or None (see the module rules).
 
     ``longs``: every long key the short key was absorbed into anywhere; ``support``: articles holding
-    each long key as an entity."""
+    each long key as an entity; ``short_person``: the short key's own mentions are mostly a PERSON."""
     if short_key in blocklist.alias:
         return None
     base = possessive_base(short_key)
@@ -179,10 +186,16 @@ def decide_alias(short_key: str, longs: Mapping[str, ShortFormEvidence], support
     # a long name held by fewer than min_support articles is no canonical, and no rival either
     # ("Make Trump", a headline fragment seen once, does not make "Trump" ambiguous)
     names = {k: e for k, e in longs.items() if support.get(k, 0) >= min_support}
+    if not names and len(longs) == 1 and short_person:
+        # a person's surname that only one full name took anywhere, in one article ("Schiff" of
+        # "Adam Schiff"): a headline fragment is no person's full name
+        names = {k: e for k, e in longs.items() if is_surname(short_key, k, e.person)}
     if len(names) != 1:
         return None
     [(long_key, evidence)] = names.items()
-    if evidence.articles < min_support or is_first_name(short_key, long_key, evidence.person):
+    if is_first_name(short_key, long_key, evidence.person):
+        return None
+    if evidence.articles < min_support and not (short_person and is_surname(short_key, long_key, evidence.person)):
         return None
     return long_key
 
@@ -287,6 +300,7 @@ def resolve(
     free: dict[str, Counter[str]] = defaultdict(Counter)  # the spellings of mentions no override took
     votes: dict[str, Counter[str]] = defaultdict(Counter)  # not overridden, not blocked
     support: Counter[str] = Counter()  # articles holding the key as an entity
+    labels: dict[str, Counter[str]] = defaultdict(Counter)  # every mention's label
     pairs: dict[str, dict[str, list[int | bool]]] = defaultdict(dict)  # short key -> long key -> [articles, person]
     for article in articles:
         seen: set[str] = set()
@@ -295,6 +309,7 @@ def resolve(
             key = name_key(e.name)
             seen.add(key)
             spellings[key][e.name] += e.mentions
+            labels[key][e.label] += e.mentions
             if key not in blocklist.entity and overrides.match(e.name, e.label) is None:
                 votes[key][e.label] += e.mentions
                 free[key][e.name] += e.mentions
@@ -310,7 +325,8 @@ def resolve(
     alias_of: dict[str, str] = {}
     for skey in sorted(set(pairs) | {k for k in support if possessive_base(k) is not None}):
         longs = {lkey: ShortFormEvidence(int(n), bool(p)) for lkey, (n, p) in pairs.get(skey, {}).items()}
-        target = decide_alias(skey, longs, support, blocklist, min_support)
+        target = decide_alias(skey, longs, support, blocklist, min_support,
+                              bool(labels.get(skey)) and majority(labels[skey]) == "PERSON")
         if target is not None:
             alias_of[skey] = target
     canonical_of = {key: follow(key, alias_of.get) for key in sorted(support)}

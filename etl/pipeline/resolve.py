@@ -39,6 +39,7 @@ from etl.entities.resolve import (
     decide_alias,
     display_name,
     follow,
+    majority,
     possessive_base,
     possessive_keys,
 )
@@ -129,8 +130,13 @@ def _resolve_chunk(conn: Conn, pending: list[store.Pending]) -> _Step:
     support = store.support(conn, decide | bases | {long for longs in evidence.values() for long in longs})
     held = {k for k in decide if support.get(k, 0) > 0}  # only keys some article holds get a decision
     stored = store.decisions(conn, keys=decide)
+    # the labels of the short keys a person's full name took (a surname alone is read by its label)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, _, label, count in store.votes(conn, {k for k in held if any(e.person for e in evidence.get(k, {}).values())}):
+        labels[key][label] += count
     direct: dict[str, str | None] = {
-        k: decide_alias(k, evidence.get(k, {}), support, blocklist, MIN_SUPPORT) for k in held}
+        k: decide_alias(k, evidence.get(k, {}), support, blocklist, MIN_SUPPORT,
+                        bool(labels.get(k)) and majority(labels[k]) == "PERSON") for k in held}
     changed_direct = {k for k in held if k not in stored or stored[k].alias_of != direct[k]}
 
     # F: keys whose canonical may move: D, and every key whose stored alias chain passes a changed
