@@ -604,3 +604,18 @@ def test_a_name_the_article_shows_to_be_a_platform_is_an_organization() -> None:
     raws = _raw(full, ("Smith", "PERSON"), ("Twitter", "PERSON"), ("Twitter", "PERSON"), ("Reddit", "GPE"),
                 ("Indian", "NORP"), ("Chicagoans", "NORP"), ("Iraq", "GPE"))
     assert [lab for _, lab, _ in _platforms(full, raws)] == ["PERSON", "ORG", "ORG", "ORG", "NORP", "NORP", "GPE"]
+
+
+def test_a_surname_ner_missed_where_it_stands_alone_counts_for_the_person() -> None:
+    """After "Kevin Hale", the body's "Hale and Weeks were freed" is Hale (NER read the full name
+    only); not a surname before a capitalised word ("Davis Cup" read as a person: "Fed Cup"), nor
+    after a word of dates ("in May" after "Theresa May")."""
+    from etl.entities.ner import _unread_mentions
+
+    body = ("Kevin Hale was freed. Later Hale and others spoke. Theresa May spoke in May.\n"
+            "Davis Cup began. The Fed Cup ended.")
+    prep = prepare(None, body, 10_000)
+    raws = _raw(body, ("Kevin Hale", "PERSON"), ("Theresa May", "PERSON"), ("Davis Cup", "PERSON"))
+    out = _unread_mentions(prep, raws, [(o, o + len(t)) for t, _, o in raws], [], frozenset(), frozenset())
+    added = [(t, lab) for t, lab, _ in out[len(raws):]]
+    assert added == [("Hale", "PERSON")]

@@ -26,8 +26,11 @@ from etl.entities.mentions import (
     DEFINITE,
     DEFINITE_TYPES,
     ENTITY_TYPES,
+    EVENT_LAST_WORDS,
+    GENERATIONAL,
     ORG_LAST_WORDS,
     PERSON_NAME_WORD,
+    PRODUCT_LAST_WORDS,
     ROLE_WORDS,
     STATE_NAMES,
     Raw,
@@ -488,6 +491,12 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
     return out
 
 
+# words before a date ("in May", "since June"), never before a person's surname
+DATE_BEFORE = re.compile(r"\b(?:in|on|since|until|till|last|next|early|late|mid|this|every|each|by)[ \t]+$")
+# Last words of competitions and prizes the model reads as people ("Davis Cup"): no surname
+TROPHY_WORDS = frozenset({"cup", "prize", "trophy", "bowl", "series", "league", "open", "classic", "games"})
+
+
 def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[int, int]],
                      extra: Sequence[tuple[str, str]], brands: frozenset[str], definite: frozenset[int]) -> list[Raw]:
     """The mentions NER missed of names it read elsewhere in the article: every other occurrence in
@@ -502,6 +511,17 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
             votes[name][label] += 1
     for name, label in extra:
         votes[name][label] += 1
+    # people's surnames alone ("King and Weeks were abducted" after "Kevin King"): NER reads the full
+    # name and misses the surname where it stands alone
+    surnames: set[str] = set()
+    for name in [n for n, v in votes.items() if v.most_common(1)[0][0] == "PERSON" and _full_name(n)]:
+        last = name.split()[-1]
+        if len(last) >= 3 and last[0].isupper() and last[1:].islower() and last not in votes \
+                and last.lower().strip(".") not in GENERATIONAL | EVENT_LAST_WORDS | PRODUCT_LAST_WORDS \
+                and last.lower() not in TROPHY_WORDS:
+            surnames.add(last)
+    for last in surnames:
+        votes[last]["PERSON"] += 1
     if not votes:
         return list(raws)
     pattern = re.compile(r"(?<![\w&-])(?:" + "|".join(re.escape(n) for n in sorted(votes, key=lambda n: (-len(n), n)))
@@ -521,6 +541,9 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
             name = m.group(0)
             if name in lower and SENTENCE_START.search(segment.text[: m.start()]):
                 continue
+            if name in surnames and (re.match(r"[ \t]+[A-Z]", segment.text[m.end():])
+                                     or DATE_BEFORE.search(segment.text[: m.start()])):
+                continue  # a surname before a capitalised word opens another name ("Davis Cup"); "in May"
             out.append((name, votes[name].most_common(1)[0][0], start))
             inside.append((start, stop))
     return out
