@@ -619,3 +619,18 @@ def test_a_surname_ner_missed_where_it_stands_alone_counts_for_the_person() -> N
     out = _unread_mentions(prep, raws, [(o, o + len(t)) for t, _, o in raws], [], frozenset(), frozenset())
     added = [(t, lab) for t, lab, _ in out[len(raws):]]
     assert added == [("Hale", "PERSON")]
+
+
+def test_initials_one_name_took_once_are_that_name_everywhere() -> None:
+    """"AP" absorbed into "Associated Press" in one article is the Associated Press in the articles
+    that write only "AP"; not a person's initials, and not when a second name took them."""
+    evidence = [
+        ArticleEvidence("a1", (EntityEvidence("Associated Press", "ORG", 2, ("AP",)),
+                               EntityEvidence("Patrick Strzoda", "PERSON", 1, ("PS",)))),
+        ArticleEvidence("a2", (EntityEvidence("AP", "ORG", 1), EntityEvidence("PS", "ORG", 1))),
+    ]
+    res = resolve(evidence)
+    assert res.canonical("AP", "ORG") == "Associated Press"
+    assert res.canonical("PS", "ORG") == "PS"
+    rival = ArticleEvidence("a3", (EntityEvidence("Animal Planet", "ORG", 1, ("AP",)),))
+    assert resolve([*evidence, rival]).canonical("AP", "ORG") == "AP"

@@ -19,9 +19,12 @@ Rules:
 * a short form S becomes a warehouse-wide alias of a longer name L only when, in every article where
   S was absorbed into a longer name, that name was L, in at least ``min_support`` articles, and L is
   itself an entity of at least ``min_support`` articles (a headline fragment seen once, "NASA Picks
-  SpaceX", never becomes a canonical); a short form absorbed into two names anywhere ("Biden": Joe
-  / Hunter) is ambiguous and stays itself everywhere; a person's first name is never an alias
-  ("Joe" of "Joe Biden", "Taylor" of "Taylor Swift");
+  SpaceX", never becomes a canonical); one article is enough when L is the only name S was absorbed
+  into anywhere and S is the surname of the person L while S alone is mostly a PERSON ("Schiff" of
+  "Adam Schiff"), or S spells the initials of L, no person ("AP" of "Associated Press"); a short
+  form absorbed into two names anywhere ("Biden": Joe / Hunter) is ambiguous and stays itself
+  everywhere; a person's first name is never an alias ("Joe" of "Joe Biden", "Taylor" of "Taylor
+  Swift");
 * a name ending in "'s" (the entity stage keeps it only when every occurrence of the article has
   it: "Macy's", "Aisha's") is an alias of the name without it as soon as any article holds that
   name ("Singapore's" -> "Singapore"); a name ending in "'s" that stays a canonical keeps its "'s"
@@ -166,6 +169,19 @@ def is_surname(short_key: str, long_key: str, person: bool) -> bool:
     return person and 2 <= len(words) <= 3 and " " not in short_key and words[-1] == short_key
 
 
+_CONNECTORS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "on", "in", "at", "to"})
+
+
+def spells_initials(short_key: str, long_key: str) -> bool:
+    """``short_key`` (2 to 6 letters, dots allowed) is the initials of the words of ``long_key``, a
+    name of two words or more, connectors left out ("ap" of "associated press", "nsc" of "national
+    security council")."""
+    letters = short_key.replace(".", "")
+    words = [w for w in long_key.replace("-", " ").split() if w not in _CONNECTORS]
+    return (" " not in short_key and 2 <= len(letters) <= 6 and letters.isalpha() and len(words) >= 2
+            and letters == "".join(w[0] for w in words))
+
+
 def is_first_name(short_key: str, long_key: str, person: bool) -> bool:
     """``short_key`` is the first name of the person ``long_key`` ("joe" of "joe biden")."""
     words = long_key.split()
@@ -186,16 +202,19 @@ def decide_alias(short_key: str, longs: Mapping[str, ShortFormEvidence], support
     # a long name held by fewer than min_support articles is no canonical, and no rival either
     # ("Make Trump", a headline fragment seen once, does not make "Trump" ambiguous)
     names = {k: e for k, e in longs.items() if support.get(k, 0) >= min_support}
-    if not names and len(longs) == 1 and short_person:
+    if not names and len(longs) == 1:
         # a person's surname that only one full name took anywhere, in one article ("Schiff" of
-        # "Adam Schiff"): a headline fragment is no person's full name
-        names = {k: e for k, e in longs.items() if is_surname(short_key, k, e.person)}
+        # "Adam Schiff"), or the initials of the only name that took them ("AP" of "Associated
+        # Press"): a headline fragment is neither a person's full name nor spelled by its initials
+        names = {k: e for k, e in longs.items() if short_person and is_surname(short_key, k, e.person)
+                 or not e.person and spells_initials(short_key, k)}
     if len(names) != 1:
         return None
     [(long_key, evidence)] = names.items()
     if is_first_name(short_key, long_key, evidence.person):
         return None
-    if evidence.articles < min_support and not (short_person and is_surname(short_key, long_key, evidence.person)):
+    if evidence.articles < min_support and not (short_person and is_surname(short_key, long_key, evidence.person)
+                                                or not evidence.person and spells_initials(short_key, long_key)):
         return None
     return long_key
 
