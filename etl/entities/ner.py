@@ -368,9 +368,10 @@ def _platforms(full: str, raws: Sequence[Raw]) -> list[Raw]:
     "her Instagram account", "Twitter: @handle") are organizations at every mention of the article."""
     platforms = set()
     for text, label, offset in raws:
-        if label in NOT_PLATFORM or " " in text or not text[:1].isupper() or full[offset + len(text): offset + len(text) + 1] in "'’-":
+        end = offset + len(text)
+        if label in NOT_PLATFORM or " " in text or not text[:1].isupper() or full[end: end + 1] in "'’-":
             continue
-        if PLATFORM_AFTER.match(full, offset + len(text)) or PLATFORM_BEFORE.search(full[max(0, offset - 40): offset]):
+        if PLATFORM_AFTER.match(full, end) or PLATFORM_BEFORE.search(full[max(0, offset - 40): offset]):
             platforms.add(text)
     return [(t, "ORG" if t in platforms else label, o) for t, label, o in raws]
 

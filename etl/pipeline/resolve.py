@@ -132,7 +132,8 @@ def _resolve_chunk(conn: Conn, pending: list[store.Pending]) -> _Step:
     stored = store.decisions(conn, keys=decide)
     # the labels of the short keys a person's full name took (a surname alone is read by its label)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
-    for key, _, label, count in store.votes(conn, {k for k in held if any(e.person for e in evidence.get(k, {}).values())}):
+    surnames = {k for k in held if any(e.person for e in evidence.get(k, {}).values())}
+    for key, _, label, count in store.votes(conn, surnames):
         labels[key][label] += count
     direct: dict[str, str | None] = {
         k: decide_alias(k, evidence.get(k, {}), support, blocklist, MIN_SUPPORT,
