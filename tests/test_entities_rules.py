@@ -433,6 +433,8 @@ def test_bracketed_asides_and_words_of_the_sentence_are_cut_from_names(raw: str,
     ("Hang Seng Index", "ORG", "PRODUCT"), ("Dow Jones Industrial Average", "ORG", "PRODUCT"),
     ("Stadia Founder's Edition", "PERSON", "PRODUCT"), ("Xbox One Controller", "ORG", "PRODUCT"),
     ("Show", "ORG", "ORG"), ("Index", "ORG", "ORG"),
+    ("Jeongdong Theater", "ORG", "FAC"), ("W. M. Keck Observatory", "ORG", "FAC"), ("Stamford Bridge", "PERSON", "FAC"),
+    ("Stadium", "ORG", "ORG"), ("The Palace", "WORK_OF_ART", "WORK_OF_ART"),
 ])
 def test_names_ending_in_an_event_or_product_noun_are_events_or_products(name: str, label: str, expected: str) -> None:
     assert relabel(name, label) == expected

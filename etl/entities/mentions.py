@@ -101,6 +101,11 @@ ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "
 EVENT_LAST_WORDS = frozenset({"show", "finals", "final", "championships", "championship", "awards", "festival",
                               "tournament", "olympics", "marathon", "expo", "election", "summit"})
 PRODUCT_LAST_WORDS = frozenset({"edition", "concept", "controller", "console", "index", "average", "composite"})
+# Last words of the names of buildings and structures, OntoNotes' FAC ("buildings, airports,
+# highways, bridges"): "Indiana Statehouse", "W. M. Keck Observatory", "Jeongdong Theater".
+FAC_LAST_WORDS = frozenset({"stadium", "arena", "airport", "observatory", "statehouse", "capitol", "headquarters",
+                            "prison", "jail", "bridge", "tower", "theater", "theatre", "palace", "cathedral",
+                            "mosque", "temple", "square", "street"})
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
@@ -277,6 +282,8 @@ def relabel(name: str, label: str) -> str:
         return "EVENT"
     if len(words) > 1 and label not in ("WORK_OF_ART", "LAW", "EVENT") and last in PRODUCT_LAST_WORDS:
         return "PRODUCT"
+    if len(words) > 1 and label in ("ORG", "PERSON", "GPE", "LOC", "PRODUCT") and last in FAC_LAST_WORDS:
+        return "FAC"
     if label not in ("EVENT", "LAW", "WORK_OF_ART", "PRODUCT") and words[-1].lower() not in ORG_LAST_WORDS \
             and (len(words) > 1 or len(name) >= 4) and any(MODEL_NUMBER.match(w) and not YEAR.match(w) for w in words):
         return "PRODUCT"
