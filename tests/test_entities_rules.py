@@ -636,3 +636,12 @@ def test_initials_one_name_took_once_are_that_name_everywhere() -> None:
     assert res.canonical("PS", "ORG") == "PS"
     rival = ArticleEvidence("a3", (EntityEvidence("Animal Planet", "ORG", 1, ("AP",)),))
     assert resolve([*evidence, rival]).canonical("AP", "ORG") == "AP"
+
+
+def test_a_plural_after_a_lower_case_the_is_a_team_not_a_person() -> None:
+    from etl.entities.ner import _plural_teams
+
+    full = "the Steelers lost. Steelers fans left. Joe Biden and the Bidens came. Bo Williams won."
+    raws = _raw(full, ("Steelers", "PERSON"), ("Steelers", "PERSON"), ("Joe Biden", "PERSON"), ("Bidens", "PERSON"),
+                ("Bo Williams", "PERSON"))
+    assert [lab for _, lab, _ in _plural_teams(full, raws)] == ["ORG", "ORG", "PERSON", "PERSON", "PERSON"]

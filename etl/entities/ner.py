@@ -376,6 +376,21 @@ def _platforms(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return [(t, "ORG" if t in platforms else label, o) for t, label, o in raws]
 
 
+def _plural_teams(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A one-word plural the model read as a person, written after a lower-case "the" ("the
+    Steelers", "the Canadiens", "the Dodgers"): a team or a group, an ORG at every mention of the
+    article; not a family ("the Bidens" where the article names Biden)."""
+    people = {w for t, label, _ in raws if label == "PERSON" for w in t.split()}
+    plurals = set()
+    for text, label, offset in raws:
+        if label == "PERSON" and " " not in text and len(text) > 3 and text.endswith("s") \
+                and not text.endswith(("ss", "'s", "’s")) and text[1:].islower() \
+                and full[max(0, offset - 4): offset] == "the " \
+                and text[:-1] not in people and text[:-2] not in people:
+            plurals.add(text)
+    return [(t, "ORG" if t in plurals else label, o) for t, label, o in raws]
+
+
 def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
     """One-word mentions the text also writes in lower case, where they are capitalised only because
     they open a sentence ("Watches ...") or no more often than in lower case ("Feather Duvet Lung
@@ -416,7 +431,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _platforms(full, _places_and_states(full, _scores(full, _split_inside(full, raws))))
+    raws = _plural_teams(full, _platforms(full, _places_and_states(full, _scores(full, _split_inside(full, raws)))))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
