@@ -645,3 +645,19 @@ def test_a_plural_after_a_lower_case_the_is_a_team_not_a_person() -> None:
     raws = _raw(full, ("Steelers", "PERSON"), ("Steelers", "PERSON"), ("Joe Biden", "PERSON"), ("Bidens", "PERSON"),
                 ("Bo Williams", "PERSON"))
     assert [lab for _, lab, _ in _plural_teams(full, raws)] == ["ORG", "ORG", "PERSON", "PERSON", "PERSON"]
+
+
+def test_a_things_name_after_the_leading_words_of_one_longer_name_is_its_short_form() -> None:
+    """"Champions League" beside "UEFA Champions League", "Founder's Edition" beside "Google Stadia
+    Founder's Edition": one entity. Not a person's surname ("Trump" beside "Make Trump"), not a generic
+    word ("Edition"), not across kinds, not after a lower-case or connector word."""
+    def names(*ents: tuple[str, str]) -> dict[str, str]:
+        raws = [(n, lab, 100 * i) for i, (n, lab) in enumerate(ents)]
+        return {m.name: m.label for m in normalize_mentions(raws, 0)}
+
+    assert names(("UEFA Champions League", "ORG"), ("Champions League", "ORG")) == {"UEFA Champions League": "ORG"}
+    assert names(("Google Stadia Founder's Edition", "PRODUCT"), ("Founder's Edition", "PRODUCT")) \
+        == {"Google Stadia Founder's Edition": "PRODUCT"}
+    assert len(names(("Donald Trump", "PERSON"), ("Make Trump", "ORG"), ("Trump", "ORG"))) >= 2
+    assert len(names(("Xbox Series Edition", "PRODUCT"), ("Edition", "PRODUCT"))) == 2
+    assert len(names(("Make Trump", "WORK_OF_ART"), ("Trump", "ORG"))) == 2

@@ -592,6 +592,15 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
     return out
 
 
+TAIL_TYPES = frozenset({"ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "FAC"})
+GENERIC_TAILS = ORG_FULL_NAME_WORDS | EVENT_LAST_WORDS | PRODUCT_LAST_WORDS | FAC_LAST_WORDS | GENERIC_WORDS
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """The same label, or an organization and a product (the model mixes a brand and its product)."""
+    return a == b or {a, b} == {"ORG", "PRODUCT"}
+
+
 def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of: dict[str, str],
                        candidates_of: dict[str, list[str]]) -> None:
     """Two more short forms inside an article (``canonical_of`` is updated): a plural of another name
@@ -612,6 +621,24 @@ def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of:
         if " " not in name and canonical_of[name] == name and name not in moved and name not in candidates_of \
                 and len(heads.get(name, ())) == 1 and label_of[name] not in PLACE_TYPES - {"FAC"}:
             moved[name] = heads[name][0]
+    # a thing's or an organization's name after one or two leading words of exactly one longer name
+    # ("Alexa" of "Amazon Alexa", "Champions League" of "UEFA Champions League", "Founder's Edition"
+    # of "Google Stadia Founder's Edition"), neither a person nor a place, nor a generic word
+    tails: dict[str, set[str]] = defaultdict(set)
+    for longer in names:
+        words = longer.split()
+        if label_of[longer] in TAIL_TYPES and canonical_of[longer] == longer and len(words) > 1:
+            for cut in (1, 2):
+                if cut < len(words) and all(w[:1].isupper() for w in words[: cut + 1]):
+                    tails[" ".join(words[cut:])].add(longer)
+    people = {n for n in names if "PERSON" in (label_of[n], label_of[canonical_of[n]])}
+    for name in names:
+        if canonical_of[name] == name and name not in moved and name not in candidates_of \
+                and len(tails.get(name, ())) == 1 and label_of[name] in TAIL_TYPES and len(name) >= 3 \
+                and not (" " not in name and name.lower() in GENERIC_TAILS) \
+                and not any(p == name or p.endswith(" " + name) for p in people) \
+                and _same_kind(label_of[name], label_of[next(iter(tails[name]))]):
+            moved[name] = next(iter(tails[name]))
     for name, target in canonical_of.items():
         seen: set[str] = set()
         while target in moved and target not in seen:
