@@ -159,13 +159,14 @@ def test_the_key_function_is_the_same_in_sql_and_python(db: psycopg.Connection) 
 
 # --- any order, reprocess, the DB equals the pure resolution ---------------------------------------
 
-WORDS = {"PERSON": ["Ann Lee", "Lee", "Bo Lee", "Ann", "Cy Moe", "Moe", "Cy Moe Jr", "Di Ray", "Ray"],
-         "ORG": ["Acme", "Acme Corp", "Acme Corp Group", "Zeta", "ZETA"], "GPE": ["Paris", "US", "U.S.", "Lee"]}
+WORDS = {"PERSON": ["Ann Lee", "Lee", "Bo Lee", "Ann", "Cy Moe", "Moe", "Cy Moe Jr", "Di Ray", "Ray", "Moe's"],
+         "ORG": ["Acme", "Acme Corp", "Acme Corp Group", "Zeta", "ZETA", "Acme's", "Zeta's"],
+         "GPE": ["Paris", "US", "U.S.", "Lee", "Paris's"]}
 
 
 def random_batches(rnd: random.Random, n_articles: int) -> list[list[tuple[str, list[EntityMention]]]]:
     """Articles over a small vocabulary (ambiguous surnames, first names, chains, all capitals, a
-    name under two types), cut into batches."""
+    name under two types, names with "'s" with and without the name before it), cut into batches."""
     articles = []
     for i in range(n_articles):
         chosen: dict[str, tuple[str, str, int, tuple[str, ...]]] = {}
@@ -402,3 +403,24 @@ def test_a_chain_that_grows_at_its_end_moves_every_name_on_it(warehouse_url: str
     resolve_entities(warehouse_url)
     assert links(warehouse_url)["a5"] == [("Acme Corp Group Holdings", "ORG", 2)]
     assert links(warehouse_url) == pure([first, then], Overrides(), Blocklist())
+
+
+def test_a_possessive_follows_the_name_without_it_when_an_article_brings_that_name(warehouse_url: str) -> None:
+    """"Singapore's" (kept whole by one article) is shown without its "'s"; once another article
+    names "Singapore" it is that entity, and back when that article loses it; "McDonald's" of two
+    articles keeps its "'s"."""
+    first = [("a1", _mentions(("Singapore's", "ORG", 2, ()), ("McDonald's", "PERSON", 1, ()))),
+             ("a2", _mentions(("McDonald's", "ORG", 1, ())))]
+    load(warehouse_url, *first)
+    resolve_entities(warehouse_url)
+    assert links(warehouse_url)["a1"] == [("McDonald's", "ORG", 1), ("Singapore", "ORG", 2)]
+    then = [("a3", _mentions(("Singapore", "GPE", 3, ())))]
+    load(warehouse_url, *then)
+    resolve_entities(warehouse_url)
+    assert links(warehouse_url)["a1"] == [("McDonald's", "ORG", 1), ("Singapore", "GPE", 2)]
+    assert links(warehouse_url) == pure([first, then], Overrides(), Blocklist())
+    again = [("a3", _mentions(("Malaysia", "GPE", 1, ())))]
+    load(warehouse_url, *again)
+    resolve_entities(warehouse_url)
+    assert links(warehouse_url)["a1"] == [("McDonald's", "ORG", 1), ("Singapore", "ORG", 2)]
+    assert links(warehouse_url) == pure([first, then, again], Overrides(), Blocklist())

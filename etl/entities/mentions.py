@@ -66,6 +66,8 @@ LEADING_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 DEFINITE_TYPES = frozenset({"ORG", "WORK_OF_ART"})
 DEFINITE = re.compile(r"^The\s+(?=\S)")
 POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+# a span NER began at the "'s" of the word before ("the group’s Haqqani network", "the city’s Hoa Lo")
+LEADING_POSSESSIVE = re.compile(r"^'s\s+(?=\S)")
 # "U.S.", "U.K.", "Washington, D.C.": the last dot belongs to an initialism ending the name
 INITIALISM = re.compile(r"(?:^|[\s,])(?:[A-Za-z]\.){2,}$")
 JUNK = re.compile(r"^[\W\d_]+$")
@@ -99,6 +101,11 @@ ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "
 EVENT_LAST_WORDS = frozenset({"show", "finals", "final", "championships", "championship", "awards", "festival",
                               "tournament", "olympics", "marathon", "expo", "election", "summit"})
 PRODUCT_LAST_WORDS = frozenset({"edition", "concept", "controller", "console", "index", "average", "composite"})
+# Last words of the names of buildings and structures, OntoNotes' FAC ("buildings, airports,
+# highways, bridges"): "Indiana Statehouse", "W. M. Keck Observatory", "Jeongdong Theater".
+FAC_LAST_WORDS = frozenset({"stadium", "arena", "airport", "observatory", "statehouse", "capitol", "headquarters",
+                            "prison", "jail", "bridge", "tower", "theater", "theatre", "palace", "cathedral",
+                            "mosque", "temple", "square", "street"})
 ORG_FIRST_WORDS = frozenset({
     "bank", "university", "ministry", "council", "institute", "department", "board", "bureau"
 })
@@ -179,6 +186,7 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
         text = next((part for part in BRACKET.split(text) if part.strip()), "")
     if not brand:
         text = POSSESSIVE.sub("", text)
+    text = LEADING_POSSESSIVE.sub("", text)
     previous = None
     while previous != text:
         previous = text
@@ -274,6 +282,8 @@ def relabel(name: str, label: str) -> str:
         return "EVENT"
     if len(words) > 1 and label not in ("WORK_OF_ART", "LAW", "EVENT") and last in PRODUCT_LAST_WORDS:
         return "PRODUCT"
+    if len(words) > 1 and label in ("ORG", "PERSON", "GPE", "LOC", "PRODUCT") and last in FAC_LAST_WORDS:
+        return "FAC"
     if label not in ("EVENT", "LAW", "WORK_OF_ART", "PRODUCT") and words[-1].lower() not in ORG_LAST_WORDS \
             and (len(words) > 1 or len(name) >= 4) and any(MODEL_NUMBER.match(w) and not YEAR.match(w) for w in words):
         return "PRODUCT"
@@ -582,6 +592,15 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
     return out
 
 
+TAIL_TYPES = frozenset({"ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "FAC"})
+GENERIC_TAILS = ORG_FULL_NAME_WORDS | EVENT_LAST_WORDS | PRODUCT_LAST_WORDS | FAC_LAST_WORDS | GENERIC_WORDS
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """The same label, or an organization and a product (the model mixes a brand and its product)."""
+    return a == b or {a, b} == {"ORG", "PRODUCT"}
+
+
 def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of: dict[str, str],
                        candidates_of: dict[str, list[str]]) -> None:
     """Two more short forms inside an article (``canonical_of`` is updated): a plural of another name
@@ -602,6 +621,24 @@ def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of:
         if " " not in name and canonical_of[name] == name and name not in moved and name not in candidates_of \
                 and len(heads.get(name, ())) == 1 and label_of[name] not in PLACE_TYPES - {"FAC"}:
             moved[name] = heads[name][0]
+    # a thing's or an organization's name after one or two leading words of exactly one longer name
+    # ("Alexa" of "Amazon Alexa", "Champions League" of "UEFA Champions League", "Founder's Edition"
+    # of "Google Stadia Founder's Edition"), neither a person nor a place, nor a generic word
+    tails: dict[str, set[str]] = defaultdict(set)
+    for longer in names:
+        words = longer.split()
+        if label_of[longer] in TAIL_TYPES and canonical_of[longer] == longer and len(words) > 1:
+            for cut in (1, 2):
+                if cut < len(words) and all(w[:1].isupper() for w in words[: cut + 1]):
+                    tails[" ".join(words[cut:])].add(longer)
+    people = {n for n in names if "PERSON" in (label_of[n], label_of[canonical_of[n]])}
+    for name in names:
+        if canonical_of[name] == name and name not in moved and name not in candidates_of \
+                and len(tails.get(name, ())) == 1 and label_of[name] in TAIL_TYPES and len(name) >= 3 \
+                and not (" " not in name and name.lower() in GENERIC_TAILS) \
+                and not any(p == name or p.endswith(" " + name) for p in people) \
+                and _same_kind(label_of[name], label_of[next(iter(tails[name]))]):
+            moved[name] = next(iter(tails[name]))
     for name, target in canonical_of.items():
         seen: set[str] = set()
         while target in moved and target not in seen:

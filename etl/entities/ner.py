@@ -26,8 +26,11 @@ from etl.entities.mentions import (
     DEFINITE,
     DEFINITE_TYPES,
     ENTITY_TYPES,
+    EVENT_LAST_WORDS,
+    GENERATIONAL,
     ORG_LAST_WORDS,
     PERSON_NAME_WORD,
+    PRODUCT_LAST_WORDS,
     ROLE_WORDS,
     STATE_NAMES,
     Raw,
@@ -320,15 +323,72 @@ def _in_state(place: str, state: str) -> str:
     return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
 
 
+# Labels under which a name written with "'s" may be a business named so ("McDonald's", "Macy's",
+# "Lowe's": NER reads an ORG, a person, a product); a place's or a people's "'s" is a possessive.
+BRAND_LABELS = frozenset({"ORG", "PERSON", "PRODUCT"})
+
+
 def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
-    """Names written with "'s" every time, at least twice ("Macy's", "Lowe's", "Kellogg's"): the
-    possessive is part of the name, not a possessive of it. Not an acronym ("MSCI's")."""
+    """Candidates for a name whose "'s" is its own ("Macy's", "Lowe's", "Kellogg's"): one word,
+    written with "'s" at every occurrence in the article, read by NER under BRAND_LABELS only (never
+    a place: "Singapore's" is Singapore's possessive), not an acronym ("MSCI's"). The article alone
+    cannot tell a brand from a possessive ("Aisha's mother"); the warehouse decides
+    (etl.entities.resolve: the "'s" stays only when at least two articles write the name so and no
+    article writes it without)."""
+    labels: dict[str, set[str]] = defaultdict(set)
+    for t, label, _ in raws:
+        labels[t].add(label)
     brands: set[str] = set()
-    for text in {t for t, _, _ in raws if " " not in t.strip() and len(t) > 2 and not t.isupper()}:
-        after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(text) + r"(?!\w)", full)]
-        if len(after) >= 2 and all(a in ("'s", "’s") for a in after):
+    for text in {t for t in labels if " " not in t.strip() and len(t) > 2 and not t.isupper()}:
+        bare = OWN_S.sub("", text)  # NER read "Macy’s" whole, or "Macy" before its "'s"
+        if not labels[text] <= BRAND_LABELS or len(bare) < 3 or bare.isupper():
+            continue
+        after = [full[m.end(): m.end() + 2] for m in re.finditer(r"(?<!\w)" + re.escape(bare) + r"(?!\w)", full)]
+        if after and all(a in ("'s", "’s") for a in after):
             brands.add(text)
     return brands
+
+
+OWN_S = re.compile(r"['’]s$")
+
+
+# Structural cues of a platform (a social network, a forum, a messaging app): posted "on" it, its
+# accounts, pages and users, a handle after it ("Twitter: @name"). The small model reads "Twitter"
+# as a person, "Reddit" and "Weibo" as places; a person or a place has no account.
+PLATFORM_AFTER = re.compile(r"[ \t]+(?:account|accounts|page|post|posts|user|users|profile|handle|feed|thread|"
+                            r"commenter|commenters|poster|trends|channel)(?![\w-])(?![ \t]+for\b)|:[ \t]*@\w")
+PLATFORM_BEFORE = re.compile(r"\b(?:posted|posting|posts|post|wrote|writing|tweeted|shared|sharing|said|commented|"
+                             r"announced|photo|video|message|statement|users|accounts)[ \t]+on[ \t]+$")
+NOT_PLATFORM = frozenset({"ORG", "PRODUCT", "NORP"})  # "Indian posts", "black Chicagoans account for"
+
+
+def _platforms(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """One-word names NER read as something else than an organization or a product that the article
+    shows to be a platform (:data:`PLATFORM_AFTER`, :data:`PLATFORM_BEFORE`: "said on Twitter",
+    "her Instagram account", "Twitter: @handle") are organizations at every mention of the article."""
+    platforms = set()
+    for text, label, offset in raws:
+        end = offset + len(text)
+        if label in NOT_PLATFORM or " " in text or not text[:1].isupper() or full[end: end + 1] in "'’-":
+            continue
+        if PLATFORM_AFTER.match(full, end) or PLATFORM_BEFORE.search(full[max(0, offset - 40): offset]):
+            platforms.add(text)
+    return [(t, "ORG" if t in platforms else label, o) for t, label, o in raws]
+
+
+def _plural_teams(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A one-word plural the model read as a person, written after a lower-case "the" ("the
+    Steelers", "the Canadiens", "the Dodgers"): a team or a group, an ORG at every mention of the
+    article; not a family ("the Bidens" where the article names Biden)."""
+    people = {w for t, label, _ in raws if label == "PERSON" for w in t.split()}
+    plurals = set()
+    for text, label, offset in raws:
+        if label == "PERSON" and " " not in text and len(text) > 3 and text.endswith("s") \
+                and not text.endswith(("ss", "'s", "’s")) and text[1:].islower() \
+                and full[max(0, offset - 4): offset] == "the " \
+                and text[:-1] not in people and text[:-2] not in people:
+            plurals.add(text)
+    return [(t, "ORG" if t in plurals else label, o) for t, label, o in raws]
 
 
 def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
@@ -371,18 +431,18 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
+    raws = _plural_teams(full, _platforms(full, _places_and_states(full, _scores(full, _split_inside(full, raws)))))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
     for text, label, offset in raws:
         if text in common:
             continue
-        if text in brands:
+        if text in brands and not OWN_S.search(text):
             end = offset + len(text)
-            text, label = text + full[end: end + 2], "ORG"
+            text = text + full[end: end + 2]  # NER's label: resolution types a name kept with "'s"
         kept.append((text, label, offset))
-    whole = frozenset(text + suffix for text in brands for suffix in ("'s", "’s"))
+    whole = frozenset(OWN_S.sub("", text) + suffix for text in brands for suffix in ("'s", "’s"))
     kept, definite = _definite_names(full, kept)
     kept, defined = _definitions(full, kept)
     confirmed = _headline_names(prep, heading_ents, wikiner)
@@ -447,6 +507,12 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
     return out
 
 
+# words before a date ("in May", "since June"), never before a person's surname
+DATE_BEFORE = re.compile(r"\b(?:in|on|since|until|till|last|next|early|late|mid|this|every|each|by)[ \t]+$")
+# Last words of competitions and prizes the model reads as people ("Davis Cup"): no surname
+TROPHY_WORDS = frozenset({"cup", "prize", "trophy", "bowl", "series", "league", "open", "classic", "games"})
+
+
 def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[int, int]],
                      extra: Sequence[tuple[str, str]], brands: frozenset[str], definite: frozenset[int]) -> list[Raw]:
     """The mentions NER missed of names it read elsewhere in the article: every other occurrence in
@@ -461,6 +527,17 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
             votes[name][label] += 1
     for name, label in extra:
         votes[name][label] += 1
+    # people's surnames alone ("King and Weeks were abducted" after "Kevin King"): NER reads the full
+    # name and misses the surname where it stands alone
+    surnames: set[str] = set()
+    for name in [n for n, v in votes.items() if v.most_common(1)[0][0] == "PERSON" and _full_name(n)]:
+        last = name.split()[-1]
+        if len(last) >= 3 and last[0].isupper() and last[1:].islower() and last not in votes \
+                and last.lower().strip(".") not in GENERATIONAL | EVENT_LAST_WORDS | PRODUCT_LAST_WORDS \
+                and last.lower() not in TROPHY_WORDS:
+            surnames.add(last)
+    for last in surnames:
+        votes[last]["PERSON"] += 1
     if not votes:
         return list(raws)
     pattern = re.compile(r"(?<![\w&-])(?:" + "|".join(re.escape(n) for n in sorted(votes, key=lambda n: (-len(n), n)))
@@ -480,6 +557,9 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
             name = m.group(0)
             if name in lower and SENTENCE_START.search(segment.text[: m.start()]):
                 continue
+            if name in surnames and (re.match(r"[ \t]+[A-Z]", segment.text[m.end():])
+                                     or DATE_BEFORE.search(segment.text[: m.start()])):
+                continue  # a surname before a capitalised word opens another name ("Davis Cup"); "in May"
             out.append((name, votes[name].most_common(1)[0][0], start))
             inside.append((start, stop))
     return out

@@ -19,9 +19,18 @@ Rules:
 * a short form S becomes a warehouse-wide alias of a longer name L only when, in every article where
   S was absorbed into a longer name, that name was L, in at least ``min_support`` articles, and L is
   itself an entity of at least ``min_support`` articles (a headline fragment seen once, "NASA Picks
-  SpaceX", never becomes a canonical); a short form absorbed into two names anywhere ("Biden": Joe
-  / Hunter) is ambiguous and stays itself everywhere; a person's first name is never an alias
-  ("Joe" of "Joe Biden", "Taylor" of "Taylor Swift");
+  SpaceX", never becomes a canonical); one article is enough when L is the only name S was absorbed
+  into anywhere and S is the surname of the person L while S alone is mostly a PERSON ("Schiff" of
+  "Adam Schiff"), or S spells the initials of L, no person ("AP" of "Associated Press"); a short
+  form absorbed into two names anywhere ("Biden": Joe / Hunter) is ambiguous and stays itself
+  everywhere; a person's first name is never an alias ("Joe" of "Joe Biden", "Taylor" of "Taylor
+  Swift");
+* a name ending in "'s" (the entity stage keeps it only when every occurrence of the article has
+  it: "Macy's", "Aisha's") is an alias of the name without it as soon as any article holds that
+  name ("Singapore's" -> "Singapore"); a name ending in "'s" that stays a canonical keeps its "'s"
+  only when at least ``min_support`` articles hold it (evidence that the "'s" is part of the name:
+  "McDonald's", written so in every article and never without), and is then an organization (a
+  business named after its founder); else its display name loses the "'s";
 * aliases chain (S -> L -> L') to the last name, the canonical key;
 * a canonical's display name is its most frequent spelling among its mentions no override took
   (any of its spellings when overrides took them all); its type is the majority over the
@@ -42,7 +51,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["MIN_SUPPORT", "ArticleEvidence", "Blocklist", "CanonicalEntity", "EntityEvidence", "Override",
            "Overrides", "Resolution", "ShortFormEvidence", "canonical_entity", "changed_aliases", "decide_alias",
-           "display_name", "follow", "is_first_name", "majority", "name_key", "pick_spelling", "resolve"]
+           "display_name", "follow", "is_first_name", "majority", "name_key", "pick_spelling", "possessive_base",
+           "possessive_keys", "resolve"]
 
 MIN_SUPPORT = 2
 _SPACE = " \t\n\r\f\v"
@@ -138,6 +148,40 @@ class CanonicalEntity:
     entity_id: int | None = None
 
 
+_OWN_S = re.compile(r"^(.*\S)'s$")  # names are stored with a straight apostrophe (clean_mention)
+
+
+def possessive_base(key: str) -> str | None:
+    """The key without its trailing "'s" ("macy's" -> "macy"), None when it has none."""
+    m = _OWN_S.match(key)
+    return m.group(1) if m else None
+
+
+def possessive_keys(keys: Iterable[str]) -> set[str]:
+    """The keys whose decision reads these keys' support: each one's "'s" form."""
+    return {f"{k}'s" for k in keys}
+
+
+def is_surname(short_key: str, long_key: str, person: bool) -> bool:
+    """``short_key`` is the last name of the person ``long_key`` ("schiff" of "adam schiff"), a full
+    name of two or three words."""
+    words = long_key.split()
+    return person and 2 <= len(words) <= 3 and " " not in short_key and words[-1] == short_key
+
+
+_CONNECTORS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "on", "in", "at", "to"})
+
+
+def spells_initials(short_key: str, long_key: str) -> bool:
+    """``short_key`` (2 to 6 letters, dots allowed) is the initials of the words of ``long_key``, a
+    name of two words or more, connectors left out ("ap" of "associated press", "nsc" of "national
+    security council")."""
+    letters = short_key.replace(".", "")
+    words = [w for w in long_key.replace("-", " ").split() if w not in _CONNECTORS]
+    return (" " not in short_key and 2 <= len(letters) <= 6 and letters.isalpha() and len(words) >= 2
+            and letters == "".join(w[0] for w in words))
+
+
 def is_first_name(short_key: str, long_key: str, person: bool) -> bool:
     """``short_key`` is the first name of the person ``long_key`` ("joe" of "joe biden")."""
     words = long_key.split()
@@ -145,20 +189,32 @@ def is_first_name(short_key: str, long_key: str, person: bool) -> bool:
 
 
 def decide_alias(short_key: str, longs: Mapping[str, ShortFormEvidence], support: Mapping[str, int],
-                 blocklist: Blocklist, min_support: int = MIN_SUPPORT) -> str | None:
+                 blocklist: Blocklist, min_support: int = MIN_SUPPORT, short_person: bool = False) -> str | None:
     """The long key a short key is a warehouse-wide alias of, or None (see the module rules).
 
     ``longs``: every long key the short key was absorbed into anywhere; ``support``: articles holding
-    each long key as an entity."""
+    each long key as an entity; ``short_person``: the short key's own mentions are mostly a PERSON."""
     if short_key in blocklist.alias:
         return None
+    base = possessive_base(short_key)
+    if base is not None and support.get(base, 0) > 0:
+        return base  # "singapore's" where an article names "singapore": a possessive
     # a long name held by fewer than min_support articles is no canonical, and no rival either
     # ("Make Trump", a headline fragment seen once, does not make "Trump" ambiguous)
     names = {k: e for k, e in longs.items() if support.get(k, 0) >= min_support}
+    if not names and len(longs) == 1:
+        # a person's surname that only one full name took anywhere, in one article ("Schiff" of
+        # "Adam Schiff"), or the initials of the only name that took them ("AP" of "Associated
+        # Press"): a headline fragment is neither a person's full name nor spelled by its initials
+        names = {k: e for k, e in longs.items() if short_person and is_surname(short_key, k, e.person)
+                 or not e.person and spells_initials(short_key, k)}
     if len(names) != 1:
         return None
     [(long_key, evidence)] = names.items()
-    if evidence.articles < min_support or is_first_name(short_key, long_key, evidence.person):
+    if is_first_name(short_key, long_key, evidence.person):
+        return None
+    if evidence.articles < min_support and not (short_person and is_surname(short_key, long_key, evidence.person)
+                                                or not evidence.person and spells_initials(short_key, long_key)):
         return None
     return long_key
 
@@ -188,14 +244,21 @@ def display_name(free: Mapping[str, int] | None, spellings: Mapping[str, int]) -
     return pick_spelling(free) if free else pick_spelling(spellings)
 
 
-def canonical_entity(display: str, votes: Mapping[str, int], overrides: Overrides) -> CanonicalEntity | None:
+def canonical_entity(display: str, votes: Mapping[str, int], overrides: Overrides,
+                     support: int | None = None, min_support: int = MIN_SUPPORT) -> CanonicalEntity | None:
     """The entity of a canonical key from its display name and the label votes of the mentions
     resolved to it: an override matching (display, majority type), else itself; None without votes
-    (every mention resolved to it is overridden or blocked, so nothing counts as it)."""
+    (every mention resolved to it is overridden or blocked, so nothing counts as it). ``support``:
+    the articles holding the canonical key, read for a name ending in "'s" (see the module rules)."""
     votes = {label: n for label, n in votes.items() if n > 0}
     if not votes:
         return None
     etype = majority(votes)
+    if possessive_base(name_key(display)) is not None:
+        if (support or 0) >= min_support:
+            etype = "ORG"
+        else:
+            display = display[:-2]
     hit = overrides.match(display, etype)
     if hit is not None:
         return CanonicalEntity(hit.canonical, hit.type, hit.source, hit.entity_id)
@@ -256,6 +319,7 @@ def resolve(
     free: dict[str, Counter[str]] = defaultdict(Counter)  # the spellings of mentions no override took
     votes: dict[str, Counter[str]] = defaultdict(Counter)  # not overridden, not blocked
     support: Counter[str] = Counter()  # articles holding the key as an entity
+    labels: dict[str, Counter[str]] = defaultdict(Counter)  # every mention's label
     pairs: dict[str, dict[str, list[int | bool]]] = defaultdict(dict)  # short key -> long key -> [articles, person]
     for article in articles:
         seen: set[str] = set()
@@ -264,6 +328,7 @@ def resolve(
             key = name_key(e.name)
             seen.add(key)
             spellings[key][e.name] += e.mentions
+            labels[key][e.label] += e.mentions
             if key not in blocklist.entity and overrides.match(e.name, e.label) is None:
                 votes[key][e.label] += e.mentions
                 free[key][e.name] += e.mentions
@@ -277,9 +342,10 @@ def resolve(
             entry[0] = int(entry[0]) + 1
             entry[1] = bool(entry[1]) or person
     alias_of: dict[str, str] = {}
-    for skey in sorted(pairs):
-        longs = {lkey: ShortFormEvidence(int(n), bool(p)) for lkey, (n, p) in pairs[skey].items()}
-        target = decide_alias(skey, longs, support, blocklist, min_support)
+    for skey in sorted(set(pairs) | {k for k in support if possessive_base(k) is not None}):
+        longs = {lkey: ShortFormEvidence(int(n), bool(p)) for lkey, (n, p) in pairs.get(skey, {}).items()}
+        target = decide_alias(skey, longs, support, blocklist, min_support,
+                              bool(labels.get(skey)) and majority(labels[skey]) == "PERSON")
         if target is not None:
             alias_of[skey] = target
     canonical_of = {key: follow(key, alias_of.get) for key in sorted(support)}
@@ -287,7 +353,7 @@ def resolve(
     for key, canonical in canonical_of.items():
         canonical_votes[canonical].update(votes.get(key, Counter()))
         canonical_votes.setdefault(canonical, Counter())
-    entity_of = {c: canonical_entity(display_name(free.get(c), spellings[c]), v, overrides)
+    entity_of = {c: canonical_entity(display_name(free.get(c), spellings[c]), v, overrides, support[c], min_support)
                  for c, v in canonical_votes.items()}
     return Resolution(alias_of=alias_of, canonical_of=canonical_of, entity_of=entity_of, overrides=overrides,
                       blocklist=blocklist)

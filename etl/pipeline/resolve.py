@@ -39,6 +39,9 @@ from etl.entities.resolve import (
     decide_alias,
     display_name,
     follow,
+    majority,
+    possessive_base,
+    possessive_keys,
 )
 from etl.store import entities as store
 from etl.store import runs as run_rows
@@ -120,13 +123,21 @@ def _resolve_chunk(conn: Conn, pending: list[store.Pending]) -> _Step:
     overrides, blocklist = store.overrides(conn), store.blocklist(conn)
 
     # D: the touched keys and the short keys whose evidence reads a touched key's support
-    decide = touched | store.short_keys_of(conn, touched)
+    # and the "'s" forms of the touched keys (their alias reads the support of the name without it)
+    decide = touched | store.short_keys_of(conn, touched) | possessive_keys(touched)
     evidence = store.short_form_evidence(conn, decide)
-    support = store.support(conn, decide | {long for longs in evidence.values() for long in longs})
+    bases = {b for k in decide if (b := possessive_base(k)) is not None}
+    support = store.support(conn, decide | bases | {long for longs in evidence.values() for long in longs})
     held = {k for k in decide if support.get(k, 0) > 0}  # only keys some article holds get a decision
     stored = store.decisions(conn, keys=decide)
+    # the labels of the short keys a person's full name took (a surname alone is read by its label)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    surnames = {k for k in held if any(e.person for e in evidence.get(k, {}).values())}
+    for key, _, label, count in store.votes(conn, surnames):
+        labels[key][label] += count
     direct: dict[str, str | None] = {
-        k: decide_alias(k, evidence.get(k, {}), support, blocklist, MIN_SUPPORT) for k in held}
+        k: decide_alias(k, evidence.get(k, {}), support, blocklist, MIN_SUPPORT,
+                        bool(labels.get(k)) and majority(labels[k]) == "PERSON") for k in held}
     changed_direct = {k for k in held if k not in stored or stored[k].alias_of != direct[k]}
 
     # F: keys whose canonical may move: D, and every key whose stored alias chain passes a changed
@@ -169,12 +180,15 @@ def _resolve_chunk(conn: Conn, pending: list[store.Pending]) -> _Step:
         if key not in blocklist.entity and overrides.match(name, label) is None:
             key_votes[key][label] += count
             free[key][name] += count
+    # a canonical ending in "'s" reads its own support (kept "'s" or not)
+    support.update(store.support(conn, {t for t in affected if possessive_base(t) is not None} - set(support)))
     entity_of: dict[str, CanonicalEntity | None] = {}
     for target in affected:
         votes: Counter[str] = Counter()
         for key in members.get(target, ()):
             votes.update(key_votes.get(key, Counter()))
-        entity_of[target] = (canonical_entity(display_name(free.get(target), spellings[target]), votes, overrides)
+        entity_of[target] = (canonical_entity(display_name(free.get(target), spellings[target]), votes, overrides,
+                                              support.get(target, 0), MIN_SUPPORT)
                              if spellings.get(target) else None)
     own = {(e.name, e.type) for e in entity_of.values() if e is not None and e.entity_id is None}
     ids = store.ensure_entities(conn, own) if own else {}
