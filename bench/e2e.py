@@ -732,17 +732,40 @@ def measure_scale(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def scale_markdown(r: dict[str, Any]) -> str:
+    """The scale results as a Markdown table (doc/benchmarks.md copies it): one column per N."""
+    runs = r["runs"]
+    stages = [k for k in ("discover", "fetch", "extract", "dedup", "entities", "load", "resolve")
+              if any(k in run["per_stage"] for run in runs)]
+    head = "| | " + " | ".join(f"{run['pages']:,} pages" for run in runs) + " |"
+    rows = [head, "|---|" + "---|" * len(runs)]
+
+    def row(label: str, cells: list[str]) -> None:
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("wall (process start to exit)", [f"{run['wall']:.1f} s" for run in runs])
+    row("CPU seconds of `newsetl run`", [f"{run['cpu_seconds']:.1f}" for run in runs])
+    row("articles/s, whole run", [f"{run['articles_per_s']}" for run in runs])
+    row("peak RSS (wait4)", [f"{run['peak_rss_mb']:.0f} MB" for run in runs])
+    row("articles stored / near-duplicates among them", [f"{run['stored']:,} / {run['near_duplicates']:,}"
+                                                          for run in runs])
+    row("rejected at extraction", [f"{run['counts'].get('rejected_extract', 0):,}" for run in runs])
+    for stage in stages:
+        unit = "pages" if stage in STAGE_ITEMS else "articles"
+        cells = [run["per_stage"].get(stage) for run in runs]
+        row(f"{stage}: seconds, {unit}/s", [f"{c['seconds']} s, {c['per_s']}" if c else "" for c in cells])
+    row("load average (1, 5, 15 min) before", [" / ".join(map(str, run["load_average_before"])) for run in runs])
+    row("load average after", [" / ".join(map(str, run["load_average_after"])) for run in runs])
+    return "\n".join(rows)
+
+
 def print_scale(r: dict[str, Any]) -> None:
     s = r["summary"]
     print(f"scale ({'varied' if r['varied_copies'] else 'exact'} copies of {r['unique_dev_pages']} dev pages, "
           f"{r['cpus']} CPUs): peak RSS {s['peak_rss_mb'][0]} MB at {s['memory_pages'][0]} pages vs "
           f"{s['peak_rss_mb'][1]} MB at {s['memory_pages'][1]}: x{s['rss_ratio']} "
           f"(target <= {s['target_rss_ratio']}: {ok(s['met'])})")
-    for run in r["runs"]:
-        rates = ", ".join(f"{k} {v['per_s']}/s" for k, v in run["per_stage"].items())
-        print(f"  {run['pages']} pages: {run['wall']:.1f}s wall, {run['articles_per_s']} articles/s, stored "
-              f"{run['stored']} ({run['near_duplicates']} near-duplicates), load {run['load_average_before']} -> "
-              f"{run['load_average_after']}; per stage: {rates}")
+    print(scale_markdown(r))
 
 
 def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -871,6 +894,7 @@ def main() -> None:
     parser.add_argument("--exact-copies", action="store_true",
                         help="--scale with exact copies (the same HTML at each URL) instead of varied ones")
     parser.add_argument("--out", type=Path, help="results file (default: bench/results/e2e.json, scale.json)")
+    parser.add_argument("--print-scale", type=Path, help="only print the table of a scale results file")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--varied", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
@@ -889,6 +913,9 @@ def main() -> None:
             n, urls_file, out_file = int(child[0]), Path(child[1]), Path(child[2])
             out_file.write_text(json.dumps(fn(n, json.loads(urls_file.read_text()))))
             return
+    if args.print_scale:
+        print_scale(json.loads(args.print_scale.read_text()))
+        return
     if args.scale:
         args.out = args.out or SCALE_RESULTS
         results = measure_scale(args)
