@@ -24,6 +24,14 @@ scenario. Everything below is measured in the same run, on the same pages:
   article) over the same pages, for articles/s side by side;
 * **profile**: cProfile of one in-process run (``run_pipeline``) over a smaller N, summed by area.
 
+``--scale`` runs only the scale scenario instead: ``newsetl run`` (1 worker) at ``--scale-small``
+(1000) and at ``--pages`` pages of *varied* copies (``bench.synthetic.vary_page``: copy k of a page
+has its words rewritten, seeded by page id and k, so near-duplicate detection does not collapse
+the copies), each in a fresh warehouse: peak RSS at both (their ratio), RSS over the run, articles/s
+per stage, articles stored and near-duplicates; results in bench/results/scale.json
+(``python -m bench.e2e --scale --pages 20000``; ``python -m bench.run_all --only scale`` runs it and
+merges it into latest.json).
+
 Results: a table on stdout and bench/results/e2e.json (bench/run_all.py merges it into
 latest.json and writes the README table). This is a benchmark, not a test: nothing fails on a
 missed target; the numbers say which target was missed and by how much.
