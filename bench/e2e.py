@@ -754,7 +754,12 @@ def scale_markdown(r: dict[str, Any]) -> str:
     row("wall (process start to exit)", [f"{run['wall']:.1f} s" for run in runs])
     row("CPU seconds of `newsetl run`", [f"{run['cpu_seconds']:.1f}" for run in runs])
     row("articles/s, whole run", [f"{run['articles_per_s']}" for run in runs])
+    row("CPU ms of `newsetl run` per article", [f"{1000 * run['cpu_seconds'] / max(run['stored'], 1):.0f}"
+                                                for run in runs])
     row("peak RSS (wait4)", [f"{run['peak_rss_mb']:.0f} MB" for run in runs])
+    row("largest RSS sampled while articles were still being loaded",
+        [f"{max((x['rss_mb'] or 0 for x in run['rss_samples'] if x['articles'] < run['stored']), default=0):.0f} MB"
+         for run in runs])
     row("articles stored / near-duplicates among them", [f"{run['stored']:,} / {run['near_duplicates']:,}"
                                                           for run in runs])
     row("rejected at extraction", [f"{run['counts'].get('rejected_extract', 0):,}" for run in runs])
