@@ -15,8 +15,8 @@ import pytest
 
 from etl import reports
 from etl.entities.resolve import ArticleEvidence, Blocklist, EntityEvidence, Override, Overrides, name_key, resolve
-from etl.pipeline import runs as pipeline
 from etl.pipeline import resolve as resolve_module
+from etl.pipeline import runs as pipeline
 from etl.pipeline.resolve import resolve_entities
 from etl.pipeline.run import RunRequest, run_pipeline
 from etl.records import Article, EntityMention
