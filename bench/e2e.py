@@ -24,6 +24,14 @@ scenario. Everything below is measured in the same run, on the same pages:
   article) over the same pages, for articles/s side by side;
 * **profile**: cProfile of one in-process run (``run_pipeline``) over a smaller N, summed by area.
 
+``--scale`` runs only the scale scenario instead: ``newsetl run`` (1 worker) at ``--scale-small``
+(1000) and at ``--pages`` pages of *varied* copies (``bench.synthetic.vary_page``: copy k of a page
+has its words rewritten, seeded by page id and k, so near-duplicate detection does not collapse
+the copies), each in a fresh warehouse: peak RSS at both (their ratio), RSS over the run, articles/s
+per stage, articles stored and near-duplicates; results in bench/results/scale.json
+(``python -m bench.e2e --scale --pages 20000``; ``python -m bench.run_all --only scale`` runs it and
+merges it into latest.json).
+
 Results: a table on stdout and bench/results/e2e.json (bench/run_all.py merges it into
 latest.json and writes the README table). This is a benchmark, not a test: nothing fails on a
 missed target; the numbers say which target was missed and by how much.
@@ -39,6 +47,7 @@ import json
 import os
 import pstats
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,6 +64,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "datasets" / "news-dev"
 RESULTS = REPO / "bench" / "results" / "e2e.json"
+SCALE_RESULTS = REPO / "bench" / "results" / "scale.json"
 NEWSETL = str(Path(sys.executable).parent / "newsetl")
 HOSTS = 4
 # Lease of parallel workers: a worker that dies mid-batch holds its pages this long before a restarted
@@ -88,17 +98,32 @@ def copy_path(i: int, ids: list[str]) -> str:
     return f"/c{i // len(ids)}/{ids[i % len(ids)]}.html"
 
 
-def serve(hosts: int) -> None:
-    """Child process: serve the dev pages at /c<k>/<id>.html on 127.0.0.1..hosts; print the base URLs."""
+def serve(hosts: int, varied: bool = False) -> None:
+    """Child process: serve the dev pages at /c<k>/<id>.html on 127.0.0.1..hosts; print the base URLs.
+
+    With ``varied``, copy k > 0 of a page is :func:`bench.synthetic.vary_page` of it (its words
+    rewritten, seeded by id and k): another story, not a near-duplicate of the page."""
+    from bench.synthetic import Vocabulary, vary_page
+
     pages = {pid: body for pid, _url, body in dev_pages()}
-    page_re = re.compile(r"^/c\d+/([\w-]+)\.html$")
+    vocabularies: dict[str, Vocabulary] = {}
+    page_re = re.compile(r"^/c(\d+)/([\w-]+)\.html$")
+
+    def page(path: str) -> bytes | None:
+        match = page_re.match(path)
+        body = pages.get(match.group(2)) if match else None
+        if body is None or not varied or not match or match.group(1) == "0":
+            return body
+        pid = match.group(2)
+        if pid not in vocabularies:
+            vocabularies[pid] = Vocabulary.of(body.decode("utf-8", "surrogateescape"))
+        return vary_page(pid, body, int(match.group(1)), vocabularies[pid])
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            match = page_re.match(self.path)
-            body = pages.get(match.group(1)) if match else None
+            body = page(self.path)
             if body is None:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
@@ -123,9 +148,9 @@ def serve(hosts: int) -> None:
 class Site:
     """The page server, in a child process (its CPU is not the pipeline's, its memory not either)."""
 
-    def __init__(self, hosts: int = HOSTS) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.e2e", "--serve", str(hosts)], cwd=REPO,
-                                     stdout=subprocess.PIPE, text=True)
+    def __init__(self, hosts: int = HOSTS, varied: bool = False) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.e2e", "--serve", str(hosts),
+                                      *(["--varied"] if varied else [])], cwd=REPO, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.bases: list[str] = json.loads(self.proc.stdout.readline())
         self.ids = [pid for pid, _url, _body in dev_pages()]
@@ -178,11 +203,14 @@ def write_sources(tmp: Path, urls: list[str], name: str) -> Path:
     return sources
 
 
-def timed_processes(commands: list[list[str]], env: dict[str, str], tmp: Path, restarts: int = 0) -> dict[str, Any]:
+def timed_processes(commands: list[list[str]], env: dict[str, str], tmp: Path, restarts: int = 0,
+                    sample: Any = None, sample_every: float = 10.0) -> dict[str, Any]:
     """Start the commands at once; wall time until the last exits, each one's peak RSS and CPU (wait4).
 
     A process that fails is started again (as Airflow retries a failed task) up to ``restarts``
-    times in all; each failure is recorded with the last line of its output.
+    times in all; each failure is recorded with the last line of its output. With ``sample`` (a
+    function of the elapsed seconds returning a dict), every ``sample_every`` seconds a row of it and
+    the first process's current RSS (``rss_mb``, from /proc) is kept in ``samples``.
     """
     def start(command: list[str]) -> tuple[subprocess.Popen[bytes], Any, list[str]]:
         log = open(tmp / f"proc-{uuid.uuid4().hex[:6]}.log", "w+")  # noqa: SIM115 - closed when reaped
@@ -191,8 +219,14 @@ def timed_processes(commands: list[list[str]], env: dict[str, str], tmp: Path, r
     started = time.perf_counter()
     running = [start(c) for c in commands]
     rss, cpu, failures = [], [], []
+    samples: list[dict[str, Any]] = []
+    next_sample = started + sample_every
     while running:
         time.sleep(0.05)
+        if sample is not None and time.perf_counter() >= next_sample:
+            next_sample += sample_every
+            samples.append({"seconds": round(time.perf_counter() - started, 1),
+                            "rss_mb": current_rss_mb(running[0][0].pid), **sample()})
         for item in list(running):
             proc, log, command = item
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -214,7 +248,19 @@ def timed_processes(commands: list[list[str]], env: dict[str, str], tmp: Path, r
                 raise RuntimeError(f"a process failed (exit {proc.returncode}):\n{output[-3000:]}")
             say(f"a process failed ({failures[-1]['error']}); starting it again")
             running.append(start(command))
-    return {"wall": time.perf_counter() - started, "peak_rss_mb": rss, "cpu_seconds": cpu, "failures": failures}
+    return {"wall": time.perf_counter() - started, "peak_rss_mb": rss, "cpu_seconds": cpu, "failures": failures,
+            "samples": samples}
+
+
+def current_rss_mb(pid: int) -> float | None:
+    """A running process's resident set now (VmRSS), in MB; None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 def run_cli(url: str, sources: Path, tmp: Path, processes: int = 1, workers: int = 1) -> dict[str, Any]:
@@ -624,6 +670,117 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# Scale: the whole run at a small and a large N of varied copies (memory, articles/s per stage)
+# --------------------------------------------------------------------------------------------
+
+# What each stage's articles/s counts: pages for the stages before extraction, articles after.
+STAGE_ITEMS = {"discover": "discovered", "fetch": "fetched", "extract": "fetched"}
+
+
+def scale_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, label: str) -> dict[str, Any]:
+    """``newsetl run`` (1 worker) over n varied pages in a fresh warehouse: wall, peak RSS, RSS over time,
+    stage seconds and per-stage rates, stored articles vs near-duplicates."""
+    url = warehouse.fresh(label)
+    sources = write_sources(tmp, site.urls(n), f"{label}-{n}")
+
+    def progress() -> dict[str, Any]:
+        (pages, articles) = query(url, "select (select count(*) from raw_pages), (select count(*) from articles)")[0]
+        return {"fetched": pages, "articles": articles}
+
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    done = timed_processes([[NEWSETL, "run", "--sources", str(sources)]], cli_env(url, tmp), tmp,
+                           sample=progress, sample_every=max(5.0, n / 400))
+    stats = run_stats(url)
+    (duplicates, exact) = query(url, "select count(*) filter (where duplicate_of is not null), "
+                                     "count(*) - count(distinct content_hash) from articles")[0]
+    counts, stored = stats["counts"], stats["articles"]
+    per_stage = {}
+    for stage, seconds in stats["stage_seconds"].items():
+        items = counts.get(STAGE_ITEMS.get(stage, ""), stored)
+        per_stage[stage] = {"seconds": seconds, "items": items,
+                            "per_s": round(items / seconds, 2) if seconds else None}
+    return {"pages": n, "wall": round(done["wall"], 2), "cpu_seconds": done["cpu_seconds"][0],
+            "peak_rss_mb": round(done["peak_rss_mb"][0], 1), "load_average_before": load_before,
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "articles_per_s": round(stored / done["wall"], 2), "stored": stored, "near_duplicates": duplicates,
+            "same_text_as_another": exact, "distinct_stories": stored - duplicates, "per_stage": per_stage,
+            "rss_samples": done["samples"], **stats}
+
+
+def measure_scale(args: argparse.Namespace) -> dict[str, Any]:
+    """The scale scenario: ``newsetl run`` at --scale-small pages, then at --pages, on varied copies."""
+    tmp = Path(tempfile.mkdtemp(prefix="newsetl-scale-"))
+    site = Site(varied=not args.exact_copies)
+    warehouse = Warehouse(tmp)
+    sizes = sorted({args.scale_small, args.pages})
+    out: dict[str, Any] = {"scenario": "scale", "pages": sizes, "varied_copies": not args.exact_copies,
+                           "unique_dev_pages": len(site.ids), "hosts": len(site.bases), "cpus": os.cpu_count(),
+                           "python": sys.version.split()[0], "load_average_before": [round(x, 2) for x in
+                                                                                     os.getloadavg()],
+                           "runs": []}
+    try:
+        for n in sizes:
+            say(f"scale: `newsetl run`, 1 worker, {n} {'varied' if not args.exact_copies else 'exact'} pages")
+            out["runs"].append(scale_run(warehouse, site, n, tmp, f"scale{n}"))
+            say(f"scale: {n} pages in {out['runs'][-1]['wall']:.0f}s, peak RSS {out['runs'][-1]['peak_rss_mb']} MB")
+    finally:
+        site.close()
+        warehouse.server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    small, big = out["runs"][0], out["runs"][-1]
+    ratio = big["peak_rss_mb"] / small["peak_rss_mb"]
+    out["summary"] = {"memory_pages": [small["pages"], big["pages"]],
+                      "peak_rss_mb": [small["peak_rss_mb"], big["peak_rss_mb"]], "rss_ratio": round(ratio, 3),
+                      "target_rss_ratio": 1 + TARGETS["memory_growth"],
+                      "met": ratio <= 1 + TARGETS["memory_growth"],
+                      "articles_per_s": [small["articles_per_s"], big["articles_per_s"]],
+                      "near_duplicates": [small["near_duplicates"], big["near_duplicates"]]}
+    return out
+
+
+def scale_markdown(r: dict[str, Any]) -> str:
+    """The scale results as a Markdown table (doc/benchmarks.md copies it): one column per N."""
+    runs = r["runs"]
+    stages = [k for k in ("discover", "fetch", "extract", "dedup", "entities", "load", "resolve")
+              if any(k in run["per_stage"] for run in runs)]
+    head = "| | " + " | ".join(f"{run['pages']:,} pages" for run in runs) + " |"
+    rows = [head, "|---|" + "---|" * len(runs)]
+
+    def row(label: str, cells: list[str]) -> None:
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("wall (process start to exit)", [f"{run['wall']:.1f} s" for run in runs])
+    row("CPU seconds of `newsetl run`", [f"{run['cpu_seconds']:.1f}" for run in runs])
+    row("articles/s, whole run", [f"{run['articles_per_s']}" for run in runs])
+    row("CPU ms of `newsetl run` per article", [f"{1000 * run['cpu_seconds'] / max(run['stored'], 1):.0f}"
+                                                for run in runs])
+    row("peak RSS (wait4)", [f"{run['peak_rss_mb']:.0f} MB" for run in runs])
+    row("largest RSS sampled while articles were still being loaded",
+        [f"{max((x['rss_mb'] or 0 for x in run['rss_samples'] if x['articles'] < run['stored']), default=0):.0f} MB"
+         for run in runs])
+    row("articles stored / near-duplicates among them", [f"{run['stored']:,} / {run['near_duplicates']:,}"
+                                                          for run in runs])
+    row("rejected at extraction", [f"{run['counts'].get('rejected_extract', 0):,}" for run in runs])
+    for stage in stages:
+        unit = "pages" if stage in STAGE_ITEMS else "articles"
+        cells = [run["per_stage"].get(stage) for run in runs]
+        row(f"{stage}: seconds, {unit}/s", [f"{c['seconds']} s, {c['per_s']}" if c else "" for c in cells])
+    row("load average (1, 5, 15 min) before", [" / ".join(map(str, run["load_average_before"])) for run in runs])
+    row("load average after", [" / ".join(map(str, run["load_average_after"])) for run in runs])
+    return "\n".join(rows)
+
+
+def print_scale(r: dict[str, Any]) -> None:
+    s = r["summary"]
+    print(f"scale ({'varied' if r['varied_copies'] else 'exact'} copies of {r['unique_dev_pages']} dev pages, "
+          f"{r['cpus']} CPUs): peak RSS {s['peak_rss_mb'][0]} MB at {s['memory_pages'][0]} pages vs "
+          f"{s['peak_rss_mb'][1]} MB at {s['memory_pages'][1]}: x{s['rss_ratio']} "
+          f"(target <= {s['target_rss_ratio']}: {ok(s['met'])})")
+    print(scale_markdown(r))
+
+
 def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The least disturbed of repeated runs (the fastest), with every run's wall time kept."""
     best = dict(min(runs, key=lambda r: r["wall"]))
@@ -743,14 +900,22 @@ def main() -> None:
     parser.add_argument("--skip-newspaper", action="store_true")
     parser.add_argument("--skip", type=lambda v: {x.strip() for x in v.split(",") if x.strip()}, default=set(),
                         help=f"scenarios to leave out, comma-separated: {', '.join(OPTIONAL)}")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--scale", action="store_true",
+                        help="only the scale scenario: `newsetl run` at --scale-small and at --pages pages of varied "
+                             "copies (peak RSS ratio, articles/s per stage); writes bench/results/scale.json")
+    parser.add_argument("--scale-small", type=int, default=1000, help="the small N of --scale")
+    parser.add_argument("--exact-copies", action="store_true",
+                        help="--scale with exact copies (the same HTML at each URL) instead of varied ones")
+    parser.add_argument("--out", type=Path, help="results file (default: bench/results/e2e.json, scale.json)")
+    parser.add_argument("--print-scale", type=Path, help="only print the table of a scale results file")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--varied", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--newspaper-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--process-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.varied)
         return
     if args.process_child:
         process_child(args.process_child[0], int(args.process_child[1]))
@@ -761,11 +926,20 @@ def main() -> None:
             n, urls_file, out_file = int(child[0]), Path(child[1]), Path(child[2])
             out_file.write_text(json.dumps(fn(n, json.loads(urls_file.read_text()))))
             return
-    results = measure(args)
+    if args.print_scale:
+        print_scale(json.loads(args.print_scale.read_text()))
+        return
+    if args.scale:
+        args.out = args.out or SCALE_RESULTS
+        results = measure_scale(args)
+    else:
+        args.out = args.out or RESULTS
+        results = measure(args)
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    results["command"] = shlex.join(["python", "-m", "bench.e2e", *sys.argv[1:]])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print_table(results)
+    (print_scale if args.scale else print_table)(results)
 
 
 if __name__ == "__main__":

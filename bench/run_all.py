@@ -32,14 +32,17 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("reports", "bench.reports", ["--articles", "100000"]),
     ("ner", "bench.ner", []),
     ("dag_parse", "bench.dag_parse", []),
+    ("scale", "bench.e2e", ["--scale", "--pages", "20000"]),
 ]
+# Run only when named in --only (the scale scenario takes about half an hour on 2 CPUs).
+ON_REQUEST = {"scale"}
 
 
 def run_benchmarks(only: set[str] | None, e2e_args: list[str]) -> dict[str, Any]:
     """Run each present benchmark in a subprocess; collect its JSON (when it wrote one this time)."""
     latest: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": {}}
     for name, module, extra in BENCHMARKS:
-        if only and name not in only:
+        if (only and name not in only) or (name in ON_REQUEST and not (only and name in only)):
             continue
         if importlib.util.find_spec(module) is None:
             latest["runs"][name] = {"status": "missing", "module": module}
@@ -58,6 +61,18 @@ def run_benchmarks(only: set[str] | None, e2e_args: list[str]) -> dict[str, Any]
         latest["runs"][name] = entry
         print(f"== {name}: {entry['status']} in {seconds}s", flush=True)
     latest["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return latest
+
+
+def collect(names: list[str]) -> dict[str, Any]:
+    """latest.json with the named benchmarks' bench/results/<name>.json as they are (a benchmark run by hand,
+    ``python -m bench.e2e --scale ...``: its JSON says its command), the others kept."""
+    latest: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": {}}
+    for name in names:
+        results = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+        latest["runs"][name] = {"status": "ok", "command": results.get("command", "?"), "results": results,
+                                "collected": True}
+    latest["finished_at"] = latest["started_at"]
     return latest
 
 
@@ -145,11 +160,27 @@ def readme_table(latest: dict[str, Any]) -> str:
         lines.append(f"| report refresh after one new day / full rebuild ({reports['articles']:,} articles, "
                      f"`bench/reports.py`) | {_fmt(r['one_day_vs_full'], 3)} ({r['after_one_day_total']} s vs "
                      f"{r['full_rebuild_total']} s) | <= {r['target_ratio']} | {verdict[r['met']]} |")
+    scale = latest.get("runs", {}).get("scale", {}).get("results")
+    if scale:
+        sc = scale["summary"]
+        small, big_n = sc["memory_pages"]
+        lines.append(f"| peak RSS of `newsetl run`, {small:,} vs {big_n:,} varied pages (`bench.e2e --scale`) | "
+                     f"{round(sc['peak_rss_mb'][0])} vs {round(sc['peak_rss_mb'][1])} MB (x{_fmt(sc['rss_ratio'])}) | "
+                     f"<= x{sc['target_rss_ratio']} | {verdict[sc['met']]} |")
     stages = ", ".join(f"{k} {v} s" for k, v in sorted(p1["stage_seconds"].items(), key=lambda kv: -kv[1]))
     lines += ["", f"Stage seconds of the 1-worker run: {stages}."]
     if "pipeline_big" in e2e and e2e["pipeline_big"]["pages"] < 10_000:
         lines.append(f"The memory run used {e2e['pipeline_big']['pages']} pages, not 10,000: the most that fit "
                      "the benchmark's time budget on this machine (`--memory-pages 10000` runs the full size).")
+    if scale:
+        big = scale["runs"][-1]
+        by_time = sorted(big["per_stage"].items(), key=lambda kv: kv[1]["seconds"] or 0, reverse=True)
+        rates = ", ".join(f"{k} {v['per_s']}" for k, v in by_time)
+        lines.append(f"Scale run ({scale.get('measured_at', '?')}, load average {big['load_average_before'][0]} "
+                     f"before, {big['load_average_after'][0]} after): {big['pages']:,} varied pages in "
+                     f"{_fmt(big['wall'], 0)} s, {big['articles_per_s']} articles/s; {big['stored']:,} articles "
+                     f"stored, {big['near_duplicates']:,} of them near-duplicates; items/s per stage (pages up to "
+                     f"extract, articles after): {rates}.")
     failures = [(name, f) for name in ("process_2", "pipeline_2") for f in e2e.get(name, {}).get("failures", [])]
     if failures:
         lines += ["", "Worker processes that failed during the parallel runs (each started again, as Airflow retries "
@@ -229,8 +260,11 @@ def update_readme(latest: dict[str, Any]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated benchmark names (e2e,fetch,reports,ner)")
+    parser.add_argument("--only", help="comma-separated benchmark names (e2e,fetch,reports,ner,dag_parse; scale "
+                                       "runs only when named)")
     parser.add_argument("--e2e-args", default="", help="extra arguments for bench.e2e, e.g. '--pages 500'")
+    parser.add_argument("--collect", help="comma-separated benchmark names whose bench/results/<name>.json, written "
+                                          "by running the benchmark directly, go into latest.json (nothing runs)")
     parser.add_argument("--update-readme", action="store_true", help="only rewrite the README table from latest.json")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     args = parser.parse_args()
@@ -238,7 +272,8 @@ def main() -> None:
         latest = json.loads(LATEST.read_text(encoding="utf-8"))
     else:
         only = set(args.only.split(",")) if args.only else None
-        latest = merge_previous(run_benchmarks(only, shlex.split(args.e2e_args)))
+        ran = collect(args.collect.split(",")) if args.collect else run_benchmarks(only, shlex.split(args.e2e_args))
+        latest = merge_previous(ran)
         RESULTS.mkdir(parents=True, exist_ok=True)
         LATEST.write_text(json.dumps(latest, indent=2, default=str) + "\n", encoding="utf-8")
         print(f"wrote {LATEST.relative_to(REPO)}")

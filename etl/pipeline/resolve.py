@@ -48,6 +48,9 @@ from etl.store import runs as run_rows
 from etl.store.db import Conn, transaction
 
 CHUNK = 2000  # pending rows handled per transaction
+# Articles whose links are derived again per read of their mentions: the articles holding a key whose entity moved
+# grow with the warehouse (every article naming "U.S." when its alias changes), their mentions must not be held at once.
+REBUILD_SLICE = 500
 
 
 @dataclass
@@ -214,8 +217,10 @@ def _resolve_chunk(conn: Conn, pending: list[store.Pending]) -> _Step:
 
     # the articles whose links are derived again (a key decided for the first time is held only by
     # articles that are pending: this transaction's or a later one's)
-    rebuild = articles | set(store.articles_holding(conn, moved | rebuild_keys))
-    old = _rebuild_links(conn, rebuild, overrides, blocklist)
+    rebuild = sorted(articles | set(store.articles_holding(conn, moved | rebuild_keys)))
+    old: set[int] = set()
+    for at in range(0, len(rebuild), REBUILD_SLICE):  # each article's links depend on its own mentions only
+        old |= _rebuild_links(conn, set(rebuild[at : at + REBUILD_SLICE]), overrides, blocklist)
     old |= {e for k in moved | gone if k in stored and (e := stored[k].entity_id) is not None}
     store.collect_entities(conn, old)
     store.finish_pending(conn, [p.pending_id for p in pending])
