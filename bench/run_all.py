@@ -192,7 +192,7 @@ def readme_table(latest: dict[str, Any]) -> str:
                       "[doc/benchmarks.md](doc/benchmarks.md)):", ""]
         lines += [f"- {reason}" for reason in why]
     others = [f"`{name}`: {entry['status']}" + (f" in {entry['seconds']} s" if "seconds" in entry else "")
-              for name, entry in latest.get("runs", {}).items() if name != "e2e"]
+              for name, entry in latest.get("runs", {}).items() if name not in ("e2e", "scale")]
     if others:
         lines += ["", "Other benchmarks of the last `make bench`: " + "; ".join(others)
                   + " (their numbers: `bench/results/latest.json`)."]
