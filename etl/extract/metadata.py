@@ -26,8 +26,8 @@ ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$|^
 NESTED_KEYS = frozenset({"@graph", "mainEntity", "mainEntityOfPage", "hasPart", "about", "subjectOf"})
 TITLE_SEPARATOR = re.compile(r"(\s+(?:[|·•»~/\u2013\u2014-]{1,2}|::)\s+)")
 # Characters a title carries without showing them: soft hyphen, zero-width space, word joiner, BOM
-# (class: soft hyphens in og:title and <title> on tagesanzeiger.ch and bmz.de, a word joiner in the
-# <h1> on vg.no, a zero-width space in taz.de's title meta). ZWJ/ZWNJ stay: they shape scripts.
+# (class: soft hyphens in og:title and <title>, word joiners in the <h1>, zero-width spaces in title
+# metas, on four sites of three sets; see doc/choices.md). ZWJ/ZWNJ stay: they shape scripts.
 INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 # "Kicker: headline", the kicker a short lead-in (a topic, a quote) before the first colon.
 KICKER = re.compile(r"^(?P<kicker>[^:]{2,80}?)\s?:\s+(?P<headline>\S.*)$")
@@ -383,7 +383,7 @@ def declared_title(
 
     ``h1`` is the page's visible headline (:func:`_visible_h1`). One exception to that order
     (class: a JSON-LD headline with a kicker in front, "Kicker: headline", that the page's <h1>
-    does not show, seen on dagbladet.no and aerztezeitung.de): when og:title or twitter:title is
+    does not show, seen on two sites of two sets, see doc/choices.md): when og:title or twitter:title is
     the headline without the kicker and the visible <h1> says the same, that is the headline the
     reader sees. A kicker the <h1> shows too is kept.
     """
