@@ -326,6 +326,7 @@ def _in_state(place: str, state: str) -> str:
 # Labels under which a name written with "'s" may be a business named so ("McDonald's", "Macy's",
 # "Lowe's": NER reads an ORG, a person, a product); a place's or a people's "'s" is a possessive.
 BRAND_LABELS = frozenset({"ORG", "PERSON", "PRODUCT"})
+OWN_S = re.compile(r"['’]s$")
 
 
 def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
@@ -347,9 +348,6 @@ def _brand_names(full: str, raws: Sequence[Raw]) -> set[str]:
         if after and all(a in ("'s", "’s") for a in after):
             brands.add(text)
     return brands
-
-
-OWN_S = re.compile(r"['’]s$")
 
 
 # Structural cues of a platform (a social network, a forum, a messaging app): posted "on" it, its

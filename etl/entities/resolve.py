@@ -201,20 +201,21 @@ def decide_alias(short_key: str, longs: Mapping[str, ShortFormEvidence], support
         return base  # "singapore's" where an article names "singapore": a possessive
     # a long name held by fewer than min_support articles is no canonical, and no rival either
     # ("Make Trump", a headline fragment seen once, does not make "Trump" ambiguous)
+    def one_article_is_enough(long_key: str, evidence: ShortFormEvidence) -> bool:
+        # a person's surname ("Schiff" of "Adam Schiff") or the initials of a name that is no
+        # person's ("AP" of "Associated Press"): a headline fragment is neither
+        return (short_person and is_surname(short_key, long_key, evidence.person)
+                or not evidence.person and spells_initials(short_key, long_key))
+
     names = {k: e for k, e in longs.items() if support.get(k, 0) >= min_support}
-    if not names and len(longs) == 1:
-        # a person's surname that only one full name took anywhere, in one article ("Schiff" of
-        # "Adam Schiff"), or the initials of the only name that took them ("AP" of "Associated
-        # Press"): a headline fragment is neither a person's full name nor spelled by its initials
-        names = {k: e for k, e in longs.items() if short_person and is_surname(short_key, k, e.person)
-                 or not e.person and spells_initials(short_key, k)}
+    if not names and len(longs) == 1:  # the only name that took the short form anywhere
+        names = {k: e for k, e in longs.items() if one_article_is_enough(k, e)}
     if len(names) != 1:
         return None
     [(long_key, evidence)] = names.items()
     if is_first_name(short_key, long_key, evidence.person):
         return None
-    if evidence.articles < min_support and not (short_person and is_surname(short_key, long_key, evidence.person)
-                                                or not evidence.person and spells_initials(short_key, long_key)):
+    if evidence.articles < min_support and not one_article_is_enough(long_key, evidence):
         return None
     return long_key
 

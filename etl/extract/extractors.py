@@ -455,4 +455,3 @@ def printed_lead(tree: HtmlElement, text: str, headlines: tuple[str, ...] = ()) 
             return lead
         return None
     return None
-
