@@ -23,7 +23,7 @@ from etl.pipeline.fetch import run_fetch
 from etl.pipeline.process import requeue_stored_pages, run_process
 from etl.pipeline.resolve import pending_work, resolve_entities
 from etl.pipeline.runs import RunSummary
-from etl.pipeline.stopping import Terminated
+from etl.pipeline.stopping import Terminated, terminated_in
 from etl.pipeline.workers import ProcessWorkers
 from etl.records import Queue
 from etl.settings import Settings
@@ -117,6 +117,9 @@ def run_pipeline(
         runs.finish_run(url, settings, run_id, error=f"{exc}: its claims were handed back")
         raise
     except BaseException as exc:
+        if (term := terminated_in(exc)) is not None:  # a signal wrapped in a task group's exception group
+            runs.finish_run(url, settings, run_id, error=f"{term}: its claims were handed back")
+            raise term from None
         runs.finish_run(url, settings, run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     summary = runs.finish_run(url, settings, run_id)

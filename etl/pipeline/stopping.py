@@ -37,3 +37,15 @@ def stopping_on_signals(*signums: int) -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def terminated_in(exc: BaseException) -> Terminated | None:
+    """The :class:`Terminated` inside ``exc``, itself or one an exception group wraps (a signal that
+    landed inside a library's task group comes out as a group), else None."""
+    if isinstance(exc, Terminated):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := terminated_in(inner)) is not None:
+                return found
+    return None
