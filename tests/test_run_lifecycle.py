@@ -124,6 +124,19 @@ def test_sigterm_hands_the_claims_back_and_closes_the_run_as_failed(
     assert scalar(warehouse_url, "select count(*) from frontier where status = 'pending' and fetch_attempts > 0") == 0
 
 
+def test_a_stop_wrapped_in_a_task_group_is_still_a_stop() -> None:
+    """Seen once in CI: the SIGTERM landed inside a library's task group and came out as an exception
+    group, which the run and its process workers took for a crash (a traceback, exit 1)."""
+    from etl.pipeline.stopping import Terminated, terminated_in
+
+    stop = Terminated(signal.SIGTERM)
+    nested = BaseExceptionGroup("task group", [ValueError("a task"), BaseExceptionGroup("inner", [stop])])
+    assert terminated_in(stop) is stop
+    assert terminated_in(nested) is stop
+    assert terminated_in(BaseExceptionGroup("task group", [ValueError("a task")])) is None
+    assert terminated_in(RuntimeError("not a stop")) is None
+
+
 def test_a_killed_run_is_closed_as_abandoned_and_its_pages_fetched_by_the_next(
     web: FixtureServer, warehouse_url: str, slow_site: tuple[Path, dict[str, float]]
 ) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 from etl.pipeline import runs
 from etl.pipeline.process import run_process
-from etl.pipeline.stopping import Terminated, stopping_on_signals
+from etl.pipeline.stopping import stopping_on_signals, terminated_in
 from etl.records import Queue
 from etl.settings import Settings
 from etl.store.db import redact_text, transaction
@@ -73,12 +73,14 @@ def worker_main(url: str, settings: Settings, run_id: int, source_ids: Sequence[
     with stopping_on_signals(signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         try:
             run_process(url, settings, run_id, source_ids, fetch_done=fetch_done)
-        except Terminated as exc:  # the loop handed the claims back
-            code = 128 + exc.signum
         except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
-            log.error("process worker failed: %s", exc, exc_info=exc)
-            errors.put((os.getpid(), _portable(exc)))
-            code = 1
+            # a stop (Terminated, or one wrapped in a library's task group): the loop handed the claims back
+            if (term := terminated_in(exc)) is not None:
+                code = 128 + term.signum
+            else:
+                log.error("process worker failed: %s", exc, exc_info=exc)
+                errors.put((os.getpid(), _portable(exc)))
+                code = 1
     sys.exit(code)
 
 
