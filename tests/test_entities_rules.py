@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from etl.entities import extract_entities, language_models, normalize_mentions
 from etl.entities.mentions import abbreviates, canonical_form, clean_mention, is_acronym_of, merge_mentions, relabel
 from etl.entities.ner import (
+    _capital,
     _definite_names,
     _definitions,
     _places_and_states,
@@ -117,7 +118,10 @@ def test_brand_keeps_its_possessive() -> None:
 
 @pytest.mark.parametrize(("name", "label", "form"), [
     ("Home Depot Inc", "ORG", "Home Depot"), ("SoftBank Group Corp.", "ORG", "SoftBank Group"),
-    ("Ford Motor Company", "ORG", "Ford Motor Company"), ("American", "NORP", "Americans"),
+    ("Ford Motor Company", "ORG", "Ford Motor Company"), ("McClatchy Co", "ORG", "McClatchy"),
+    ("Acme Co.", "ORG", "Acme"), ("James P. Kennedy Jr", "PERSON", "James P. Kennedy Jr."),
+    ("James P. Kennedy Jr.", "PERSON", "James P. Kennedy Jr."), ("Jr", "PERSON", "Jr"),
+    ("American", "NORP", "Americans"),
     ("Ukrainian", "NORP", "Ukrainians"), ("Chinese", "NORP", "Chinese"), ("British", "NORP", "British"),
 ])
 def test_canonical_form(name: str, label: str, form: str) -> None:
@@ -137,7 +141,7 @@ def test_generational_suffix_and_organization_parts_are_not_short_forms() -> Non
             ("Senate Judiciary Committee", "ORG", 120), ("Senate", "ORG", 200), ("Google Stadia", "ORG", 250),
             ("Google", "ORG", 300), ("Home Depot Inc", "ORG", 350), ("Home Depot", "ORG", 400)]
     out = {m.name: m.mention_count for m in normalize_mentions(ents, 0, 1000)}
-    assert out == {"Donald Trump Jr": 1, "Donald Trump": 2, "Senate Judiciary Committee": 1, "Senate": 1,
+    assert out == {"Donald Trump Jr.": 1, "Donald Trump": 2, "Senate Judiciary Committee": 1, "Senate": 1,
                    "Google Stadia": 1, "Google": 1, "Home Depot": 2}
 
 
@@ -190,7 +194,7 @@ def test_possessives_split_and_datelines_normalised(english: Settings) -> None:
     [ents] = extract_entities([article], english)
     names = {m.name for m in ents}
     assert "Apple" in names and "Apple's AirPods Pro" not in names
-    assert "WASHINGTON" not in names and "Washington" in names
+    assert "WASHINGTON" not in names and "Washington, D.C." in names  # AP: the capital, dateline and text
     assert abs(sum(m.salience for m in ents) - 1.0) < 1e-4
 
 
@@ -383,6 +387,21 @@ def test_a_place_and_its_us_state_are_two_places_and_the_state_is_named_in_full(
     ents = [("McAllen, Texas", "GPE", 0), ("Texas", "GPE", 9), ("McAllen", "GPE", 50)]
     [city, state] = normalize_mentions(ents, 0)
     assert (city.name, city.mention_count, city.short_forms, state.name) == ("McAllen, Texas", 2, ("McAllen",), "Texas")
+
+
+def test_washington_alone_is_the_capital_unless_the_article_names_the_state() -> None:
+    full = ("Officials in Washington met. Seattle, Washington, and Oregon, Washington or Idaho voted; "
+            "Washington and Oregon too. George Washington slept here.")
+    raws = _raw(full, ("Washington", "GPE"), ("Seattle", "GPE"), ("Washington", "GPE"), ("Oregon", "GPE"),
+                ("Washington", "GPE"), ("Idaho", "GPE"), ("Washington", "GPE"), ("Oregon", "GPE"),
+                ("George Washington", "PERSON"))
+    names = [t for t, _, _ in _capital(full, raws)]
+    # the capital alone; the state after a place and a comma, in a list of states; a person's name untouched
+    assert names == ["Washington, D.C.", "Seattle", "Washington", "Oregon", "Washington", "Idaho", "Washington",
+                     "Oregon", "George Washington"]
+    stated = "Washington state passed a law. Lawmakers in Washington agreed."
+    assert [t for t, _, _ in _capital(stated, _raw(stated, ("Washington", "GPE"), ("Washington", "GPE")))] \
+        == ["Washington", "Washington"]
 
 
 def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:

@@ -155,7 +155,11 @@ SPACED_INITIAL_TYPES = frozenset({"PERSON", "ORG", "FAC"})
 # a bracket the span does not close cuts it ("England (Group A", "CNN Business)A").
 PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 BRACKET = re.compile(r"[()\[\]]")
-COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
+# "Co" without its period too: a name that ends a sentence ("... owned by McClatchy Co.") leaves the period
+# to the sentence (the tokenizer splits it off), and the same company must not be two names.
+COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.?|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
+# "Jr"/"Sr" closing a sentence lost its period the same way: one spelling, "Jr.", for both.
+BARE_GENERATIONAL = re.compile(r"(?<=\s[JS]r)$")
 # "American" -> "Americans": a one-word nationality or group adjective names its people.
 DEMONYM_SINGULAR = re.compile(r"^[A-Z][a-z]+(?:an|im|ek|ine|i)$")
 # Abbreviations of common nouns of technology, medicine and economics that the small model tags ORG:
@@ -299,7 +303,10 @@ def relabel(name: str, label: str) -> str:
 
 def canonical_form(name: str, label: str) -> str:
     """The form an entity is counted under: companies without "Inc"/"Corp." ("Home Depot Inc" ->
-    "Home Depot"), a nationality adjective as its people ("American" -> "Americans")."""
+    "Home Depot"), a nationality adjective as its people ("American" -> "Americans"), "Jr." with its
+    period."""
+    if label == "PERSON":
+        return BARE_GENERATIONAL.sub(".", name)
     if label == "ORG":
         stripped = COMPANY_SUFFIX.sub("", name)
         return stripped if stripped and not is_junk(stripped) else name

@@ -306,6 +306,33 @@ def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
+# AP style: "Washington" alone is the federal capital; the state is "Washington state" ("state of
+# Washington"). An article that writes the state so, or puts "Washington" after a place and a comma
+# ("Seattle, Washington") or in a list of states ("Oregon, Washington and Idaho"), keeps it as written.
+WASHINGTON_STATE = re.compile(r"\bWashington[ -][Ss]tate\b|\b[Ss]tate of Washington\b")
+LIST_GAP = re.compile(r"^(?:,[ \t]*|,?[ \t]+(?:and|or)[ \t]+)$")
+
+
+def _capital(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Each GPE "Washington" standing alone is the city, "Washington, D.C." (see WASHINGTON_STATE)."""
+    if WASHINGTON_STATE.search(full):
+        return list(raws)
+    ordered = sorted(raws, key=lambda r: r[2])
+    out: list[Raw] = []
+    for i, (text, label, offset) in enumerate(ordered):
+        if text == "Washington" and label == "GPE":
+            before = ordered[i - 1] if i else None
+            after = ordered[i + 1] if i + 1 < len(ordered) else None
+            after_place = before is not None and before[1] == "GPE" \
+                and LIST_GAP.match(full[before[2] + len(before[0]): offset]) is not None
+            before_state = after is not None and after[0] in STATE_NAMES \
+                and LIST_GAP.match(full[offset + len(text): after[2]]) is not None
+            if not (after_place or before_state):
+                text = "Washington, D.C."
+        out.append((text, label, offset))
+    return out
+
+
 # The US cities AP style names without their state (its datelines that stand alone), as
 # encyclopedias title them: "Honolulu", not "Honolulu, Hawaii".
 STANDALONE_CITIES = frozenset({
@@ -429,7 +456,8 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _plural_teams(full, _platforms(full, _places_and_states(full, _scores(full, _split_inside(full, raws)))))
+    raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
+    raws = _plural_teams(full, _platforms(full, _capital(full, raws)))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
