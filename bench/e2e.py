@@ -305,7 +305,7 @@ def fetched_warehouse(warehouse: Warehouse, sources: Path, tmp: Path, label: str
 
     url = warehouse.fresh(label)
     settings = load_settings(environ={}, allowed_hosts=("127.0.0.0/24",), min_host_interval_seconds=0.0,
-                             data_dir=tmp / "data")
+                             data_dir=tmp / "data", sources_file=sources)  # its folder: where local lists may be read
     specs = sources_for_run(sources, ())
     ids = pipeline.sync_sources(url, specs)
     run_id = pipeline.start_run(url, "bench", {})

@@ -52,6 +52,7 @@ def run_scenario(args: argparse.Namespace) -> dict[str, Any]:
         min_host_interval_seconds=1.0 / args.rate,
         fetch_concurrency=max(32, 2 * len(bases)),
         batch_size=100,
+        files_roots=(str(listing.parent),),  # a local URL list is read only inside the allowed folders
     )
     url = args.db_url
     pipeline.prepare_database(url)
@@ -65,6 +66,8 @@ def run_scenario(args: argparse.Namespace) -> dict[str, Any]:
     result = run_fetch(url, settings, run_id, list(ids.values()))
     seconds = time.perf_counter() - started
     pipeline.finish_run(url, settings, run_id)
+    if result.counts["fetched"] < args.pages:  # a bench that fetched nothing measures nothing
+        raise SystemExit(f"fetched {result.counts['fetched']} of {args.pages} pages: {dict(result.counts)}")
     return {
         "hosts": len(bases),
         "pages": args.pages,
@@ -140,8 +143,10 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, "-m", "bench.fetch", "--scenario", "--hosts", str(hosts), "--pages", str(pages),
                  "--rate", str(args.rate), "--bases", ",".join(bases), "--db-url", pg.get_uri(database)],
-                cwd=REPO, capture_output=True, text=True, check=True,
+                cwd=REPO, capture_output=True, text=True,
             )
+            if out.returncode != 0:
+                raise SystemExit(f"scenario {label}, {pages} pages failed: {out.stderr.strip()[-2000:]}")
             row = {"scenario": label, **json.loads(out.stdout.strip().splitlines()[-1]),
                    **spacing(server_requests(bases[0], reset=True))}
             rows.append(row)
