@@ -499,6 +499,18 @@ AREAS = [("extract", ("trafilatura", "lxml", "justext", "htmldate", "courlan", "
 
 
 # Entry points whose cumulative time says where a run's seconds go: (label, file part, function name).
+# The load transactions run in the stage loop's database thread, which the run's profiler does not see:
+# they get a profiler of their own (profile_run), summed by these entry points.
+LOAD_ENTRY_POINTS = [
+    ("load_articles (whole load transaction body)", "etl/store/articles", "load_articles"),
+    ("  near-duplicate lookup (one query a batch)", "etl/store/articles", "duplicate_roots"),
+    ("  COPYs of articles, links, bands (client and server)", "etl/store/sqlfiles", "copy_rows"),
+    ("  entity mentions and short forms", "etl/store/entities", "store_mentions"),
+    ("  canonical check", "etl/store/articles", "canonical_keys"),
+    ("  author and keyword ids", "etl/store/names", "ids_of"),
+    ("waiting for the server (every statement and COPY)", "psycopg/connection", "wait"),
+    ("query parameters to PostgreSQL types (arrays)", "psycopg/_queries", "dump"),
+]
 ENTRY_POINTS = [
     ("prepare_database (migrate + seeds)", "etl/pipeline", "prepare_database"),
     ("fetching one claimed URL (summed over URLs)", "etl/fetch", "fetch_claim"),
@@ -521,8 +533,23 @@ def _area(filename: str) -> str:
     return next((a for a, keys in AREAS if any(k in filename for k in keys)), "other")
 
 
+def _entry_points(raw: dict[Any, Any], points: list[tuple[str, str, str]],
+                  digits: int = 2) -> dict[str, dict[str, float]]:
+    """Calls and cumulative seconds of each (label, file part, function name) in a cProfile table."""
+    entry: dict[str, dict[str, float]] = {}
+    for label, part, name in points:
+        calls = cum = 0.0
+        for (filename, _line, fname), (_cc, nc, _tt, ct, _callers) in raw.items():
+            if fname == name and part in filename:
+                calls += nc
+                cum += ct
+        entry[label] = {"calls": int(calls), "seconds": round(cum, digits)}
+    return entry
+
+
 def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, listing: Path) -> dict[str, Any]:
     """cProfile of run_pipeline in this process over n pages: entry points' cumulative time, own time by area."""
+    from etl.pipeline.process import ProcessStep
     from etl.pipeline.run import RunRequest, run_pipeline
     from etl.settings import load_settings
 
@@ -530,13 +557,27 @@ def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, listing: Pa
     sources = write_sources(tmp, site.urls(n), f"profile-{n}")
     settings = load_settings(environ={}, allowed_hosts=("127.0.0.0/24",), min_host_interval_seconds=0.0,
                              data_dir=tmp / "data")
-    profiler = cProfile.Profile()
+    profiler, load_profiler = cProfile.Profile(), cProfile.Profile()
+    store = ProcessStep.store
+
+    def profiled_store(step: ProcessStep, conn: Any, done: Any) -> Any:  # in the database thread: profiled there
+        load_profiler.enable()
+        try:
+            return store(step, conn, done)
+        finally:
+            load_profiler.disable()
+
+    ProcessStep.store = profiled_store  # type: ignore[method-assign]
     started = time.perf_counter()
     profiler.enable()
-    run_pipeline(url, settings, RunRequest(sources_file=sources), trigger="bench")
-    profiler.disable()
+    try:
+        run_pipeline(url, settings, RunRequest(sources_file=sources), trigger="bench")
+    finally:
+        profiler.disable()
+        ProcessStep.store = store  # type: ignore[method-assign]
     wall = time.perf_counter() - started
     raw = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    load_raw = pstats.Stats(load_profiler).stats  # type: ignore[attr-defined]
     by_area: dict[str, float] = defaultdict(float)
     for (filename, _line, _name), (_cc, _nc, tottime, _ct, callers) in raw.items():
         if filename != "~":
@@ -547,14 +588,7 @@ def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, listing: Pa
         total = sum(weights.values()) or 1.0
         for (cfile, _cl, _cn), weight in weights.items():
             by_area["other" if cfile == "~" else _area(cfile)] += tottime * weight / total
-    entry: dict[str, dict[str, float]] = {}
-    for label, part, name in ENTRY_POINTS:
-        calls = cum = 0.0
-        for (filename, _line, fname), (_cc, nc, _tt, ct, _callers) in raw.items():
-            if fname == name and part in filename:
-                calls += nc
-                cum += ct
-        entry[label] = {"calls": int(calls), "seconds": round(cum, 2)}
+    entry, load_entry = _entry_points(raw, ENTRY_POINTS), _entry_points(load_raw, LOAD_ENTRY_POINTS, digits=3)
     statements: dict[str, dict[str, float]] = defaultdict(lambda: {"calls": 0, "seconds": 0.0})
     for (filename, _line, fname), (_cc, _nc, _tt, _ct, callers) in raw.items():
         if fname == "execute" and filename.endswith(("psycopg/connection.py", "psycopg/cursor.py")):
@@ -566,10 +600,12 @@ def profile_run(warehouse: Warehouse, site: Site, n: int, tmp: Path, listing: Pa
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(r"etl/", 40)
+    text.write("\n\nThe load transactions (the stage loop's database thread), by cumulative time:\n")
+    pstats.Stats(load_profiler, stream=text).sort_stats("cumulative").print_stats(30)
     listing.parent.mkdir(parents=True, exist_ok=True)
     listing.write_text(text.getvalue())
     return {"pages": n, "wall": round(wall, 2), "stage_seconds": run_stats(url)["stage_seconds"],
-            "entry_points": entry,
+            "entry_points": entry, "load_entry_points": load_entry,
             "statements_by_caller": {k: {"calls": int(v["calls"]), "seconds": round(v["seconds"], 3)}
                                      for k, v in sorted(statements.items(), key=lambda kv: -kv[1]["seconds"])},
             "own_seconds_by_area": {k: round(v, 2) for k, v in sorted(by_area.items(), key=lambda kv: -kv[1])}}

@@ -57,7 +57,8 @@ def run_benchmarks(only: set[str] | None, e2e_args: list[str]) -> dict[str, Any]
         seconds = round(time.time() - started, 1)
         result_file = RESULTS / f"{name}.json"
         entry: dict[str, Any] = {"status": "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})",
-                                 "seconds": seconds, "command": shlex.join(args[1:])}
+                                 "seconds": seconds, "command": shlex.join(args[1:]),
+                                 "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         if result_file.exists() and result_file.stat().st_mtime >= started:
             entry["results"] = json.loads(result_file.read_text(encoding="utf-8"))
         latest["runs"][name] = entry
@@ -71,9 +72,11 @@ def collect(names: list[str]) -> dict[str, Any]:
     ``python -m bench.e2e --scale ...``: its JSON says its command), the others kept."""
     latest: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": {}}
     for name in names:
-        results = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+        path = RESULTS / f"{name}.json"
+        results = json.loads(path.read_text(encoding="utf-8"))
         latest["runs"][name] = {"status": "ok", "command": results.get("command", "?"), "results": results,
-                                "collected": True}
+                                "collected": True, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z",
+                                                                                time.localtime(path.stat().st_mtime))}
     latest["finished_at"] = latest["started_at"]
     return latest
 
@@ -157,18 +160,21 @@ def readme_table(latest: dict[str, Any]) -> str:
                      f"{_fmt(worst[1]['ratio'])} ({worst[1]['seconds']} s vs {parse['airflow_sdk_seconds']} s) | "
                      f"<= {parse['target_ratio']} | {verdict[parse['met']]} |")
     for name in ("reports", "reports_1m"):
-        reports = latest.get("runs", {}).get(name, {}).get("results")
+        run = latest.get("runs", {}).get(name, {})
+        reports = run.get("results")
         if reports and "one_day_vs_full" in reports.get("refresh_seconds", {}):  # bench/reports.py since issue 15
             r = reports["refresh_seconds"]
+            when = f", measured {run['finished_at'][:10]}" if name in ON_REQUEST and "finished_at" in run else ""
             lines.append(f"| report refresh after one new day / full rebuild ({reports['articles']:,} articles, "
-                         f"{reports['article_entities']:,} entity links, `bench/reports.py`) | "
+                         f"{reports['article_entities']:,} entity links, `bench/reports.py`{when}) | "
                          f"{_fmt(r['one_day_vs_full'], 3)} ({r['after_one_day_total']} s vs "
                          f"{r['full_rebuild_total']} s) | <= {r['target_ratio']} | {verdict[r['met']]} |")
     scale = latest.get("runs", {}).get("scale", {}).get("results")
     if scale:
         sc = scale["summary"]
         small, big_n = sc["memory_pages"]
-        lines.append(f"| peak RSS of `newsetl run`, {small:,} vs {big_n:,} varied pages (`bench.e2e --scale`) | "
+        lines.append(f"| peak RSS of `newsetl run`, {small:,} vs {big_n:,} varied pages (`bench.e2e --scale`, "
+                     f"measured {scale.get('measured_at', '?')[:10]}) | "
                      f"{round(sc['peak_rss_mb'][0])} vs {round(sc['peak_rss_mb'][1])} MB (x{_fmt(sc['rss_ratio'])}) | "
                      f"<= x{sc['target_rss_ratio']} | {verdict[sc['met']]} |")
     stages = ", ".join(f"{k} {v} s" for k, v in sorted(p1["stage_seconds"].items(), key=lambda kv: -kv[1]))
@@ -234,17 +240,24 @@ def missed_reasons(e2e: dict[str, Any]) -> list[str]:
         p2 = e2e["pipeline_2"]
         split = "; ".join(f"run {i + 1} fetched {r['fetched']} pages and loaded {r['articles']} articles"
                           for i, r in enumerate(p2.get("per_run", [])))
-        out.append(f"two `newsetl run` at once {s['cli_parallel_ratio']:.2f} (no target, but no gain either): "
+        out.append(f"two `newsetl run` at once {s['cli_parallel_ratio']:.2f} of one (no target; above the "
+                   f"{TARGET_PARALLEL} two worker processes of one run are held to): "
                    f"{split or 'see per_run in latest.json'}; peak RSS per process "
                    f"{[round(x) for x in p2['peak_rss_mb']]} MB.")
     if not met["load_vs_copy"]:
         load = e2e["load"]
         prof = e2e.get("profile", {}).get("entry_points", {})
         ex = prof.get("psycopg execute (all statements)", {})
+        parts = e2e.get("profile", {}).get("load_entry_points", {})
+        where = ", ".join(f"{label.strip()} {v['seconds']:.2f} s" for label, v in parts.items()
+                          if not label.startswith("load_articles"))
+        whole = parts.get("load_articles (whole load transaction body)", {}).get("seconds")
         out.append(f"load {s['load_vs_copy']:.2f} of COPY: {load['rows']} rows in {load['load_seconds']:.2f} s "
                    f"(load) vs {load['copy_seconds']:.2f} s (COPY)"
                    + (f"; the profiled run made {ex.get('calls')} statements for {e2e['profile']['pages']} pages"
-                      if ex else "") + ".")
+                      if ex else "")
+                   + (f"; its load transactions ({whole:.2f} s over {e2e['profile']['pages']} pages, profiled in "
+                      f"the database thread): {where}" if whole else "") + ".")
     if not met["incremental_ratio"]:
         out.append(f"second run {s['incremental_ratio']:.3f}: {e2e['incremental']['wall']:.1f} s, about the "
                    f"fixed cost of starting `newsetl` (imports, migrate check, seeds, discover of the list), "
