@@ -155,7 +155,7 @@ SPACED_INITIAL_TYPES = frozenset({"PERSON", "ORG", "FAC"})
 # a bracket the span does not close cuts it ("England (Group A", "CNN Business)A").
 PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 BRACKET = re.compile(r"[()\[\]]")
-# "Co" without its period too: a name that ends a sentence ("... owned by McClatchy Co.") leaves the period
+# "Co" without its period too: a name that ends a sentence ("... owned by Acme Co.") leaves the period
 # to the sentence (the tokenizer splits it off), and the same company must not be two names.
 COMPANY_SUFFIX = re.compile(r",?\s+(?:Inc\.?|Corp\.?|Co\.?|Ltd\.?|LLC|L\.L\.C\.|PLC|plc|S\.A\.|N\.V\.|AG|GmbH)$")
 # "Jr"/"Sr" closing a sentence lost its period the same way: one spelling, "Jr.", for both.
