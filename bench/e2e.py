@@ -500,7 +500,8 @@ AREAS = [("extract", ("trafilatura", "lxml", "justext", "htmldate", "courlan", "
 
 # Entry points whose cumulative time says where a run's seconds go: (label, file part, function name).
 # The load transactions run in the stage loop's database thread, which the run's profiler does not see:
-# they get a profiler of their own (profile_run), summed by these entry points.
+# they get a profiler of their own (profile_run), summed by LOAD_ENTRY_POINTS; ENTRY_POINTS are the
+# main thread's ("psycopg execute" there: the statements outside the load transactions).
 LOAD_ENTRY_POINTS = [
     ("load_articles (whole load transaction body)", "etl/store/articles", "load_articles"),
     ("  near-duplicate lookup (one query a batch)", "etl/store/articles", "duplicate_roots"),
@@ -519,12 +520,9 @@ ENTRY_POINTS = [
     ("  metadata.page_metadata", "etl/metadata", "page_metadata"),
     ("extract_entities (spaCy NER)", "etl/entities", "extract_entities"),
     ("  spaCy model load", "etl/entities", "load_model"),
-    ("load_articles (whole load transaction body)", "etl/store/articles", "load_articles"),
-    ("  canonical check", "etl/store/articles", "canonical_keys"),
-    ("  near-duplicate marking", "etl/store/articles", "mark_duplicates"),
     ("MinHash signatures and LSH buckets (beside extraction)", "etl/dedup", "fingerprint"),
     ("psycopg connect (new connections)", "psycopg/connection", "connect"),
-    ("psycopg execute (all statements)", "psycopg/cursor", "execute"),
+    ("psycopg execute (statements outside the load transactions)", "psycopg/cursor", "execute"),
     ("gzip decompress of stored pages", "gzip", "decompress"),
 ]
 

@@ -246,16 +246,12 @@ def missed_reasons(e2e: dict[str, Any]) -> list[str]:
                    f"{[round(x) for x in p2['peak_rss_mb']]} MB.")
     if not met["load_vs_copy"]:
         load = e2e["load"]
-        prof = e2e.get("profile", {}).get("entry_points", {})
-        ex = prof.get("psycopg execute (all statements)", {})
         parts = e2e.get("profile", {}).get("load_entry_points", {})
         where = ", ".join(f"{label.strip()} {v['seconds']:.2f} s" for label, v in parts.items()
                           if not label.startswith("load_articles"))
         whole = parts.get("load_articles (whole load transaction body)", {}).get("seconds")
         out.append(f"load {s['load_vs_copy']:.2f} of COPY: {load['rows']} rows in {load['load_seconds']:.2f} s "
                    f"(load) vs {load['copy_seconds']:.2f} s (COPY)"
-                   + (f"; the profiled run made {ex.get('calls')} statements for {e2e['profile']['pages']} pages"
-                      if ex else "")
                    + (f"; its load transactions ({whole:.2f} s over {e2e['profile']['pages']} pages, profiled in "
                       f"the database thread): {where}" if whole else "") + ".")
     if not met["incremental_ratio"]:
