@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.entities import extract_entities, language_models, normalize_mentions
+from etl.entities.jurisdiction import article_country, national_bodies
 from etl.entities.mentions import abbreviates, canonical_form, clean_mention, is_acronym_of, merge_mentions, relabel
 from etl.entities.ner import (
     _capital,
@@ -402,6 +403,40 @@ def test_washington_alone_is_the_capital_unless_the_article_names_the_state() ->
     stated = "Washington state passed a law. Lawmakers in Washington agreed."
     assert [t for t, _, _ in _capital(stated, _raw(stated, ("Washington", "GPE"), ("Washington", "GPE")))] \
         == ["Washington", "Washington"]
+
+
+def test_bare_national_bodies_are_named_after_the_country_whose_they_are() -> None:
+    def renamed(full: str, *spans: tuple[str, str]) -> list[str]:
+        return [t for t, _, _ in national_bodies(full, _raw(full, *spans))]
+
+    # a Nigerian story: the country by name, the bodies bare
+    lagos = "In Abuja, Nigeria, the Senate met. The House of Representatives agreed. Nigeria waits."
+    assert renamed(lagos, ("Nigeria", "GPE"), ("the Senate", "ORG"), ("The House of Representatives", "ORG"),
+                   ("Nigeria", "GPE")) == ["Nigeria", "Senate of Nigeria", "House of Representatives of Nigeria",
+                                           "Nigeria"]
+    # the article writes whose body it is once ("The Nigerian Senate"), then bare
+    assert renamed("The Nigerian Senate said the Senate", ("The Nigerian Senate", "ORG"), ("Senate", "ORG")) \
+        == ["Senate of Nigeria", "Senate of Nigeria"]
+    # a US story about Ukraine: the US bodies bare, the US named two thirds as often as Ukraine
+    kyiv = "Ukraine and Ukraine and Ukraine. The U.S. and Democrats. The Senate and the State Department."
+    assert renamed(kyiv, ("Ukraine", "GPE"), ("Ukraine", "GPE"), ("Ukraine", "GPE"), ("U.S.", "GPE"),
+                   ("Democrats", "NORP"), ("The Senate", "ORG"), ("the State Department", "ORG"))[-2:] \
+        == ["United States Senate", "United States Department of State"]
+    # an Indian story naming the US in passing: its Supreme Court is India's
+    delhi = "India and India and India, the US. The Supreme Court ruled."
+    assert renamed(delhi, ("India", "GPE"), ("India", "GPE"), ("India", "GPE"), ("US", "GPE"),
+                   ("The Supreme Court", "ORG"))[-1] == "Supreme Court of India"
+    # a state's legislature: "Senate" and "House" may be the state's; a state's body stays as written
+    indy = "Indiana lawmakers: the Indiana House and the Senate. The General Assembly. The U.S. Navy."
+    assert renamed(indy, ("Indiana", "GPE"), ("the Indiana House", "ORG"), ("the Senate", "ORG"),
+                   ("The U.S. Navy", "ORG")) == ["Indiana", "the Indiana House", "the Senate", "United States Navy"]
+    # no country named, or two named as often: nothing renamed
+    assert renamed("The Senate voted.", ("The Senate", "ORG")) == ["The Senate"]
+    assert article_country(_raw("France and Germany", ("France", "GPE"), ("Germany", "GPE"))) is None
+    assert article_country(_raw("Americans and Nigerians and Nigeria", ("Americans", "NORP"), ("Nigerians", "NORP"),
+                                ("Nigeria", "GPE"))) == "Nigeria"
+    assert is_acronym_of("NSC", "United States National Security Council")
+    assert not is_acronym_of("US", "United States Navy")
 
 
 def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:

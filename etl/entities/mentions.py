@@ -438,14 +438,23 @@ def is_acronym_of(short: str, long: str) -> bool:
     initials of ``long``, a name of two words or more ("National Security Council", "Associated
     Press"), or, from three letters, the initials less one or two words other than the first
     ("NYAG" of "New York State Attorney General", "CDC" of "Chinese Center for Disease Control and
-    Prevention"): in one article, the acronym names the long name."""
+    Prevention"), or the initials of the name after its country ("NSC" of "United States National
+    Security Council"): in one article, the acronym names the long name."""
     if len(long.split()) < 2 or ACRONYM.match(short) is None:
         return False
     letters, full = short.replace(".", ""), initials(long)
     if letters == full:
         return True
-    return (len(letters) >= 3 and 0 < len(full) - len(letters) <= 2 and letters[0] == full[0]
-            and _subsequence(letters[1:], full[1:]))
+    if (len(letters) >= 3 and 0 < len(full) - len(letters) <= 2 and letters[0] == full[0]
+            and _subsequence(letters[1:], full[1:])):
+        return True
+    national = NATIONAL_PREFIX.match(long)
+    return national is not None and len(long[national.end():].split()) >= 2 \
+        and letters == initials(long[national.end():])
+
+
+# A country before an organization's name: "United States National Security Council", "U.S. Navy".
+NATIONAL_PREFIX = re.compile(r"^(?:United States|United Kingdom|U\.S\.|US|UK|U\.K\.)\s+")
 
 
 def _subsequence(short: str, long: str) -> bool:

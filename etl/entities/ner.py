@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from etl.entities.jurisdiction import national_bodies
 from etl.entities.mentions import (
     ACRONYM,
     DEFINITE,
@@ -457,7 +458,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
                 starts.add(offset)
             raws.append((text, label, offset))
     raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
-    raws = _plural_teams(full, _platforms(full, _capital(full, raws)))
+    raws = _plural_teams(full, _platforms(full, national_bodies(full, _capital(full, raws))))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []

@@ -175,11 +175,19 @@ _CONNECTORS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "on",
 def spells_initials(short_key: str, long_key: str) -> bool:
     """``short_key`` (2 to 6 letters, dots allowed) is the initials of the words of ``long_key``, a
     name of two words or more, connectors left out ("ap" of "associated press", "nsc" of "national
-    security council")."""
+    security council"), or of the name after its country ("nsc" of "united states national security
+    council": etl.entities.jurisdiction names national bodies so)."""
     letters = short_key.replace(".", "")
-    words = [w for w in long_key.replace("-", " ").split() if w not in _CONNECTORS]
-    return (" " not in short_key and 2 <= len(letters) <= 6 and letters.isalpha() and len(words) >= 2
-            and letters == "".join(w[0] for w in words))
+    if " " in short_key or not 2 <= len(letters) <= 6 or not letters.isalpha():
+        return False
+    for name in (long_key, _NATIONAL_PREFIX.sub("", long_key)):
+        words = [w for w in name.replace("-", " ").split() if w not in _CONNECTORS]
+        if len(words) >= 2 and letters == "".join(w[0] for w in words):
+            return True
+    return False
+
+
+_NATIONAL_PREFIX = re.compile(r"^(?:united states|united kingdom|u\.s\.|u\.k\.) ")
 
 
 def is_first_name(short_key: str, long_key: str, person: bool) -> bool:

@@ -1,0 +1,239 @@
+"""The article's country, and the national bodies it names bare (pure, per article).
+
+News copy names a country's institutions without the country: "the Senate", "the House",
+"Congress", "the Supreme Court", "the State Department", "the Navy". Who they are depends on whose
+news it is: the Senate of a Nigerian story is the Senate of Nigeria, of a US story the United
+States Senate. Stored as written, one name "Senate" counts every country's senate as one entity.
+
+:func:`article_country` reads the country from the article's own place mentions: each country named
+(CLDR's English country names, from babel, and the usual short forms "U.S.", "UK", "America"),
+each US state (for the United States), each people's adjective ("Nigerian", "Indian"). The country
+named most, at least twice as often as any other, is the article's; else there is none and nothing
+is renamed.
+
+:func:`national_bodies` renames a bare body after that country, as encyclopedias title them: for the
+United States its federal bodies ("United States Senate", "Supreme Court of the United States",
+"United States Department of State"); for another country its legislature and top court ("Senate
+of Nigeria", "Supreme Court of India"). A body the article also names with a country or a US state
+before it ("Nigerian Senate", "U.S. Senate", "Indiana House") is renamed only when that qualifier is
+the article's country; a state's legislature in the article ("Legislature", "General Assembly",
+"state Senate") keeps "Senate" and "House" as written: they may be the state's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+from etl.entities.mentions import STATE_NAMES, Raw
+
+__all__ = ["article_country", "national_bodies"]
+
+US = "United States"
+UK = "United Kingdom"
+# Short forms of country names news copy uses (CLDR names the countries in full).
+COUNTRY_ALIASES = {"U.S.": US, "US": US, "USA": US, "U.S.A.": US, "America": US, "United States of America": US,
+                   "Washington, D.C.": US,
+                   "UK": UK, "U.K.": UK, "Britain": UK, "Great Britain": UK, "Turkey": "Türkiye"}
+# People's adjectives the suffix rules of _demonyms do not derive.
+IRREGULAR_DEMONYMS = {"American": US, "British": UK, "French": "France", "German": "Germany", "Dutch": "Netherlands",
+                      "Spanish": "Spain", "Swiss": "Switzerland", "Turkish": "Türkiye", "Greek": "Greece",
+                      "Irish": "Ireland", "Polish": "Poland", "Filipino": "Philippines", "Thai": "Thailand",
+                      "Swedish": "Sweden", "Danish": "Denmark", "Finnish": "Finland", "Norwegian": "Norway",
+                      "Peruvian": "Peru", "Saudi": "Saudi Arabia", "Emirati": "United Arab Emirates",
+                      "Afghan": "Afghanistan", "Nigerian": "Nigeria", "Nigerien": "Niger", "Kiwi": "New Zealand",
+                      "Portuguese": "Portugal"}
+COUNTED_LABELS = frozenset({"GPE", "NORP", "LOC"})
+AMBIGUOUS_PLACES = frozenset({"Georgia"})  # the country and the US state
+BODY_LABELS = frozenset({"ORG", "FAC", "GPE", "NORP"})  # what the model reads a body as
+
+# The United States' federal bodies a story names bare -> their encyclopedia titles.
+US_BODIES = {
+    "Senate": "United States Senate",
+    "House of Representatives": "United States House of Representatives",
+    "House": "United States House of Representatives",
+    "Congress": "United States Congress",
+    "Supreme Court": "Supreme Court of the United States",
+    "Navy": "United States Navy", "Army": "United States Army", "Air Force": "United States Air Force",
+    "Marine Corps": "United States Marine Corps", "Coast Guard": "United States Coast Guard",
+    "National Security Council": "United States National Security Council",
+    "Census Bureau": "United States Census Bureau", "Postal Service": "United States Postal Service",
+    "Secret Service": "United States Secret Service",
+    "State Department": "United States Department of State",
+    "Department of State": "United States Department of State",
+    "Justice Department": "United States Department of Justice",
+    "Department of Justice": "United States Department of Justice",
+    "Defense Department": "United States Department of Defense",
+    "Department of Defense": "United States Department of Defense",
+    "Treasury Department": "United States Department of the Treasury",
+    "Department of the Treasury": "United States Department of the Treasury",
+    "Commerce Department": "United States Department of Commerce",
+    "Department of Commerce": "United States Department of Commerce",
+    "Department of Homeland Security": "United States Department of Homeland Security",
+    "Homeland Security Department": "United States Department of Homeland Security",
+    "Energy Department": "United States Department of Energy",
+    "Department of Energy": "United States Department of Energy",
+    "Interior Department": "United States Department of the Interior",
+    "Department of the Interior": "United States Department of the Interior",
+    "Department of Veterans Affairs": "United States Department of Veterans Affairs",
+}
+# A state has its own of these (a state senate, house, supreme court, legislature).
+STATE_LEVEL = frozenset({"Senate", "House of Representatives", "House", "Supreme Court"})
+STATE_LEGISLATURE = re.compile(r"\b(?:Legislature|General Assembly|[Ss]tatehouse|[Ss]tate (?:Senate|House|"
+                               r"Supreme Court|[Ll]egislature|[Ss]enators?|[Rr]epresentatives?|lawmakers))\b")
+# Another country's legislature and top court: "<body> of <country>".
+NATIONAL_BODIES = ("Senate", "House of Representatives", "National Assembly", "Supreme Court", "Parliament",
+                   "Constitutional Court")
+US_QUALIFIERS = ("U.S.", "US", "United States", "American")
+US_PARTIES = frozenset({"Democrats", "Republicans", "Democrat", "Republican", "GOP"})
+LEADING_THE = re.compile(r"^[Tt]he\s+")
+
+
+def _demonyms(country: str) -> set[str]:
+    """People's adjectives a country's name forms by suffix: Nigeria -> Nigerian, Egypt ->
+    Egyptian, Canada -> Canadian, China -> Chinese, Japan -> Japanese, Pakistan -> Pakistani."""
+    stem = country[:-1]
+    return {country + "n", country + "an", country + "ian", stem + "an", stem + "ian", country + "ese", stem + "ese",
+            country + "i"}
+
+
+@lru_cache(maxsize=1)
+def _countries() -> tuple[dict[str, str], dict[str, str]]:
+    """(name -> country, adjective -> country): CLDR's English names of countries (two-letter
+    territories; composite names such as "Congo - Kinshasa" left out), their short forms, and the
+    adjectives derived from them that name one country only."""
+    from babel import Locale
+
+    names = {name: name for code, name in Locale("en").territories.items()
+             if len(code) == 2 and code.isalpha() and not re.search(r"[-(&,]| SAR\b|Pseudo", name)}
+    names.update(COUNTRY_ALIASES)
+    derived: dict[str, set[str]] = {}
+    for country in set(names.values()):
+        for adjective in _demonyms(country):
+            derived.setdefault(adjective, set()).add(country)
+    adjectives = {adj: next(iter(c)) for adj, c in derived.items() if len(c) == 1 and adj not in names}
+    adjectives.update(IRREGULAR_DEMONYMS)
+    return names, adjectives
+
+
+def _country_of(text: str, label: str) -> str | None:
+    names, adjectives = _countries()
+    text = LEADING_THE.sub("", text.strip())
+    if text in AMBIGUOUS_PLACES:
+        return None
+    if label == "GPE" and text in names:
+        return names[text]
+    if label in ("GPE", "LOC") and text in STATE_NAMES and len(text) > 4:  # a state by name, not "Ga." or "IN"
+        return US
+    if label == "NORP" and text in US_PARTIES:
+        return US
+    if label == "NORP":
+        return adjectives.get(text) or adjectives.get(text[:-1]) if text.endswith("s") else adjectives.get(text)
+    return None
+
+
+def _country_counts(raws: Sequence[Raw]) -> Counter[str]:
+    """How often the article names each country: by name, by its people's adjective, for the United
+    States also by a state, its capital or its two parties, and before an organization's name
+    ("Nigerian Senate", "Nigeria Police")."""
+    counts: Counter[str] = Counter()
+    for text, label, _ in raws:
+        if label in COUNTED_LABELS:
+            country = _country_of(text, label)
+        elif label in BODY_LABELS:
+            head, _ = _split_qualifier(LEADING_THE.sub("", text))
+            country = _country_of_qualifier(head) if head is not None else None
+        else:
+            country = None
+        if country is not None:
+            counts[country] += 1
+    return counts
+
+
+def article_country(raws: Sequence[Raw]) -> str | None:
+    """The country the article names most, at least twice as often as any other (else None)."""
+    ranked = _country_counts(raws).most_common(2)
+    if not ranked or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def _with_the(country: str) -> str:
+    """"the Philippines", "the United Kingdom", "the Netherlands"; "Nigeria", "India"."""
+    plural = country.endswith(("s", "Islands")) and not country.endswith(("Laos", "Belarus", "Mauritius", "Cyprus"))
+    return f"the {country}" if plural or re.search(r"\b(?:United|Republic|Kingdom|Union|Emirates)\b", country) \
+        else country
+
+
+def _body_name(body: str, country: str) -> str | None:
+    if country == US:
+        return US_BODIES.get(body)
+    return f"{body} of {_with_the(country)}" if body in NATIONAL_BODIES else None
+
+
+def _split_qualifier(text: str) -> tuple[str | None, str]:
+    """("U.S.", "Senate") of "U.S. Senate", ("Nigerian", "Senate") of "Nigerian Senate", (None,
+    "Senate") of "Senate": the qualifier is a country's name or adjective, "Federal", or a US state."""
+    names, adjectives = _countries()
+    words = text.split()
+    for cut in (1, 2, 3):
+        if cut < len(words):
+            head, rest = " ".join(words[:cut]), " ".join(words[cut:])
+            if head in names or head in adjectives or head in US_QUALIFIERS or head in STATE_NAMES and len(head) > 4:
+                return head, rest
+    return None, text
+
+
+def _country_of_qualifier(head: str) -> str | None:
+    """The country a qualifier names; None for a US state's name (a state's body is not federal)."""
+    names, adjectives = _countries()
+    if head in US_QUALIFIERS:
+        return US
+    return names.get(head) or adjectives.get(head)
+
+
+def _owner(body: str, qualified: Mapping[str, set[str | None]], counts: Counter[str]) -> str | None:
+    """Whose is the bare ``body``? The one country the article writes before it ("the Nigerian
+    Senate ... the Senate"); else, for a US federal body, the United States when the article names
+    it at least two thirds as often as the country it names most (news copy names the US bodies bare
+    even in a story mostly about another country: "the Senate" of a story on Ukraine); else the
+    country the article names most, twice as often as any other (the Indian press names its Supreme
+    Court bare too)."""
+    owners = qualified.get(body, set())
+    if owners:
+        return next(iter(owners)) if len(owners) == 1 else None
+    ranked = counts.most_common(2)
+    if body in US_BODIES and counts[US] and 3 * counts[US] >= 2 * ranked[0][1]:
+        return US
+    if not ranked or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def national_bodies(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Each organization mention that is a national body, bare or after a country ("Senate",
+    "Nigerian Senate", "U.S. Navy"), renamed after its country (see the module's doc); a body after
+    a US state ("Indiana House") or whose country the article leaves open stays as written."""
+    counts = _country_counts(raws)
+    if not counts:
+        return list(raws)
+    split = {offset: _split_qualifier(LEADING_THE.sub("", text))
+             for text, label, offset in raws if label in BODY_LABELS}
+    qualified: dict[str, set[str | None]] = defaultdict(set)
+    for head, body in split.values():
+        if head is not None:
+            qualified[body].add(_country_of_qualifier(head))
+    state_politics = STATE_LEGISLATURE.search(full) is not None
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        if offset in split:
+            head, body = split[offset]
+            country = _country_of_qualifier(head) if head is not None else _owner(body, qualified, counts)
+            renamed = _body_name(body, country) if country is not None else None
+            if renamed is not None and not (head is None and country == US and body in STATE_LEVEL and state_politics):
+                out.append((renamed, "ORG", offset))
+                continue
+        out.append((text, label, offset))
+    return out
