@@ -9,8 +9,8 @@ from pathlib import Path
 from etl.entities import ENTITY_TYPES, clean_mention
 from etl.settings import SEEDS_DIR
 
-__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "read_alias_seeds",
-           "read_blocklist_seeds"]
+__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "plural_name",
+           "read_alias_seeds", "read_blocklist_seeds"]
 
 ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
 BLOCKLIST_FILE = SEEDS_DIR / "entity_blocklist.csv"
@@ -18,6 +18,18 @@ BLOCKS = ("alias", "entity")
 # The small model mixes these labels up for countries and organizations ("UAE" tagged ORG,
 # "Czechia" ORG, "AU" NORP): a seed alias of one of them answers for a mention labelled with any.
 CONFUSABLE = ("GPE", "ORG", "LOC", "NORP")
+
+
+def plural_name(name: str) -> bool:
+    """The name's last word is a plural in -s ("Steelers", "Red Wings", "49ers"), not a word that only
+    ends in s ("Congress", "Campus", "Paris", "Macy's").
+
+    The model reads a plural name as people ("the Steelers": a team, a group), so an ORG seed spelled
+    as a plural also answers for PERSON-labelled mentions. No person is written as a plural (a family
+    is "the Bidens", never a seed), so no ORG seed may spell a surname ending in -s ("Adams")."""
+    words = name.split()
+    last = words[-1] if words else ""
+    return len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "'s"))
 
 
 class SeedFileError(ValueError):
@@ -56,7 +68,8 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
                                 f"{', '.join(sorted(ENTITY_TYPES))}")
         labels = CONFUSABLE if etype in CONFUSABLE else (etype,)
         for spelling in dict.fromkeys((clean_mention(alias, etype), clean_mention(canonical, etype))):
-            for label in labels:
+            plural = etype == "ORG" and plural_name(spelling)
+            for label in (*labels, "PERSON") if plural else labels:
                 seed = AliasSeed(spelling, label, canonical, etype)
                 known = seeds.get((spelling, label))
                 if known and (known.canonical, known.canonical_type) != (canonical, etype):

@@ -21,11 +21,12 @@ from etl.entities import (
     shutdown_pool,
 )
 from etl.entities.mentions import merge_mentions
+from etl.entities.resolve import Override, Overrides, Resolution
 from etl.pipeline import runs as pipeline
 from etl.pipeline.resolve import resolve_entities
 from etl.pipeline.runs import load_seeds
 from etl.records import Article, EntityMention
-from etl.seeds import ALIASES_FILE, SeedFileError, read_alias_seeds
+from etl.seeds import ALIASES_FILE, SeedFileError, plural_name, read_alias_seeds
 from etl.settings import Settings
 from etl.store.articles import LoadItem, load_articles
 
@@ -328,6 +329,37 @@ def test_seed_aliases_answer_for_confused_labels_but_not_ambiguous_names() -> No
     assert seeds[("United States", "GPE")] == ("United States", "GPE")
     assert seeds[("EU", "GPE")] == ("European Union", "ORG")
     assert not {"America", "Holland", "AU", "ICC", "Emirates"} & {alias for alias, _ in seeds}
+
+
+def test_plural_org_seeds_answer_for_people_labels() -> None:
+    # the model reads a team's plural nickname as people ("the Steelers" PERSON): an ORG seed
+    # spelled as a plural answers for a PERSON mention; no other ORG seed, and no GPE seed, does
+    assert plural_name("Steelers") and plural_name("Red Wings") and plural_name("49ers")
+    assert not any(plural_name(n) for n in ("Congress", "Campus", "Paris", "Macy's", "Red Sox", "Fed", "Bus", ""))
+    seeds = {(s.alias, s.label): (s.canonical, s.canonical_type) for s in read_alias_seeds(ALIASES_FILE)}
+    assert seeds[("Steelers", "PERSON")] == ("Pittsburgh Steelers", "ORG")
+    assert seeds[("Red Wings", "PERSON")] == ("Detroit Red Wings", "ORG")
+    assert seeds[("Pittsburgh Steelers", "PERSON")] == ("Pittsburgh Steelers", "ORG")
+    assert seeds[("Oakland Raiders", "LOC")] == ("Las Vegas Raiders", "ORG")
+    assert ("Fed", "PERSON") not in seeds and ("United States", "PERSON") not in seeds
+    assert ("Democrats", "PERSON") not in seeds  # a NORP seed keeps its labels
+    overrides = Overrides(Override(a, lab, c, t) for (a, lab), (c, t) in seeds.items())
+    resolution = Resolution(overrides=overrides)
+    assert resolution.resolve_name("Broncos", "PERSON") == ("Denver Broncos", "ORG")
+    assert resolution.resolve_name("Bruins", "ORG") == ("Boston Bruins", "ORG")
+    assert resolution.resolve_name("Jets", "PERSON") == ("Jets", "PERSON")  # two teams' nickname: no seed
+
+
+def test_team_nicknames_of_two_teams_or_other_things_are_no_seed() -> None:
+    aliases = {s.alias for s in read_alias_seeds(ALIASES_FILE)}
+    # two teams of the four leagues, common words, peoples, and other teams' nicknames stay themselves
+    left_out = {"Jets", "Giants", "Panthers", "Cardinals", "Rangers", "Kings", "Heat", "Magic", "Thunder", "Jazz",
+                "Wild", "Lightning", "Texans", "Vikings", "Islanders", "Browns", "Spurs", "Eagles", "Lions", "Tigers",
+                "Athletics", "Redskins"}
+    assert not left_out & aliases
+    teams = {s.canonical for s in read_alias_seeds(ALIASES_FILE) if s.canonical_type == "ORG"
+             and s.alias in ("Pittsburgh Steelers", "Golden State Warriors", "Utah Mammoth", "Cleveland Guardians")}
+    assert len(teams) == 4
 
 
 def test_an_ambiguous_seed_file_is_refused(tmp_path: Path) -> None:
