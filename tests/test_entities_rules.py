@@ -664,17 +664,21 @@ def test_a_name_the_article_shows_to_be_a_platform_is_an_organization() -> None:
 
 def test_a_surname_ner_missed_where_it_stands_alone_counts_for_the_person() -> None:
     """After "Kevin Hale", the body's "Hale and Weeks were freed" is Hale (NER read the full name
-    only); not a surname before a capitalised word ("Davis Cup" read as a person: "Fed Cup"), nor
-    after a word of dates ("in May" after "Theresa May")."""
+    only); not a name before a capitalised word ("Davis Cup" read as a person: "Fed Cup"; "the
+    Pittsburgh Penguins" after "Pittsburgh"), nor a surname after a word of dates ("in May" after "Theresa May")."""
     from etl.entities.ner import _unread_mentions
 
     body = ("Kevin Hale was freed. Later Hale and others spoke. Theresa May spoke in May.\n"
-            "Davis Cup began. The Fed Cup ended.")
+            "Davis Cup began. The Fed Cup ended. Pittsburgh won. The Pittsburgh Penguins lost in Pittsburgh "
+            "Tuesday.")
     prep = prepare(None, body, 10_000)
-    raws = _raw(body, ("Kevin Hale", "PERSON"), ("Theresa May", "PERSON"), ("Davis Cup", "PERSON"))
+    raws = _raw(body, ("Kevin Hale", "PERSON"), ("Theresa May", "PERSON"), ("Davis Cup", "PERSON"),
+                ("Pittsburgh", "GPE"))
     out = _unread_mentions(prep, raws, [(o, o + len(t)) for t, _, o in raws], [], frozenset(), frozenset())
     added = [(t, lab) for t, lab, _ in out[len(raws):]]
-    assert added == [("Hale", "PERSON")]
+    # not the place opening a longer name NER did not read ("the Pittsburgh Penguins"); before a weekday it is
+    assert added == [("Hale", "PERSON"), ("Pittsburgh", "GPE")]
+    assert body[out[-1][2] - 3: out[-1][2]] == "in "
 
 
 def test_initials_one_name_took_once_are_that_name_everywhere() -> None:

@@ -535,6 +535,10 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
 
 
 # words before a date ("in May", "since June"), never before a person's surname
+NAME_AFTER = re.compile(r"[ \t]+([A-Z][\w'’.-]*)")
+CALENDAR_WORDS = frozenset({"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
+                            "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                            "November", "December", "Jan.", "Feb.", "Aug.", "Sept.", "Oct.", "Nov.", "Dec."})
 DATE_BEFORE = re.compile(r"\b(?:in|on|since|until|till|last|next|early|late|mid|this|every|each|by)[ \t]+$")
 # Last words of competitions and prizes the model reads as people ("Davis Cup"): no surname
 TROPHY_WORDS = frozenset({"cup", "prize", "trophy", "bowl", "series", "league", "open", "classic", "games"})
@@ -584,9 +588,12 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
             name = m.group(0)
             if name in lower and SENTENCE_START.search(segment.text[: m.start()]):
                 continue
-            if name in surnames and (re.match(r"[ \t]+[A-Z]", segment.text[m.end():])
-                                     or DATE_BEFORE.search(segment.text[: m.start()])):
-                continue  # a surname before a capitalised word opens another name ("Davis Cup"); "in May"
+            if name in surnames and DATE_BEFORE.search(segment.text[: m.start()]):
+                continue  # "in May"
+            after = NAME_AFTER.match(segment.text, m.end())
+            if after is not None and not {after.group(1), after.group(1).rstrip(".")} & CALENDAR_WORDS:
+                continue  # a name before a capitalised word opens a longer name NER did not read:
+                # "Pittsburgh" of "the Pittsburgh Penguins", "Davis" of "Davis Cup"
             out.append((name, votes[name].most_common(1)[0][0], start))
             inside.append((start, stop))
     return out
