@@ -64,14 +64,17 @@ def test_titles_are_only_stripped_from_people(raw: str, label: str) -> None:
     "name",
     ["A", "--", "2023", "the", "people", "State", "Councilor", "State Councilor", "Foreign Minister",
      "Secretary of State", "Prime Minister", "Mr", "Monday", "Ministry", "www.example.com", "@reuters",
-     "One Two Three Four Five Six Seven Eight Nine", "Advertisement Business > Agriculture Quebec", "Home | News"],
+     "One Two Three Four Five Six Seven Eight Nine", "Advertisement Business > Agriculture Quebec", "Home | News",
+     "Garrett hit Rudolph", "Super fun & entertaining"],
 )
 def test_junk_never_becomes_an_entity(name: str) -> None:
     assert is_junk(name)
 
 
 @pytest.mark.parametrize("name", ["US", "U.S.", "Supreme Court", "Defense Ministry", "General Assembly", "Xi",
-                                  "NATO", "iPhone", "Qin Gang", "Chinese", "AC/DC", "Disney+"])
+                                  "NATO", "iPhone", "Qin Gang", "Chinese", "AC/DC", "Disney+", "Bank of America",
+                                  "Council on Foreign Relations", "Committee to Protect Journalists",
+                                  "Ludwig van Beethoven", "Democratic Progressive party", "Audi e-tron Sportback"])
 def test_real_names_are_not_junk(name: str) -> None:
     assert not is_junk(name)
 

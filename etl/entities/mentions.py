@@ -137,9 +137,14 @@ POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
 TITLE_CASE_SMALL = frozenset({"To", "Be", "Is", "Are", "Was", "Were", "For", "With", "From", "Off", "On", "In",
                               "At", "By", "Or", "As", "Into", "Over", "After", "Before", "Up", "Its", "Your"})
 TITLED_TYPES = frozenset({"WORK_OF_ART", "EVENT", "LAW"})
+# Lower-case words a name holds between its capitalised words ("Bank of America", "Council on
+# Foreign Relations", "Committee to Protect Journalists", "Ludwig van Beethoven"); any other is a
+# clause's word, and the span no name (see is_junk).
+INNER_LOWER = frozenset({"of", "the", "and", "for", "at", "in", "on", "upon", "to", "a", "an", "und", "et"})
 # Lower-case words that may open a name ("de Gaulle", "van Gogh", "al-Assad", "e-tron").
 PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
                        "al", "el", "bin", "ibn", "ben", "y", "e", "d"})
+INNER_LOWER = INNER_LOWER | PARTICLES
 # Words no name ends with: connectors, and the relative pronouns and reporting verbs a span takes from
 # its sentence ("The Associated Press that", "Teresa Nielsen Hayden explained").
 TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?"
@@ -172,6 +177,12 @@ GENERIC_ACRONYMS = frozenset({
 })
 
 
+# A team and a position, or an organization's initials, before a person's full name ("Browns DL
+# Sheldon Richardson", "Steelers QB Mason Rudolph", "UN chief"-style credits in sports and business
+# copy): the words up to an all-capital token of 2 to 4 letters, when a first and last name follow.
+POSITION_BEFORE_NAME = re.compile(r"^(?:\S+\s+)*?[A-Z]{2,4}\s+(?=[A-Z][a-z]+(?:\s+[A-Z][\w'-]+)+$)")
+
+
 def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_the: bool = False) -> str:
     """Strip titles (people only), leading determiners, possessives and stray punctuation.
 
@@ -196,6 +207,7 @@ def clean_mention(text: str, label: str = "PERSON", brand: bool = False, keep_th
         previous = text
         if label == "PERSON":
             text = TITLES.sub("", text)
+            text = POSITION_BEFORE_NAME.sub("", text)
         text = LEADING_DETERMINER.sub("", text)
         if not brand:
             text = POSSESSIVE.sub("", text)
@@ -260,6 +272,9 @@ def is_junk(name: str, label: str = "") -> bool:
         return True
     if label not in TITLED_TYPES and any(w in TITLE_CASE_SMALL for w in name.split()[1:]):
         return True  # Title Case text ("Streaming Quality Seems To Be Mostly"), unless a work's title
+    if label not in TITLED_TYPES and any(w.isalpha() and w.islower() and w not in INNER_LOWER
+                                         for w in name.split()[1:-1]):
+        return True  # a clause, not a name: a verb or adjective between its words ("Garrett hit Rudolph")
     words = [w.strip(".,").lower() for w in name.split()]
     if len(words) == 1 and words[0] in GENERIC_ACRONYMS:
         return True
