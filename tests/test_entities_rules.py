@@ -430,6 +430,15 @@ def test_bare_national_bodies_are_named_after_the_country_whose_they_are() -> No
     indy = "Indiana lawmakers: the Indiana House and the Senate. The General Assembly. The U.S. Navy."
     assert renamed(indy, ("Indiana", "GPE"), ("the Indiana House", "ORG"), ("the Senate", "ORG"),
                    ("The U.S. Navy", "ORG")) == ["Indiana", "the Indiana House", "the Senate", "United States Navy"]
+    # a story about one state: its agencies named bare are the state's; a federal department's name is not
+    pierre = ("South Dakota officials and the Department of Social Services. Sioux Falls, South Dakota. "
+              "The Department of Labor. The Highway Patrol.")
+    assert renamed(pierre, ("South Dakota", "GPE"), ("the Department of Social Services", "ORG"),
+                   ("Sioux Falls", "GPE"), ("South Dakota", "GPE"), ("The Department of Labor", "ORG"),
+                   ("The Highway Patrol", "ORG"))[1::2] \
+        == ["South Dakota Department of Social Services", "South Dakota", "South Dakota Highway Patrol"]
+    assert renamed(pierre + " Ohio and Ohio.", ("South Dakota", "GPE"), ("the Department of Social Services", "ORG"),
+                   ("South Dakota", "GPE"), ("Ohio", "GPE"), ("Ohio", "GPE"))[1] == "the Department of Social Services"
     # no country named, or two named as often: nothing renamed
     assert renamed("The Senate voted.", ("The Senate", "ORG")) == ["The Senate"]
     assert article_country(_raw("France and Germany", ("France", "GPE"), ("Germany", "GPE"))) is None

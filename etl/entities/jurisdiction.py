@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from etl.entities.mentions import STATE_NAMES, Raw
+from etl.entities.mentions import US_STATES, Raw
 
 __all__ = ["article_country", "national_bodies"]
 
@@ -46,6 +46,7 @@ IRREGULAR_DEMONYMS = {"American": US, "British": UK, "French": "France", "German
                       "Afghan": "Afghanistan", "Nigerian": "Nigeria", "Nigerien": "Niger", "Kiwi": "New Zealand",
                       "Portuguese": "Portugal"}
 COUNTED_LABELS = frozenset({"GPE", "NORP", "LOC"})
+FULL_STATE_NAMES = frozenset(name for name, _, _ in US_STATES)
 AMBIGUOUS_PLACES = frozenset({"Georgia"})  # the country and the US state
 BODY_LABELS = frozenset({"ORG", "FAC", "GPE", "NORP"})  # what the model reads a body as
 
@@ -89,6 +90,17 @@ NATIONAL_BODIES = ("Senate", "House of Representatives", "National Assembly", "S
 US_QUALIFIERS = ("U.S.", "US", "United States", "American")
 US_PARTIES = frozenset({"Democrats", "Republicans", "Democrat", "Republican", "GOP"})
 LEADING_THE = re.compile(r"^[Tt]he\s+")
+# A state's agencies a story about the state names bare: "the Department of Social Services", "the
+# State Police", "the Highway Patrol" -> "<State> Department of Social Services". Not the names of
+# federal departments (Agriculture, Labor, Education...: the federal one as often as the state's).
+STATE_AGENCY = re.compile(r"^(?:Department of [A-Z][\w'-]*(?: (?:and|of|the|[A-Z][\w'-]*))*|State Police|"
+                          r"Highway Patrol|State Patrol)$")
+FEDERAL_DEPARTMENTS = frozenset({
+    "Department of State", "Department of the Treasury", "Department of Defense", "Department of Justice",
+    "Department of the Interior", "Department of Agriculture", "Department of Commerce", "Department of Labor",
+    "Department of Health and Human Services", "Department of Housing and Urban Development",
+    "Department of Transportation", "Department of Energy", "Department of Education",
+    "Department of Veterans Affairs", "Department of Homeland Security"})
 
 
 def _demonyms(country: str) -> set[str]:
@@ -125,7 +137,7 @@ def _country_of(text: str, label: str) -> str | None:
         return None
     if label == "GPE" and text in names:
         return names[text]
-    if label in ("GPE", "LOC") and text in STATE_NAMES and len(text) > 4:  # a state by name, not "Ga." or "IN"
+    if label in ("GPE", "LOC") and text in FULL_STATE_NAMES:  # a state by name, not "Ga." or "IN"
         return US
     if label == "NORP" and text in US_PARTIES:
         return US
@@ -181,7 +193,7 @@ def _split_qualifier(text: str) -> tuple[str | None, str]:
     for cut in (1, 2, 3):
         if cut < len(words):
             head, rest = " ".join(words[:cut]), " ".join(words[cut:])
-            if head in names or head in adjectives or head in US_QUALIFIERS or head in STATE_NAMES and len(head) > 4:
+            if head in names or head in adjectives or head in US_QUALIFIERS or head in FULL_STATE_NAMES:
                 return head, rest
     return None, text
 
@@ -212,6 +224,19 @@ def _owner(body: str, qualified: Mapping[str, set[str | None]], counts: Counter[
     return ranked[0][0]
 
 
+def _state_of(raws: Sequence[Raw], counts: Counter[str]) -> str | None:
+    """The US state a US story is about: named at least twice, twice as often as any other state,
+    in an article whose country is the United States or no other."""
+    if any(country != US for country in counts):
+        return None
+    states = Counter(t for t, label, _ in raws
+                     if label in ("GPE", "LOC") and t in FULL_STATE_NAMES and t not in AMBIGUOUS_PLACES)
+    ranked = states.most_common(2)
+    if not ranked or ranked[0][1] < 2 or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
 def national_bodies(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Each organization mention that is a national body, bare or after a country ("Senate",
     "Nigerian Senate", "U.S. Navy"), renamed after its country (see the module's doc); a body after
@@ -226,10 +251,14 @@ def national_bodies(full: str, raws: Sequence[Raw]) -> list[Raw]:
         if head is not None:
             qualified[body].add(_country_of_qualifier(head))
     state_politics = STATE_LEGISLATURE.search(full) is not None
+    state = _state_of(raws, counts)
     out: list[Raw] = []
     for text, label, offset in raws:
         if offset in split:
             head, body = split[offset]
+            if head is None and state is not None and STATE_AGENCY.match(body) and body not in FEDERAL_DEPARTMENTS:
+                out.append((f"{state} {body}", "ORG", offset))
+                continue
             country = _country_of_qualifier(head) if head is not None else _owner(body, qualified, counts)
             renamed = _body_name(body, country) if country is not None else None
             if renamed is not None and not (head is None and country == US and body in STATE_LEVEL and state_politics):
