@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from etl.entities.mentions import US_STATES, Raw
+from etl.entities.mentions import US_STATES, Raw, clean_mention
 
 __all__ = ["article_country", "national_bodies"]
 
@@ -79,6 +79,14 @@ US_BODIES = {
     "Interior Department": "United States Department of the Interior",
     "Department of the Interior": "United States Department of the Interior",
     "Department of Veterans Affairs": "United States Department of Veterans Affairs",
+    "Customs and Border Protection": "U.S. Customs and Border Protection",
+    "Immigration and Customs Enforcement": "U.S. Immigration and Customs Enforcement",
+    "Citizenship and Immigration Services": "U.S. Citizenship and Immigration Services",
+    "Border Patrol": "United States Border Patrol",
+    "Environmental Protection Agency": "United States Environmental Protection Agency",
+    "Fish and Wildlife Service": "United States Fish and Wildlife Service",
+    "Geological Survey": "United States Geological Survey", "Forest Service": "United States Forest Service",
+    "Capitol Police": "United States Capitol Police",
 }
 # A state has its own of these (a state senate, house, supreme court, legislature).
 STATE_LEVEL = frozenset({"Senate", "House of Representatives", "House", "Supreme Court"})
@@ -90,6 +98,7 @@ NATIONAL_BODIES = ("Senate", "House of Representatives", "National Assembly", "S
 US_QUALIFIERS = ("U.S.", "US", "United States", "American")
 US_PARTIES = frozenset({"Democrats", "Republicans", "Democrat", "Republican", "GOP"})
 LEADING_THE = re.compile(r"^[Tt]he\s+")
+TITLE_CASE_CONNECTOR = re.compile(r"(?<= )(?:And|Of|The|For)(?= )")
 # A state's agencies a story about the state names bare: "the Department of Social Services", "the
 # State Police", "the Highway Patrol" -> "<State> Department of Social Services". Not the names of
 # federal departments (Agriculture, Labor, Education...: the federal one as often as the state's).
@@ -180,6 +189,7 @@ def _with_the(country: str) -> str:
 
 
 def _body_name(body: str, country: str) -> str | None:
+    body = TITLE_CASE_CONNECTOR.sub(lambda m: m.group(0).lower(), body)  # "Customs And Border Protection"
     if country == US:
         return US_BODIES.get(body)
     return f"{body} of {_with_the(country)}" if body in NATIONAL_BODIES else None
@@ -244,7 +254,7 @@ def national_bodies(full: str, raws: Sequence[Raw]) -> list[Raw]:
     counts = _country_counts(raws)
     if not counts:
         return list(raws)
-    split = {offset: _split_qualifier(LEADING_THE.sub("", text))
+    split = {offset: _split_qualifier(clean_mention(text, "ORG"))  # "the Supreme Court's" -> "Supreme Court"
              for text, label, offset in raws if label in BODY_LABELS}
     qualified: dict[str, set[str | None]] = defaultdict(set)
     for head, body in split.values():

@@ -458,7 +458,11 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
                 starts.add(offset)
             raws.append((text, label, offset))
     raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
-    raws = _plural_teams(full, _platforms(full, national_bodies(full, _capital(full, raws))))
+    raws = _capital(full, raws)
+    bodies = national_bodies(full, raws)
+    # the bodies renamed after their country, as the title and headings write them too ("Senate")
+    renamed = {clean_mention(a[0], "ORG"): b[0] for a, b in zip(raws, bodies, strict=True) if a[0] != b[0]}
+    raws = _plural_teams(full, _platforms(full, bodies))
     brands = _brand_names(full, raws)
     common = _common_words(full, raws, starts)
     kept: list[Raw] = []
@@ -496,7 +500,10 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             # a fragment of a longer name the heading holds ("New York State" of "New York State
             # Attorney General") is no name
             inside = any(o <= begin and end <= o + len(n) and len(n) > len(text) for n, o in known)
-            if label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words) \
+            if label is not None and " ".join(words) in renamed:
+                kept.append((renamed[" ".join(words)], "ORG", begin))
+                taken.append((begin, end))
+            elif label is not None and len(words) > 1 and all(w.casefold() in known_words for w in words) \
                     and not inside:
                 kept.append((text, label, begin))
                 taken.append((begin, end))
