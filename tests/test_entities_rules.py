@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.entities import extract_entities, language_models, normalize_mentions
-from etl.entities.jurisdiction import article_country, national_bodies
+from etl.entities.jurisdiction import article_country, counties, national_bodies
 from etl.entities.mentions import abbreviates, canonical_form, clean_mention, is_acronym_of, merge_mentions, relabel
 from etl.entities.ner import (
     _capital,
@@ -446,6 +446,21 @@ def test_bare_national_bodies_are_named_after_the_country_whose_they_are() -> No
                                 ("Nigeria", "GPE"))) == "Nigeria"
     assert is_acronym_of("NSC", "United States National Security Council")
     assert not is_acronym_of("US", "United States Navy")
+
+
+def test_counties_are_named_with_their_state_and_a_list_before_counties_holds_counties() -> None:
+    full = ("Michigan officials. In Barry, Berrien, Cass and Van Buren counties. Kalamazoo County said. "
+            "Michigan agrees. Orange County, California. Mr. Cass spoke.")
+    raws = _raw(full, ("Michigan", "GPE"), ("Barry", "GPE"), ("Cass", "PERSON"), ("Kalamazoo County", "GPE"),
+                ("Michigan", "GPE"), ("Orange County", "GPE"), ("Cass", "PERSON"))
+    out = sorted(counties(full, raws), key=lambda r: r[2])
+    assert [(t, lab) for t, lab, _ in out] == [
+        ("Michigan", "GPE"), ("Barry County, Michigan", "GPE"), ("Berrien County, Michigan", "GPE"),
+        ("Cass County, Michigan", "GPE"), ("Van Buren County, Michigan", "GPE"), ("Kalamazoo County, Michigan", "GPE"),
+        ("Michigan", "GPE"), ("Orange County", "GPE"), ("Cass", "PERSON")]  # written with its state already
+    # no state the story is about: the county alone
+    bare = "Barry and Cass counties voted."
+    assert [t for t, _, _ in counties(bare, _raw(bare, ("Barry", "GPE")))] == ["Barry County", "Cass County"]
 
 
 def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from etl.entities.mentions import US_STATES, Raw, clean_mention
 
-__all__ = ["article_country", "national_bodies"]
+__all__ = ["article_country", "counties", "national_bodies"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -276,3 +276,43 @@ def national_bodies(full: str, raws: Sequence[Raw]) -> list[Raw]:
                 continue
         out.append((text, label, offset))
     return out
+
+
+# "Barry, Berrien, Cass and Van Buren counties": a list of places before "counties" (US local copy).
+_PLACE = r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?"
+COUNTY_LIST = re.compile(r"((?:" + _PLACE + r", )*" + _PLACE + r",? (?:and|or) " + _PLACE + r") [Cc]ounties\b")
+SENTENCE_WORDS = frozenset({"In", "The", "And", "Of", "For", "At", "On", "From", "To", "Both", "Across", "All"})
+COUNTY_LABELS = frozenset({"GPE", "LOC", "PERSON", "ORG", "NORP", "FAC"})
+
+
+def counties(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """US counties as encyclopedias title them, "<name> County, <State>": each name of a list before
+    "counties" is a county (the model reads "Cass" or "Kalamazoo" there as a person; a name it did not
+    read is added), and a county of a story about one US state (:func:`_state_of`) named without its
+    state ("Kalamazoo County") is that state's. A county written with its state ("Orange County,
+    California") was named so by etl.entities.ner already."""
+    state = _state_of(raws, _country_counts(raws))
+    suffix = f", {state}" if state is not None else ""
+    listed: dict[int, str] = {}  # offset -> county name, for each name of a list
+    for m in COUNTY_LIST.finditer(full):
+        for part in re.finditer(_PLACE, m.group(1)):
+            name, at = part.group(0), m.start(1) + part.start()
+            first, _, rest = name.partition(" ")
+            if first in SENTENCE_WORDS and rest:  # "In Barry, Cass and Van Buren counties"
+                name, at = rest, at + len(first) + 1
+            listed[at] = name
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        if offset in listed and text == listed[offset] and label in COUNTY_LABELS:
+            out.append((f"{text} County{suffix}", "GPE", offset))
+            del listed[offset]
+        elif label in ("GPE", "LOC") and text.endswith(" County") and not full.startswith(",", offset + len(text)):
+            out.append((f"{LEADING_THE.sub('', text)}{suffix}", "GPE", offset))
+        else:
+            out.append((text, label, offset))
+    covered = [(o, o + len(t)) for t, _, o in raws]
+    for offset, name in listed.items():
+        if not any(a < offset + len(name) and offset < b for a, b in covered):
+            out.append((f"{name} County{suffix}", "GPE", offset))
+    return out
+
