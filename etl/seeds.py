@@ -10,7 +10,7 @@ from etl.entities import ENTITY_TYPES, clean_mention
 from etl.settings import SEEDS_DIR
 
 __all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "plural_name",
-           "read_alias_seeds", "read_blocklist_seeds"]
+           "read_alias_seeds", "read_blocklist_seeds", "seed_labels"]
 
 ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
 BLOCKLIST_FILE = SEEDS_DIR / "entity_blocklist.csv"
@@ -18,6 +18,16 @@ BLOCKS = ("alias", "entity")
 # The small model mixes these labels up for countries and organizations ("UAE" tagged ORG,
 # "Czechia" ORG, "AU" NORP): a seed alias of one of them answers for a mention labelled with any.
 CONFUSABLE = ("GPE", "ORG", "LOC", "NORP")
+# The model reads a product as its maker's kind ("Alexa", "Kindle", "Sensex" tagged ORG): a PRODUCT seed
+# also answers for ORG-labelled mentions (etl.entities.mentions._same_kind treats the two as one kind).
+PRODUCT_LABELS = ("PRODUCT", "ORG")
+
+
+def seed_labels(etype: str) -> tuple[str, ...]:
+    """The mention labels a seed alias of type ``etype`` answers for (the plural rule aside)."""
+    if etype in CONFUSABLE:
+        return CONFUSABLE
+    return PRODUCT_LABELS if etype == "PRODUCT" else (etype,)
 
 
 def plural_name(name: str) -> bool:
@@ -66,7 +76,7 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
         if etype not in ENTITY_TYPES:
             raise SeedFileError(f"seed file {path}, data row {number - 1}: type {etype!r} is not one of "
                                 f"{', '.join(sorted(ENTITY_TYPES))}")
-        labels = CONFUSABLE if etype in CONFUSABLE else (etype,)
+        labels = seed_labels(etype)
         for spelling in dict.fromkeys((clean_mention(alias, etype), clean_mention(canonical, etype))):
             plural = etype == "ORG" and plural_name(spelling)
             for label in (*labels, "PERSON") if plural else labels:

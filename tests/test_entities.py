@@ -26,7 +26,7 @@ from etl.pipeline import runs as pipeline
 from etl.pipeline.resolve import resolve_entities
 from etl.pipeline.runs import load_seeds
 from etl.records import Article, EntityMention
-from etl.seeds import ALIASES_FILE, SeedFileError, plural_name, read_alias_seeds
+from etl.seeds import ALIASES_FILE, SeedFileError, plural_name, read_alias_seeds, seed_labels
 from etl.settings import Settings
 from etl.store.articles import LoadItem, load_articles
 
@@ -351,6 +351,32 @@ def test_plural_org_seeds_answer_for_people_labels() -> None:
     assert resolution.resolve_name("Broncos", "PERSON") == ("Denver Broncos", "ORG")
     assert resolution.resolve_name("Bruins", "ORG") == ("Boston Bruins", "ORG")
     assert resolution.resolve_name("Jets", "PERSON") == ("Jets", "PERSON")  # two teams' nickname: no seed
+
+
+def test_product_seeds_answer_for_org_labels() -> None:
+    # the model reads a product or a market index as an organization ("Kindle", "Sensex" tagged ORG):
+    # a PRODUCT seed answers for ORG mentions too, never for the GPE/LOC/NORP/PERSON labels
+    seeds = {(s.alias, s.label): (s.canonical, s.canonical_type) for s in read_alias_seeds(ALIASES_FILE)}
+    assert seed_labels("PRODUCT") == ("PRODUCT", "ORG") and seed_labels("PERSON") == ("PERSON",)
+    assert seeds[("Sensex", "ORG")] == ("BSE SENSEX", "PRODUCT")
+    assert seeds[("Alexa", "ORG")] == seeds[("Alexa", "PRODUCT")] == ("Amazon Alexa", "PRODUCT")
+    assert seeds[("Dow", "ORG")] == ("Dow Jones Industrial Average", "PRODUCT")
+    assert not {("Alexa", "PERSON"), ("Alexa", "GPE"), ("Kindle", "NORP")} & set(seeds)
+    # ambiguous short forms stay themselves
+    assert not {"Nasdaq", "Nikkei", "Switch", "Windows", "Echo", "Prime", "Pixel", "Surface", "S&P"} \
+        & {alias for alias, _ in seeds}
+    resolution = Resolution(overrides=Overrides(Override(a, lab, c, t) for (a, lab), (c, t) in seeds.items()))
+    assert resolution.resolve_name("Kindle", "ORG") == ("Amazon Kindle", "PRODUCT")
+    assert resolution.resolve_name("Shanghai Composite", "ORG") == ("SSE Composite Index", "PRODUCT")
+    assert resolution.resolve_name("Apple", "ORG") == ("Apple", "ORG")  # the company is no product
+
+
+def test_a_product_seed_sharing_an_org_spelling_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.csv"
+    # the ORG seed's "Nasdaq" (ORG) and the PRODUCT seed's answer for ORG mentions would clash
+    path.write_text("alias,type,canonical\nNasdaq,ORG,Nasdaq\nNasdaq,PRODUCT,Nasdaq Composite\n", encoding="utf-8")
+    with pytest.raises(SeedFileError, match="'Nasdaq' \\(ORG\\).*ambiguous"):
+        read_alias_seeds(path)
 
 
 def test_team_nicknames_of_two_teams_or_other_things_are_no_seed() -> None:
