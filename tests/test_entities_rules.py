@@ -743,3 +743,11 @@ def test_a_things_name_after_the_leading_words_of_one_longer_name_is_its_short_f
     assert len(names(("Donald Trump", "PERSON"), ("Make Trump", "ORG"), ("Trump", "ORG"))) >= 2
     assert len(names(("Xbox Series Edition", "PRODUCT"), ("Edition", "PRODUCT"))) == 2
     assert len(names(("Make Trump", "WORK_OF_ART"), ("Trump", "ORG"))) == 2
+
+
+def test_the_moon_and_planets_are_places_however_often_the_text_writes_moon(english: Settings) -> None:
+    article = _article("Landers for the Moon",
+                       "NASA picked three landers for the Moon. The moon has ice, and a moon base may follow.\n"
+                       "Later missions go to the Moon and to Mars, where the moon Phobos orbits.")
+    names = {(e.name, e.label) for e in extract_entities([article], english)[0]}
+    assert ("Moon", "LOC") in names and ("Mars", "LOC") in names

@@ -699,6 +699,12 @@ def _product_families(label_of: dict[str, str]) -> dict[str, str]:
     return families
 
 
+# Bodies of the solar system written as names ("landers for the Moon", "Jupiter's moon Europa"): places
+# (LOC), whatever the model read ("Moon" a person) and however often the text writes "moon" in lower
+# case. Not Earth, the Sun, Mercury or Venus: a word, a newspaper, an element, a person as often.
+CELESTIAL = frozenset({"Moon", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune", "Pluto"})
+
+
 # Types of things, not of people or organizations: a name the model read only as one of these is not
 # a person's full name.
 THING_TYPES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "FAC", "LOC"})
@@ -730,8 +736,8 @@ def _people_by_surname(label_of: dict[str, str], label_weight: dict[str, dict[st
         labels = set(label_weight[name]) | set(label_weight[surname])
         if labels <= PLACE_TYPES or labels <= {"PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}:
             continue
-        if set(label_weight[name]) <= THING_TYPES:  # "Galileo Jupiter" (a probe) beside "Jupiter"
-            continue
+        if set(label_weight[name]) <= THING_TYPES or surname in CELESTIAL:  # "Galileo Jupiter" (a probe)
+            continue  # beside "Jupiter"; "Blue Moon" (a lander) beside the Moon
 
         people[name] = surname
     return people

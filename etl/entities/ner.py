@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from etl.entities.jurisdiction import counties, national_bodies
 from etl.entities.mentions import (
     ACRONYM,
+    CELESTIAL,
     DEFINITE,
     DEFINITE_TYPES,
     ENTITY_TYPES,
@@ -464,7 +465,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     renamed = {clean_mention(a[0], "ORG"): b[0] for a, b in zip(raws, bodies, strict=True) if a[0] != b[0]}
     raws = _plural_teams(full, _platforms(full, bodies))
     brands = _brand_names(full, raws)
-    common = _common_words(full, raws, starts)
+    common = _common_words(full, raws, starts) - CELESTIAL
     kept: list[Raw] = []
     for text, label, offset in raws:
         if text in common:
@@ -510,6 +511,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
         for name, offset in known:
             if not any(a < offset + len(name) and offset < b for a, b in taken):
                 kept.append((name, labels[name].most_common(1)[0][0], offset))
+    kept = [(t, "LOC" if DEFINITE.sub("", t) in CELESTIAL else label, o) for t, label, o in kept]
     return ArticleMentions(kept, whole, definite, defined)
 
 
