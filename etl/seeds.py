@@ -77,7 +77,10 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
             raise SeedFileError(f"seed file {path}, data row {number - 1}: type {etype!r} is not one of "
                                 f"{', '.join(sorted(ENTITY_TYPES))}")
         labels = seed_labels(etype)
-        for spelling in dict.fromkeys((clean_mention(alias, etype), clean_mention(canonical, etype))):
+        # a capitalised "The" of a seed spelling is the name's ("The Associated Press", AP's own style)
+        spellings = (clean_mention(alias, etype, keep_the=alias.startswith("The ")),
+                     clean_mention(canonical, etype))
+        for spelling in dict.fromkeys(spellings):
             plural = etype == "ORG" and plural_name(spelling)
             for label in (*labels, "PERSON") if plural else labels:
                 seed = AliasSeed(spelling, label, canonical, etype)

@@ -399,3 +399,12 @@ def test_an_ambiguous_seed_file_is_refused(tmp_path: Path) -> None:
     path.write_text("alias,type,canonical\nX,MONEY,Y\n", encoding="utf-8")
     with pytest.raises(SeedFileError, match="MONEY"):
         read_alias_seeds(path)
+
+
+def test_a_seed_alias_written_with_a_capital_the_keeps_it(tmp_path: Path) -> None:
+    seed = tmp_path / "aliases.csv"
+    seed.write_text("alias,type,canonical\nThe Associated Press,ORG,Associated Press\nthe UN,ORG,United Nations\n",
+                    encoding="utf-8")
+    spellings = {(row.alias, row.canonical) for row in read_alias_seeds(seed)}
+    assert ("The Associated Press", "Associated Press") in spellings  # AP's style, kept by the entity stage
+    assert ("UN", "United Nations") in spellings and ("the UN", "United Nations") not in spellings
