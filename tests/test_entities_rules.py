@@ -751,3 +751,12 @@ def test_the_moon_and_planets_are_places_however_often_the_text_writes_moon(engl
                        "Later missions go to the Moon and to Mars, where the moon Phobos orbits.")
     names = {(e.name, e.label) for e in extract_entities([article], english)[0]}
     assert ("Moon", "LOC") in names and ("Mars", "LOC") in names
+
+
+def test_america_beside_the_united_states_is_the_country() -> None:
+    from etl.entities.jurisdiction import america
+
+    full = "The U.S. economy grew. America leads."
+    assert [t for t, _, _ in america(_raw(full, ("U.S.", "GPE"), ("America", "GPE")))] == ["U.S.", "United States"]
+    alone = "America, from Alaska to Patagonia."
+    assert [t for t, _, _ in america(_raw(alone, ("America", "GPE")))] == ["America"]

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from etl.entities.mentions import US_STATES, Raw, clean_mention
 
-__all__ = ["article_country", "counties", "national_bodies"]
+__all__ = ["america", "article_country", "counties", "national_bodies"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -315,4 +315,17 @@ def counties(full: str, raws: Sequence[Raw]) -> list[Raw]:
         if not any(a < offset + len(name) and offset < b for a, b in covered):
             out.append((f"{name} County{suffix}", "GPE", offset))
     return out
+
+
+US_NAMES = frozenset({"U.S.", "US", "USA", "U.S.A.", "United States", "United States of America"})
+
+
+def america(raws: Sequence[Raw]) -> list[Raw]:
+    """"America" (a place) of an article that also names the United States by one of its names is
+    the country, not the continents: "America" alone is left as written (etl seeds: the Americas in
+    Latin-American copy), but beside "the U.S." it is the same country written two ways."""
+    if not any(label == "GPE" and LEADING_THE.sub("", text) in US_NAMES for text, label, _ in raws):
+        return list(raws)
+    return [(US if label == "GPE" and LEADING_THE.sub("", text) == "America" else text, label, offset)
+            for text, label, offset in raws]
 
