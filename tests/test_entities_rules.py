@@ -760,3 +760,14 @@ def test_america_beside_the_united_states_is_the_country() -> None:
     assert [t for t, _, _ in america(_raw(full, ("U.S.", "GPE"), ("America", "GPE")))] == ["U.S.", "United States"]
     alone = "America, from Alaska to Patagonia."
     assert [t for t, _, _ in america(_raw(alone, ("America", "GPE")))] == ["America"]
+
+
+def test_a_us_storys_election_of_a_presidential_year_is_that_election() -> None:
+    from etl.entities.jurisdiction import presidential_elections
+
+    full = "The U.S. votes. Before the 2020 election and the 2018 election, the 2016 presidential race."
+    out = presidential_elections(full, _raw(full, ("U.S.", "GPE")))
+    assert [t for t, _, _ in out[1:]] == ["2020 United States presidential election",
+                                         "2016 United States presidential election"]
+    abroad = "Taiwan and Taiwan. The 2020 election in Taiwan."
+    assert len(presidential_elections(abroad, _raw(abroad, ("Taiwan", "GPE"), ("Taiwan", "GPE")))) == 2

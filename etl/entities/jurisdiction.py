@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from etl.entities.mentions import US_STATES, Raw, clean_mention
 
-__all__ = ["america", "article_country", "counties", "national_bodies"]
+__all__ = ["america", "article_country", "counties", "national_bodies", "presidential_elections"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -328,4 +328,28 @@ def america(raws: Sequence[Raw]) -> list[Raw]:
         return list(raws)
     return [(US if label == "GPE" and LEADING_THE.sub("", text) == "America" else text, label, offset)
             for text, label, offset in raws]
+
+
+# "the 2020 election", "the 2016 presidential race", "the 2024 campaign": a US presidential year's
+# election, which the model reads as a date and a common noun.
+ELECTION = re.compile(r"\b((?:19|20)\d\d) (?:U\.S\. |US )?(?:presidential )?(?:election|race|campaign)\b")
+
+
+def presidential_elections(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A US story's "<year> election" of a presidential year (a multiple of four), written with
+    the year, is the event encyclopedias title "<year> United States presidential election" (EVENT)
+    when the United States is the country the story names most (:func:`article_country`, or named
+    at least two thirds as often as the first, as for its federal bodies); a span the model read
+    there is kept as it is."""
+    counts = _country_counts(raws)
+    ranked = counts.most_common(1)
+    if not counts[US] or 3 * counts[US] < 2 * ranked[0][1]:
+        return list(raws)
+    taken = [(o, o + len(t)) for t, _, o in raws]
+    out = list(raws)
+    for m in ELECTION.finditer(full):
+        year = int(m.group(1))
+        if year % 4 == 0 and not any(a < m.end() and m.start() < b for a, b in taken):
+            out.append((f"{year} United States presidential election", "EVENT", m.start()))
+    return out
 

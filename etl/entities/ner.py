@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from etl.entities.jurisdiction import america, counties, national_bodies
+from etl.entities.jurisdiction import america, counties, national_bodies, presidential_elections
 from etl.entities.mentions import (
     ACRONYM,
     CELESTIAL,
@@ -460,6 +460,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             raws.append((text, label, offset))
     raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
     raws = america(counties(full, _capital(full, raws)))
+    raws = presidential_elections(full, raws)
     bodies = national_bodies(full, raws)
     # the bodies renamed after their country, as the title and headings write them too ("Senate")
     renamed = {clean_mention(a[0], "ORG"): b[0] for a, b in zip(raws, bodies, strict=True) if a[0] != b[0]}
