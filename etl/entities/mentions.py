@@ -137,14 +137,13 @@ POSSESSIVE_INSIDE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z0-9])")
 TITLE_CASE_SMALL = frozenset({"To", "Be", "Is", "Are", "Was", "Were", "For", "With", "From", "Off", "On", "In",
                               "At", "By", "Or", "As", "Into", "Over", "After", "Before", "Up", "Its", "Your"})
 TITLED_TYPES = frozenset({"WORK_OF_ART", "EVENT", "LAW"})
-# Lower-case words a name holds between its capitalised words ("Bank of America", "Council on
-# Foreign Relations", "Committee to Protect Journalists", "Ludwig van Beethoven"); any other is a
-# clause's word, and the span no name (see is_junk).
-INNER_LOWER = frozenset({"of", "the", "and", "for", "at", "in", "on", "upon", "to", "a", "an", "und", "et"})
 # Lower-case words that may open a name ("de Gaulle", "van Gogh", "al-Assad", "e-tron").
 PARTICLES = frozenset({"de", "del", "della", "di", "da", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
                        "al", "el", "bin", "ibn", "ben", "y", "e", "d"})
-INNER_LOWER = INNER_LOWER | PARTICLES
+# Lower-case words a name holds between its capitalised words ("Bank of America", "Council on
+# Foreign Relations", "Committee to Protect Journalists", "Ludwig van Beethoven"); any other is a
+# clause's word, and the span no name (see is_junk).
+INNER_LOWER = frozenset({"of", "the", "and", "for", "at", "in", "on", "upon", "to", "a", "an", "und", "et"}) | PARTICLES
 # Words no name ends with: connectors, and the relative pronouns and reporting verbs a span takes from
 # its sentence ("The Associated Press that", "Teresa Nielsen Hayden explained").
 TRAILING_CONNECTOR = re.compile(r"\s+(?:and|or|&|of|the|to|on|in|for|with|at|by|vs\.?"
