@@ -5,19 +5,20 @@ News copy names a country's institutions without the country: "the Senate", "the
 news it is: the Senate of a Nigerian story is the Senate of Nigeria, of a US story the United
 States Senate. Stored as written, one name "Senate" counts every country's senate as one entity.
 
-:func:`article_country` reads the country from the article's own place mentions: each country named
+:func:`country_counts` counts the countries the article's own mentions name: each country named
 (CLDR's English country names, from babel, and the usual short forms "U.S.", "UK", "America"),
-each US state (for the United States), each people's adjective ("Nigerian", "Indian"). The country
-named most, at least twice as often as any other, is the article's; else there is none and nothing
-is renamed.
+each US state and party (for the United States), each people's adjective ("Nigerian", "Indian"),
+each country before an organization ("the Nigeria Police"). The functions below take those counts
+(computed once per article by etl.entities.ner) and decide nothing when they are silent.
 
-:func:`national_bodies` renames a bare body after that country, as encyclopedias title them: for the
+:func:`national_bodies` renames a body after its country, as encyclopedias title them: for the
 United States its federal bodies ("United States Senate", "Supreme Court of the United States",
 "United States Department of State"); for another country its legislature and top court ("Senate
-of Nigeria", "Supreme Court of India"). A body the article also names with a country or a US state
-before it ("Nigerian Senate", "U.S. Senate", "Indiana House") is renamed only when that qualifier is
-the article's country; a state's legislature in the article ("Legislature", "General Assembly",
-"state Senate") keeps "Senate" and "House" as written: they may be the state's.
+of Nigeria", "Supreme Court of India"); whose a bare body is, :func:`_owner` says. A body after a US
+state ("Indiana House") stays as written, and so do a bare "Senate" and "House" of an article about
+a state's legislature ("Legislature", "General Assembly", "state Senate"); a one-state story's
+agencies take the state. :func:`counties`, :func:`america` and :func:`presidential_elections` name
+counties, "America" and the US presidential elections the same way.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from functools import lru_cache
 
 from etl.entities.mentions import US_STATES, Raw, clean_mention
 
-__all__ = ["america", "article_country", "counties", "national_bodies", "presidential_elections"]
+__all__ = ["america", "article_country", "counties", "country_counts", "national_bodies", "presidential_elections"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -155,7 +156,7 @@ def _country_of(text: str, label: str) -> str | None:
     return None
 
 
-def _country_counts(raws: Sequence[Raw]) -> Counter[str]:
+def country_counts(raws: Sequence[Raw]) -> Counter[str]:
     """How often the article names each country: by name, by its people's adjective, for the United
     States also by a state, its capital or its two parties, and before an organization's name
     ("Nigerian Senate", "Nigeria Police")."""
@@ -173,12 +174,24 @@ def _country_counts(raws: Sequence[Raw]) -> Counter[str]:
     return counts
 
 
-def article_country(raws: Sequence[Raw]) -> str | None:
-    """The country the article names most, at least twice as often as any other (else None)."""
-    ranked = _country_counts(raws).most_common(2)
-    if not ranked or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
+def _dominant(counts: Counter[str], at_least: int = 1) -> str | None:
+    """The key counted most, at least ``at_least`` times and twice as often as any other."""
+    ranked = counts.most_common(2)
+    if not ranked or ranked[0][1] < at_least or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
         return None
     return ranked[0][0]
+
+
+def _us_story(counts: Counter[str]) -> bool:
+    """The article names the United States at least two thirds as often as the country it names
+    most (news copy names the US bodies and elections bare even in a story mostly about another
+    country: "the Senate" of a story on Ukraine)."""
+    return counts[US] > 0 and 3 * counts[US] >= 2 * counts.most_common(1)[0][1]
+
+
+def article_country(raws: Sequence[Raw]) -> str | None:
+    """The country the article names most, at least twice as often as any other (else None)."""
+    return _dominant(country_counts(raws))
 
 
 def _with_the(country: str) -> str:
@@ -197,7 +210,7 @@ def _body_name(body: str, country: str) -> str | None:
 
 def _split_qualifier(text: str) -> tuple[str | None, str]:
     """("U.S.", "Senate") of "U.S. Senate", ("Nigerian", "Senate") of "Nigerian Senate", (None,
-    "Senate") of "Senate": the qualifier is a country's name or adjective, "Federal", or a US state."""
+    "Senate") of "Senate": the qualifier is a country's name or adjective or a US state."""
     names, adjectives = _countries()
     words = text.split()
     for cut in (1, 2, 3):
@@ -218,20 +231,15 @@ def _country_of_qualifier(head: str) -> str | None:
 
 def _owner(body: str, qualified: Mapping[str, set[str | None]], counts: Counter[str]) -> str | None:
     """Whose is the bare ``body``? The one country the article writes before it ("the Nigerian
-    Senate ... the Senate"); else, for a US federal body, the United States when the article names
-    it at least two thirds as often as the country it names most (news copy names the US bodies bare
-    even in a story mostly about another country: "the Senate" of a story on Ukraine); else the
-    country the article names most, twice as often as any other (the Indian press names its Supreme
-    Court bare too)."""
+    Senate ... the Senate"); else, for a US federal body, the United States in a US story
+    (:func:`_us_story`); else the country the article names most, twice as often as any other (the
+    Indian press names its Supreme Court bare too)."""
     owners = qualified.get(body, set())
     if owners:
         return next(iter(owners)) if len(owners) == 1 else None
-    ranked = counts.most_common(2)
-    if body in US_BODIES and counts[US] and 3 * counts[US] >= 2 * ranked[0][1]:
+    if body in US_BODIES and _us_story(counts):
         return US
-    if not ranked or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
-        return None
-    return ranked[0][0]
+    return _dominant(counts)
 
 
 def _state_of(raws: Sequence[Raw], counts: Counter[str]) -> str | None:
@@ -239,19 +247,17 @@ def _state_of(raws: Sequence[Raw], counts: Counter[str]) -> str | None:
     in an article whose country is the United States or no other."""
     if any(country != US for country in counts):
         return None
-    states = Counter(t for t, label, _ in raws
-                     if label in ("GPE", "LOC") and t in FULL_STATE_NAMES and t not in AMBIGUOUS_PLACES)
-    ranked = states.most_common(2)
-    if not ranked or ranked[0][1] < 2 or len(ranked) == 2 and ranked[0][1] < 2 * ranked[1][1]:
-        return None
-    return ranked[0][0]
+    return _dominant(Counter(t for t, label, _ in raws
+                             if label in ("GPE", "LOC") and t in FULL_STATE_NAMES and t not in AMBIGUOUS_PLACES),
+                     at_least=2)
 
 
-def national_bodies(full: str, raws: Sequence[Raw]) -> list[Raw]:
+def national_bodies(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
     """Each organization mention that is a national body, bare or after a country ("Senate",
     "Nigerian Senate", "U.S. Navy"), renamed after its country (see the module's doc); a body after
-    a US state ("Indiana House") or whose country the article leaves open stays as written."""
-    counts = _country_counts(raws)
+    a US state ("Indiana House") or whose country the article leaves open stays as written.
+    ``counts``: :func:`country_counts` of the article, computed here when not given."""
+    counts = country_counts(raws) if counts is None else counts
     if not counts:
         return list(raws)
     split = {offset: _split_qualifier(clean_mention(text, "ORG"))  # "the Supreme Court's" -> "Supreme Court"
@@ -285,13 +291,13 @@ SENTENCE_WORDS = frozenset({"In", "The", "And", "Of", "For", "At", "On", "From",
 COUNTY_LABELS = frozenset({"GPE", "LOC", "PERSON", "ORG", "NORP", "FAC"})
 
 
-def counties(full: str, raws: Sequence[Raw]) -> list[Raw]:
+def counties(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
     """US counties as encyclopedias title them, "<name> County, <State>": each name of a list before
     "counties" is a county (the model reads "Cass" or "Kalamazoo" there as a person; a name it did not
     read is added), and a county of a story about one US state (:func:`_state_of`) named without its
     state ("Kalamazoo County") is that state's. A county written with its state ("Orange County,
     California") was named so by etl.entities.ner already."""
-    state = _state_of(raws, _country_counts(raws))
+    state = _state_of(raws, country_counts(raws) if counts is None else counts)
     suffix = f", {state}" if state is not None else ""
     listed: dict[int, str] = {}  # offset -> county name, for each name of a list
     for m in COUNTY_LIST.finditer(full):
@@ -335,15 +341,12 @@ def america(raws: Sequence[Raw]) -> list[Raw]:
 ELECTION = re.compile(r"\b((?:19|20)\d\d) (?:U\.S\. |US )?(?:presidential )?(?:election|race|campaign)\b")
 
 
-def presidential_elections(full: str, raws: Sequence[Raw]) -> list[Raw]:
+def presidential_elections(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
     """A US story's "<year> election" of a presidential year (a multiple of four), written with
     the year, is the event encyclopedias title "<year> United States presidential election" (EVENT)
-    when the United States is the country the story names most (:func:`article_country`, or named
-    at least two thirds as often as the first, as for its federal bodies); a span the model read
-    there is kept as it is."""
-    counts = _country_counts(raws)
-    ranked = counts.most_common(1)
-    if not counts[US] or 3 * counts[US] < 2 * ranked[0][1]:
+    in a US story (:func:`_us_story`, as for its federal bodies); a span the model read there is
+    kept as it is."""
+    if not _us_story(country_counts(raws) if counts is None else counts):
         return list(raws)
     taken = [(o, o + len(t)) for t, _, o in raws]
     out = list(raws)

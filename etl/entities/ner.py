@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from etl.entities.jurisdiction import america, counties, national_bodies, presidential_elections
+from etl.entities.jurisdiction import america, counties, country_counts, national_bodies, presidential_elections
 from etl.entities.mentions import (
     ACRONYM,
     CELESTIAL,
@@ -459,9 +459,11 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
                 starts.add(offset)
             raws.append((text, label, offset))
     raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
-    raws = america(counties(full, _capital(full, raws)))
-    raws = presidential_elections(full, raws)
-    bodies = national_bodies(full, raws)
+    raws = _capital(full, raws)
+    # counted once: the renames below name no country (a state in a county list is the US either way)
+    countries = country_counts(raws)
+    raws = presidential_elections(full, america(counties(full, raws, countries)), countries)
+    bodies = national_bodies(full, raws, countries)
     # the bodies renamed after their country, as the title and headings write them too ("Senate")
     renamed = {clean_mention(a[0], "ORG"): b[0] for a, b in zip(raws, bodies, strict=True) if a[0] != b[0]}
     raws = _plural_teams(full, _platforms(full, bodies))
