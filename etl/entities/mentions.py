@@ -173,6 +173,8 @@ GENERIC_ACRONYMS = frozenset({
     "ac", "ecg", "ekg", "pet", "mri", "dna", "rna", "ai", "vr", "ar", "uhd", "wifi", "wi-fi", "gps", "api", "sdk",
     "pc", "tv", "suv", "ipo", "gdp", "co2", "atm", "pin", "sim", "lte", "nfc", "faq", "pdf", "url", "html", "rss",
     "diy", "kw", "kwh", "mph", "rpm", "hp",
+    # prices and accounting: "RRP", "MSRP", "EBITDA", "EPS", "Q2" are terms, not bodies
+    "rrp", "msrp", "ebitda", "eps", "capex", "yoy", "ytd", "cagr", "kpi", "q1", "q2", "q3", "q4",
 })
 
 
