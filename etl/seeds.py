@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.entities import ENTITY_TYPES, clean_mention
+from etl.entities.resolve import possessive_base
 from etl.settings import SEEDS_DIR
 
 __all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "plural_name",
@@ -77,12 +78,17 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
             raise SeedFileError(f"seed file {path}, data row {number - 1}: type {etype!r} is not one of "
                                 f"{', '.join(sorted(ENTITY_TYPES))}")
         labels = seed_labels(etype)
+        owned = etype == "ORG" and possessive_base(canonical) is not None  # "Lowe's": the "'s" is the name's
         # a capitalised "The" of a seed spelling is the name's ("The Associated Press", AP's own style)
-        spellings = (clean_mention(alias, etype, keep_the=alias.startswith("The ")),
-                     clean_mention(canonical, etype))
+        spellings = (clean_mention(alias, etype, brand=owned and possessive_base(alias) is not None,
+                                   keep_the=alias.startswith("The ")),
+                     clean_mention(canonical, etype, brand=owned))
         for spelling in dict.fromkeys(spellings):
             plural = etype == "ORG" and plural_name(spelling)
-            for label in (*labels, "PERSON") if plural else labels:
+            # the model reads "Lowe's" as a person's possessive: the spelling with its "'s" (kept by the
+            # entity stage only where every occurrence of the article has it) answers PERSON mentions too
+            possessive = owned and possessive_base(spelling) is not None
+            for label in (*labels, "PERSON") if plural or possessive else labels:
                 seed = AliasSeed(spelling, label, canonical, etype)
                 known = seeds.get((spelling, label))
                 if known and (known.canonical, known.canonical_type) != (canonical, etype):

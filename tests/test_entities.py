@@ -65,7 +65,7 @@ def test_titles_are_only_stripped_from_people(raw: str, label: str) -> None:
     ["A", "--", "2023", "the", "people", "State", "Councilor", "State Councilor", "Foreign Minister",
      "Secretary of State", "Prime Minister", "Mr", "Monday", "Ministry", "www.example.com", "@reuters",
      "One Two Three Four Five Six Seven Eight Nine", "Advertisement Business > Agriculture Quebec", "Home | News",
-     "Garrett hit Rudolph", "Super fun & entertaining"],
+     "Garrett hit Rudolph", "Super fun & entertaining", "RRP", "Ebitda", "Q2"],
 )
 def test_junk_never_becomes_an_entity(name: str) -> None:
     assert is_junk(name)
@@ -351,6 +351,19 @@ def test_plural_org_seeds_answer_for_people_labels() -> None:
     assert resolution.resolve_name("Broncos", "PERSON") == ("Denver Broncos", "ORG")
     assert resolution.resolve_name("Bruins", "ORG") == ("Boston Bruins", "ORG")
     assert resolution.resolve_name("Jets", "PERSON") == ("Jets", "PERSON")  # two teams' nickname: no seed
+
+
+def test_possessive_business_seeds_keep_their_s_and_answer_for_people_labels() -> None:
+    # "Lowe's" is the business, read by the model as a person's possessive: the seed spelling keeps its
+    # "'s" and answers PERSON mentions; the bare name ("Rob Lowe"'s surname) is not the business
+    seeds = {(s.alias, s.label): (s.canonical, s.canonical_type) for s in read_alias_seeds(ALIASES_FILE)}
+    assert seeds[("Lowe's", "PERSON")] == seeds[("Lowe's Companies", "ORG")] == ("Lowe's", "ORG")
+    assert seeds[("McDonald's", "ORG")] == ("McDonald's", "ORG")
+    assert not {("Lowe", "PERSON"), ("Lowe", "ORG"), ("Macy", "PERSON"), ("Macy", "ORG")} & set(seeds)
+    assert ("Home Depot", "PERSON") not in seeds and seeds[("Home Depot", "ORG")] == ("The Home Depot", "ORG")
+    resolution = Resolution(overrides=Overrides(Override(a, lab, c, t) for (a, lab), (c, t) in seeds.items()))
+    assert resolution.resolve_name("Macy's", "PERSON") == ("Macy's", "ORG")
+    assert resolution.resolve_name("Lowe", "PERSON") == ("Lowe", "PERSON")
 
 
 def test_product_seeds_answer_for_org_labels() -> None:
