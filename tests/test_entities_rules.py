@@ -536,6 +536,20 @@ def test_lists_scores_and_numbers_inside_spans() -> None:
     assert out2["Jupiter"] == ("LOC", 1) and out2["Galileo Jupiter"][0] == "PRODUCT"  # a probe, not a person
 
 
+def test_a_version_written_after_a_name_at_every_occurrence_is_the_name_s() -> None:
+    from etl.entities.ner import _model_numbers, _scores
+
+    full = ("Destiny 2 runs in 4K. Destiny 2 costs $10. Mortal Kombat 11, Final Fantasy XV and the Alienware AW3418DW."
+            "\nTrump 2 and Trump. Hurricanes 4, Blackhawks 2. Hungary 2 goals. Jokic 30 points. Benchmark 10-year "
+            "yields. Apple Q2 results.")
+    raws = _raw(full, ("Destiny", "PERSON"), ("Destiny", "PERSON"), ("Mortal Kombat", "PERSON"),
+                ("Final Fantasy", "ORG"), ("Alienware", "PERSON"), ("Trump", "PERSON"), ("Hurricanes", "ORG"),
+                ("Blackhawks", "ORG"), ("Hungary", "GPE"), ("Jokic", "PERSON"), ("Benchmark", "ORG"), ("Apple", "ORG"))
+    out = [t for t, _, _ in _scores(full, _model_numbers(full, raws))]
+    assert out == ["Destiny 2", "Destiny 2", "Mortal Kombat 11", "Final Fantasy XV", "Alienware AW3418DW", "Trump",
+                   "Hurricanes", "Blackhawks", "Hungary", "Jokic", "Benchmark", "Apple"]
+
+
 def test_names_read_once_count_every_time_the_body_writes_them(english: Settings) -> None:
     from etl.entities.ner import _headline_names, _unread_mentions
 

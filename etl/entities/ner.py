@@ -209,6 +209,43 @@ SCORE_AFTER = re.compile(r",\s+[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+
 SCORE_BEFORE = re.compile(r"[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+\d{1,2},\s+$")
 
 
+# A version or model token after a name ("Destiny 2", "Mortal Kombat 11", "Apple Watch Series 3",
+# "Alienware AW3418DW", "Intel Core i5-9300H", "Final Fantasy XV"): a number of one to three digits,
+# a token led by letters and holding a digit (not a quarter or half: "Q2", "H1"), or a roman numeral
+# from II; not the start of a quantity, a score, a compound or a decimal ("Jokic 30 points", "6-4",
+# "10-year").
+MODEL_AFTER = re.compile(
+    r"[ \t]+(?:\d{1,3}|(?![QH]\d\b)[A-Za-z]+\d[A-Za-z\d]*(?:-[A-Za-z\d]+)*|X{0,2}(?:IX|IV|V?I{0,3})(?<=[IVX]{2})|X|V)"
+    r"(?![\w'’%$&+]|[.,:/]\d|[-–]|[ \t]*(?:%|percent|per cent|points?|pts|goals?|yards?|years?|months?|weeks?|"
+    r"days?|hours?|minutes?|seconds?|times|million|billion|trillion)\b)")
+UNNUMBERED_LABELS = frozenset({"GPE", "LOC", "NORP", "FAC"})
+
+
+def _model_numbers(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A name NER read without the version or model token written after it (:data:`MODEL_AFTER`)
+    takes it when the article writes the name with such a token at every occurrence ("Destiny 2"
+    throughout; never "Trump" of one "Trump 2" among bare ones). The model reads these products and
+    games as people; a name ending in a number is no person (etl.entities.mentions). Places and
+    peoples are never numbered ("Hungary 2-0"); a score line's number is cut again after
+    (:func:`_scores`)."""
+    numbered: dict[str, bool] = {}
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        end = offset + len(text)
+        m = MODEL_AFTER.match(full, end)
+        if m is None or label in UNNUMBERED_LABELS or text[-1:].isdigit():
+            out.append((text, label, offset))
+            continue
+        if text not in numbered:
+            ends = [o.end() for o in re.finditer(r"(?<![\w&-])" + re.escape(text) + r"(?![\w&'’-])", full)]
+            numbered[text] = all(MODEL_AFTER.match(full, e) for e in ends)
+        if numbered[text]:
+            out.append((text + full[end: m.end()], label, offset))
+        else:
+            out.append((text, label, offset))
+    return out
+
+
 def _scores(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Names read with the score of a result line ("Bruins 5, Devils 1", "Hurricanes 4, Blackhawks 2")
     lose the score: a name ending in a number of one or two digits, followed by a comma and another
@@ -458,7 +495,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _places_and_states(full, _scores(full, _split_inside(full, raws)))
+    raws = _places_and_states(full, _scores(full, _model_numbers(full, _split_inside(full, raws))))
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
     countries = country_counts(raws)
