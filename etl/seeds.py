@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from etl.entities import ENTITY_TYPES, clean_mention
 from etl.entities.resolve import possessive_base
 from etl.settings import SEEDS_DIR
 
-__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "plural_name",
+__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "camel_case", "plural_name",
            "read_alias_seeds", "read_blocklist_seeds", "seed_labels"]
 
 ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
@@ -29,6 +30,14 @@ def seed_labels(etype: str) -> tuple[str, ...]:
     if etype in CONFUSABLE:
         return CONFUSABLE
     return PRODUCT_LABELS if etype == "PRODUCT" else (etype,)
+
+
+def camel_case(name: str) -> bool:
+    """One word with a capital after a lower-case letter ("SpaceX", "YouTube", "eBay"), not a Mc/Mac
+    or O' surname ("McCarthy", "MacArthur"). No person's name is written so, so an ORG seed spelled
+    so also answers for PERSON-labelled mentions (the model reads "SpaceX" as a person)."""
+    return " " not in name and re.search(r"[a-z][A-Z]", name) is not None \
+        and re.match(r"(?:Mc|Mac|O')[A-Z]", name) is None
 
 
 def plural_name(name: str) -> bool:
@@ -88,7 +97,8 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
             # the model reads "Lowe's" as a person's possessive: the spelling with its "'s" (kept by the
             # entity stage only where every occurrence of the article has it) answers PERSON mentions too
             possessive = owned and possessive_base(spelling) is not None
-            for label in (*labels, "PERSON") if plural or possessive else labels:
+            for label in (*labels, "PERSON") if plural or possessive or (etype == "ORG" and camel_case(spelling)) \
+                    else labels:
                 seed = AliasSeed(spelling, label, canonical, etype)
                 known = seeds.get((spelling, label))
                 if known and (known.canonical, known.canonical_type) != (canonical, etype):

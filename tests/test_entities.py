@@ -366,6 +366,18 @@ def test_possessive_business_seeds_keep_their_s_and_answer_for_people_labels() -
     assert resolution.resolve_name("Lowe", "PERSON") == ("Lowe", "PERSON")
 
 
+def test_camel_case_org_seeds_answer_for_people_labels() -> None:
+    # no person's name is written in camel case but the Mc/Mac/O' ones: "SpaceX" read as a person is
+    # the company; a one-word ORG seed of another shape ("Netflix") answers the place labels only
+    from etl.seeds import camel_case
+
+    assert camel_case("SpaceX") and camel_case("YouTube") and camel_case("eBay")
+    assert not any(camel_case(n) for n in ("McCarthy", "MacArthur", "O'Brien", "Netflix", "NASA", "Red Wings"))
+    seeds = {(s.alias, s.label): (s.canonical, s.canonical_type) for s in read_alias_seeds(ALIASES_FILE)}
+    assert seeds[("SpaceX", "PERSON")] == ("SpaceX", "ORG")
+    assert seeds[("Netflix", "GPE")] == ("Netflix", "ORG") and ("Netflix", "PERSON") not in seeds
+
+
 def test_product_seeds_answer_for_org_labels() -> None:
     # the model reads a product or a market index as an organization ("Kindle", "Sensex" tagged ORG):
     # a PRODUCT seed answers for ORG mentions too, never for the GPE/LOC/NORP/PERSON labels
