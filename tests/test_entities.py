@@ -65,7 +65,8 @@ def test_titles_are_only_stripped_from_people(raw: str, label: str) -> None:
     ["A", "--", "2023", "the", "people", "State", "Councilor", "State Councilor", "Foreign Minister",
      "Secretary of State", "Prime Minister", "Mr", "Monday", "Ministry", "www.example.com", "@reuters",
      "One Two Three Four Five Six Seven Eight Nine", "Advertisement Business > Agriculture Quebec", "Home | News",
-     "Garrett hit Rudolph", "Super fun & entertaining", "RRP", "Ebitda", "Q2"],
+     "Garrett hit Rudolph", "Super fun & entertaining", "RRP", "Ebitda", "Q2", "Group D", "Path A",
+     "Week 12", "Season 3"],
 )
 def test_junk_never_becomes_an_entity(name: str) -> None:
     assert is_junk(name)

@@ -178,6 +178,11 @@ GENERIC_ACRONYMS = frozenset({
 })
 
 
+# A part of a sequence named by its letter or number ("Group D", "Path A", "Round 2", "Week 12",
+# "Season 3", "Phase 1"): a stage of a competition, a programme or a series, no entity of its own
+# ("Section 230", "Chapter 11" and "Title IX" are laws: not these words).
+SEQUENCE_PART = re.compile(r"^(?:Group|Pool|Path|Heat|Leg|Stage|Round|Phase|Week|Matchday|Season|Episode|"
+                           r"Part|Step|Figure|Table|Page)\s+(?:[A-Z]|\d{1,3}|[IVX]{1,4})$")
 # A team and a position, or an organization's initials, before a person's full name ("Browns DL
 # Sheldon Richardson", "Steelers QB Mason Rudolph", "UN chief"-style credits in sports and business
 # copy): the words up to an all-capital token of 2 to 4 letters, when a first and last name follow.
@@ -277,7 +282,7 @@ def is_junk(name: str, label: str = "") -> bool:
                                          for w in name.split()[1:-1]):
         return True  # a clause, not a name: a verb or adjective between its words ("Garrett hit Rudolph")
     words = [w.strip(".,").lower() for w in name.split()]
-    if len(words) == 1 and words[0] in GENERIC_ACRONYMS:
+    if len(words) == 1 and words[0] in GENERIC_ACRONYMS or SEQUENCE_PART.match(name):
         return True
     return len(words) > MAX_MENTION_WORDS or _is_role(words)
 
