@@ -463,6 +463,21 @@ def test_counties_are_named_with_their_state_and_a_list_before_counties_holds_co
     assert [t for t, _, _ in counties(bare, _raw(bare, ("Barry", "GPE")))] == ["Barry County", "Cass County"]
 
 
+def test_a_town_of_a_one_state_story_is_named_with_its_state() -> None:
+    from etl.entities.jurisdiction import towns, us_towns
+
+    assert "Kansas" in us_towns()["Salina"] and "Brooklyn" not in us_towns() and "Athens" not in us_towns()
+    full = "Kansas schools. Salina South beat Wichita in Kansas. Salina fans and Topeka. Boston came. Mr. Salina spoke."
+    raws = _raw(full, ("Kansas", "GPE"), ("Salina", "GPE"), ("Wichita", "GPE"), ("Kansas", "GPE"), ("Salina", "GPE"),
+                ("Topeka", "LOC"), ("Boston", "GPE"), ("Salina", "PERSON"))
+    assert [t for t, _, _ in towns(raws)] == ["Kansas", "Salina, Kansas", "Wichita, Kansas", "Kansas",
+                                              "Salina, Kansas", "Topeka", "Boston", "Salina"]
+    # a story naming two states as often, or another country, names no town's state
+    two = "Kansas and Texas. Salina and Austin. Kansas, Texas."
+    raws2 = _raw(two, ("Kansas", "GPE"), ("Texas", "GPE"), ("Salina", "GPE"), ("Kansas", "GPE"), ("Texas", "GPE"))
+    assert [t for t, _, _ in towns(raws2)] == ["Kansas", "Texas", "Salina", "Kansas", "Texas"]
+
+
 def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:
     # title 0-20, lead 20-100, body after: a headline word met once more in passing (5 + 1) stays
     # below what the lead names and the story keeps naming (3 + 4)

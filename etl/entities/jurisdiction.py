@@ -23,14 +23,17 @@ counties, "America" and the US presidential elections the same way.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from etl.entities.mentions import US_STATES, Raw, clean_mention
+from etl.entities.mentions import STATE_NAMES, US_STATES, Raw, clean_mention
+from etl.settings import SEEDS_DIR
 
-__all__ = ["america", "article_country", "counties", "country_counts", "national_bodies", "presidential_elections"]
+__all__ = ["STANDALONE_CITIES", "america", "article_country", "counties", "country_counts", "in_state",
+           "national_bodies", "presidential_elections", "towns", "us_towns"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -321,6 +324,52 @@ def counties(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None)
         if not any(a < offset + len(name) and offset < b for a, b in covered):
             out.append((f"{name} County{suffix}", "GPE", offset))
     return out
+
+
+# The US cities AP style names without their state (its datelines that stand alone), as
+# encyclopedias title them: "Honolulu", not "Honolulu, Hawaii".
+STANDALONE_CITIES = frozenset({
+    "Atlanta", "Baltimore", "Boston", "Chicago", "Cincinnati", "Cleveland", "Dallas", "Denver", "Detroit",
+    "Honolulu", "Houston", "Indianapolis", "Las Vegas", "Los Angeles", "Miami", "Milwaukee", "Minneapolis",
+    "New Orleans", "New York", "Oklahoma City", "Philadelphia", "Phoenix", "Pittsburgh", "St. Louis",
+    "Salt Lake City", "San Antonio", "San Diego", "San Francisco", "Seattle", "Washington",
+})
+
+
+def in_state(place: str, state: str) -> str:
+    """A US place's full name, as encyclopedias title it: "McAllen, Texas", "Elkton, Maryland" (the
+    place alone is its short form in the article); the cities named alone (STANDALONE_CITIES) and
+    states ("Colorado, Washington, Alaska": a list) stay themselves."""
+    return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
+
+
+
+TOWNS_FILE = SEEDS_DIR / "us_towns.csv"
+
+
+@lru_cache(maxsize=1)
+def us_towns() -> dict[str, frozenset[str]]:
+    """US place name -> the states that have a place so named (seeds/us_towns.csv: GeoNames places of
+    5,000 people or more, written by tools/us_towns.py, which says what it leaves out)."""
+    lines = [ln for ln in TOWNS_FILE.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    states: dict[str, set[str]] = defaultdict(set)
+    for name, state in csv.reader(lines[1:]):
+        states[name].add(state)
+    return {name: frozenset(s) for name, s in states.items()}
+
+
+def towns(raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
+    """A place of a story about one US state (:func:`_state_of`) that the state has (:func:`us_towns`)
+    and that the text writes bare is that state's, as encyclopedias title it: "Salina" of a Kansas
+    story is "Salina, Kansas", "Sioux Falls" of a South Dakota one "Sioux Falls, South Dakota" (the
+    cities named alone stay themselves: :func:`in_state`). Only what NER read as a place: "Ithaca" is
+    no person's name here."""
+    state = _state_of(raws, country_counts(raws) if counts is None else counts)
+    if state is None:
+        return list(raws)
+    places = us_towns()
+    return [(in_state(text, state), label, offset) if label == "GPE" and state in places.get(text, ())
+            else (text, label, offset) for text, label, offset in raws]
 
 
 US_NAMES = frozenset({"U.S.", "US", "USA", "U.S.A.", "United States", "United States of America"})

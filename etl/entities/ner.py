@@ -21,7 +21,15 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from etl.entities.jurisdiction import america, counties, country_counts, national_bodies, presidential_elections
+from etl.entities.jurisdiction import (
+    america,
+    counties,
+    country_counts,
+    in_state,
+    national_bodies,
+    presidential_elections,
+    towns,
+)
 from etl.entities.mentions import (
     ACRONYM,
     CELESTIAL,
@@ -322,7 +330,7 @@ def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
         inner = STATE_AFTER.search(text)
         if inner is not None and inner.end() == len(text) and IN_PLACE.match(text[: inner.start()]):
             state_name = STATE_NAMES[inner.group(1)]
-            out.append((_in_state(text[: inner.start()], state_name), "GPE", offset))
+            out.append((in_state(text[: inner.start()], state_name), "GPE", offset))
             out.append((state_name, "GPE", offset + inner.start(1)))
             continue
         end = offset + len(text)
@@ -339,7 +347,7 @@ def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
             out.append((text, label, offset))
             continue
         state_name = STATE_NAMES[state.group(1)]
-        out.append((text, label, offset) if label in KEEP_LABEL else (_in_state(text, state_name), "GPE", offset))
+        out.append((text, label, offset) if label in KEEP_LABEL else (in_state(text, state_name), "GPE", offset))
         out.append((state_name, "GPE", state.start(1)))
         taken.add(state.start(1))
     return out
@@ -370,23 +378,6 @@ def _capital(full: str, raws: Sequence[Raw]) -> list[Raw]:
                 text = "Washington, D.C."
         out.append((text, label, offset))
     return out
-
-
-# The US cities AP style names without their state (its datelines that stand alone), as
-# encyclopedias title them: "Honolulu", not "Honolulu, Hawaii".
-STANDALONE_CITIES = frozenset({
-    "Atlanta", "Baltimore", "Boston", "Chicago", "Cincinnati", "Cleveland", "Dallas", "Denver", "Detroit",
-    "Honolulu", "Houston", "Indianapolis", "Las Vegas", "Los Angeles", "Miami", "Milwaukee", "Minneapolis",
-    "New Orleans", "New York", "Oklahoma City", "Philadelphia", "Phoenix", "Pittsburgh", "St. Louis",
-    "Salt Lake City", "San Antonio", "San Diego", "San Francisco", "Seattle", "Washington",
-})
-
-
-def _in_state(place: str, state: str) -> str:
-    """A US place's full name, as encyclopedias title it: "McAllen, Texas", "Elkton, Maryland" (the
-    place alone is its short form in the article); the cities named alone (STANDALONE_CITIES) and
-    states ("Colorado, Washington, Alaska": a list) stay themselves."""
-    return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
 
 
 # Labels under which a name written with "'s" may be a business named so ("McDonald's", "Macy's",
@@ -499,6 +490,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
     countries = country_counts(raws)
+    raws = towns(raws, countries)
     raws = presidential_elections(full, america(counties(full, raws, countries)), countries)
     bodies = national_bodies(full, raws, countries)
     # the bodies renamed after their country, as the title and headings write them too ("Senate")
