@@ -639,6 +639,11 @@ def test_plurals_and_the_last_word_of_one_institution_are_short_forms_in_an_arti
     assert out["Times"][0] == 1  # two papers end in "Times": which one is not said
     assert out["Street"][0] == 1  # read as a place: not the building's short form
     assert out["Americans"][0] == 2
+    # a short form of two long names the plural rule makes one goes to that one ("Davis Cup")
+    ents2 = [("Davis Cup Final", "EVENT", 0), ("Davis Cup", "EVENT", 40), ("Davis Cup Finals", "EVENT", 80),
+             ("Davis Cup", "EVENT", 120)]
+    out2 = {m.name: (m.mention_count, m.short_forms) for m in normalize_mentions(ents2, 0)}
+    assert out2 == {"Davis Cup Final": (4, ("Davis Cup", "Davis Cup Finals"))}
 
 
 def test_a_possessive_is_a_brand_candidate_only_under_an_org_person_or_product_label() -> None:

@@ -610,7 +610,9 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
     for name, label, offset in cleaned:
         target = canonical_of[name]
         if name in candidates_of:
-            target = _nearest(candidates_of[name], offset, offsets)
+            # the nearest long name, as the plural and head rules merged it ("Davis Cup" beside "Davis Cup
+            # Final" and "Davis Cup Finals", one event)
+            target = canonical_of[_nearest(candidates_of[name], offset, offsets)]
         grouped[target].append((name, label, offset))
     positions = {name: [offset for _, _, offset in mentions] for name, mentions in grouped.items()}
     shares = salience_shares(positions, title_len, lead_end)
