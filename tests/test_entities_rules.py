@@ -646,6 +646,17 @@ def test_plurals_and_the_last_word_of_one_institution_are_short_forms_in_an_arti
     assert out2 == {"Davis Cup Final": (4, ("Davis Cup", "Davis Cup Finals"))}
 
 
+def test_a_person_written_with_initials_is_the_one_full_name_they_abbreviate() -> None:
+    ents = [("B. U. Nzeribe", "PERSON", 0), ("Benjamin Nzeribe", "PERSON", 50), ("Benjamin Nzeribe", "PERSON", 90),
+            ("Nzeribe", "PERSON", 120), ("George W. Bush", "PERSON", 200), ("George H. W. Bush", "PERSON", 240),
+            ("John M. Ford", "PERSON", 300), ("John Milo Ford", "PERSON", 340), ("John M. Ford", "PERSON", 380),
+            ("Donald Trump Jr.", "PERSON", 500), ("Donald J. Trump", "PERSON", 540)]
+    out = {m.name: m.mention_count for m in normalize_mentions(ents, 0)}
+    assert out["Benjamin Nzeribe"] == 4 and out["John M. Ford"] == 3  # the spelling named most is kept
+    assert out["George W. Bush"] == out["George H. W. Bush"] == 1  # an initial against another: two people
+    assert out["Donald Trump Jr."] == 1 and out["Donald J. Trump"] == 1
+
+
 def test_a_possessive_is_a_brand_candidate_only_under_an_org_person_or_product_label() -> None:
     """Reproduced: "Singapore's", written with "'s" at both of its occurrences, was kept whole and
     stored as an ORG. A place's (or a people's) "'s" is a possessive; a name NER reads as an

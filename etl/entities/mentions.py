@@ -605,6 +605,7 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
             if len(distinct) > 1:
                 candidates_of[name] = distinct
     _plurals_and_heads(names, label_of, canonical_of, candidates_of)
+    _initial_variants(names, label_of, canonical_of, candidates_of, offsets)
 
     grouped: dict[str, list[Raw]] = defaultdict(list)
     for name, label, offset in cleaned:
@@ -684,6 +685,47 @@ def _plurals_and_heads(names: list[str], label_of: dict[str, str], canonical_of:
             seen.add(target)
             target = moved[target]
         canonical_of[name] = target
+
+
+INITIAL = re.compile(r"^[A-Z]\.$")
+
+
+def _abbreviates(short: list[str], long: list[str]) -> bool:
+    """Given names ``short`` write ``long`` with initials: word by word equal, or an initial of the
+    other's full word ("B." of "Benjamin", "M." of "Milo"), the longer list's extra words initials
+    ("B. U." of "Benjamin"); never an initial against another initial ("George W." is not "George H.
+    W."), and not the same words."""
+    if short == long:
+        return False
+    for a, b in zip(short, long, strict=False):
+        if a != b and not (INITIAL.match(a) and not INITIAL.match(b) and b[0] == a[0]) \
+                and not (INITIAL.match(b) and not INITIAL.match(a) and a[0] == b[0]):
+            return False
+    extra = short[len(long):] or long[len(short):]
+    return all(INITIAL.match(w) for w in extra)
+
+
+def _initial_variants(names: list[str], label_of: dict[str, str], canonical_of: dict[str, str],
+                      candidates_of: dict[str, list[str]], offsets: dict[str, list[int]]) -> None:
+    """One person written with and without initials in an article ("B. U. Nzeribe" and "Benjamin
+    Nzeribe", "John M. Ford" and "John Milo Ford", "Patrick W. Carlineo" and "Patrick Carlineo"):
+    the same surname, given names that :func:`_abbreviates` matches, and no other person of the
+    article matching; the spelling with more mentions is the name (``canonical_of`` is updated).
+    A name ending in "Jr."/"Sr." is left alone (another person)."""
+    people = [n for n in names if label_of[n] == "PERSON" and canonical_of[n] == n and n not in candidates_of
+              and 2 <= len(n.split()) <= 4 and n.split()[-1].lower() not in GENERATIONAL
+              and all(PERSON_NAME_WORD.match(w) or INITIAL.match(w) for w in n.split())]
+    for name in people:
+        words = name.split()
+        matches = [other for other in people if other != name and other.split()[-1] == words[-1]
+                   and _abbreviates(words[:-1], other.split()[:-1])]
+        if len(matches) != 1 or canonical_of[name] != name or canonical_of[matches[0]] != matches[0]:
+            continue
+        other = matches[0]
+        keep, drop = (name, other) if (len(offsets[name]), name) > (len(offsets[other]), other) else (other, name)
+        for key, target in canonical_of.items():
+            if target == drop:
+                canonical_of[key] = keep
 
 
 def _product_families(label_of: dict[str, str]) -> dict[str, str]:
