@@ -93,12 +93,12 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
                                    keep_the=alias.startswith("The ")),
                      clean_mention(canonical, etype, brand=owned))
         for spelling in dict.fromkeys(spellings):
-            plural = etype == "ORG" and plural_name(spelling)
-            # the model reads "Lowe's" as a person's possessive: the spelling with its "'s" (kept by the
-            # entity stage only where every occurrence of the article has it) answers PERSON mentions too
-            possessive = owned and possessive_base(spelling) is not None
-            for label in (*labels, "PERSON") if plural or possessive or (etype == "ORG" and camel_case(spelling)) \
-                    else labels:
+            # the model reads a plural name ("the Steelers"), a name with its own "'s" ("Lowe's", kept by
+            # the entity stage only where every occurrence of the article has it) and a camel-case brand
+            # ("SpaceX") as people: those ORG spellings answer PERSON mentions too
+            as_person = etype == "ORG" and (plural_name(spelling) or camel_case(spelling)) \
+                or owned and possessive_base(spelling) is not None
+            for label in (*labels, "PERSON") if as_person else labels:
                 seed = AliasSeed(spelling, label, canonical, etype)
                 known = seeds.get((spelling, label))
                 if known and (known.canonical, known.canonical_type) != (canonical, etype):

@@ -343,7 +343,6 @@ def in_state(place: str, state: str) -> str:
     return place if place in STANDALONE_CITIES or place in STATE_NAMES else f"{place}, {state}"
 
 
-
 TOWNS_FILE = SEEDS_DIR / "us_towns.csv"
 
 
