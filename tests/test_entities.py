@@ -379,6 +379,14 @@ def test_camel_case_org_seeds_answer_for_people_labels() -> None:
     assert seeds[("Netflix", "GPE")] == ("Netflix", "ORG") and ("Netflix", "PERSON") not in seeds
 
 
+def test_historical_surname_seeds_answer_for_people_only_and_leave_shared_surnames_out() -> None:
+    seeds = {(s.alias, s.label): (s.canonical, s.canonical_type) for s in read_alias_seeds(ALIASES_FILE)}
+    assert seeds[("Hitler", "PERSON")] == ("Adolf Hitler", "PERSON")
+    assert ("Lincoln", "GPE") not in seeds and ("Lincoln", "ORG") not in seeds  # the city, the carmaker
+    shared = ("Roosevelt", "Kennedy", "Bush", "Clinton", "Gandhi", "Biden", "Trump")
+    assert not {(n, "PERSON") for n in shared} & set(seeds)
+
+
 def test_product_seeds_answer_for_org_labels() -> None:
     # the model reads a product or a market index as an organization ("Kindle", "Sensex" tagged ORG):
     # a PRODUCT seed answers for ORG mentions too, never for the GPE/LOC/NORP/PERSON labels
