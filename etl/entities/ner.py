@@ -466,7 +466,7 @@ def _common_words(full: str, raws: Sequence[Raw], starts: set[int]) -> set[str]:
 
 def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[Raw]],
                      heading_ents: Sequence[Sequence[Raw]] = (), wikiner: bool = False,
-                     ) -> ArticleMentions:
+                     gazetteer: Sequence[tuple[str, str]] = ()) -> ArticleMentions:
     """The raw mentions of one article, its brand names ("Macy's") and its names with "The".
 
     Mentions are the NER spans of its segments (offsets into ``full``), the occurrences in the
@@ -509,7 +509,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     whole = frozenset(OWN_S.sub("", text) + suffix for text in brands for suffix in ("'s", "’s"))
     kept, definite = _definite_names(full, kept)
     kept, defined = _definitions(full, kept)
-    confirmed = _headline_names(prep, heading_ents, wikiner)
+    confirmed = _headline_names(prep, heading_ents, wikiner) + _known_names(prep, gazetteer)
     kept = _unread_mentions(prep, kept, read, confirmed, whole, definite)
     # headings and the title: only names the body holds (and people's surnames)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
@@ -573,6 +573,15 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
                     continue
             out.append((name, label))
     return out
+
+
+def _known_names(prep: Prepared, known: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(name, label) of the ``known`` names the body writes, case and word boundaries kept: the
+    model misses "SpaceX" in "Elon Musk's SpaceX" and "S&P 500" in "while the S&P 500 is up";
+    :func:`_unread_mentions` then counts them where NER read nothing, never inside a span it read."""
+    body = "\n".join(segment.text for segment in prep.segments)
+    return [(name, label) for name, label in known if name in body
+            and re.search(r"(?<![\w&-])" + re.escape(name) + r"(?![\w&-])", body)]
 
 
 # words before a date ("in May", "since June"), never before a person's surname
@@ -727,17 +736,19 @@ class ArticleMentions(NamedTuple):
 
 
 def extract_entities(
-    articles: Sequence[Article], settings: Settings, nlp: Any | None = None
+    articles: Sequence[Article], settings: Settings, nlp: Any | None = None, known: Sequence[tuple[str, str]] = ()
 ) -> list[list[EntityMention]]:
     """Entities of each article (see :func:`extract_evidence`, which also gives their short forms)."""
-    return [[m for m, _ in ents] for ents in extract_evidence(articles, settings, nlp)]
+    return [[m for m, _ in ents] for ents in extract_evidence(articles, settings, nlp, known)]
 
 
 def extract_evidence(
-    articles: Sequence[Article], settings: Settings, nlp: Any | None = None
+    articles: Sequence[Article], settings: Settings, nlp: Any | None = None, known: Sequence[tuple[str, str]] = ()
 ) -> list[list[tuple[EntityMention, tuple[str, ...]]]]:
     """Entities of each article with the short forms each absorbed there (the evidence of
-    etl.entities.resolve); articles in a language without a model get none.
+    etl.entities.resolve); articles in a language without a model get none. ``known``: (name,
+    label) of names to find in the body where NER read nothing (etl.seeds.seed_gazetteer: the
+    distinctive spellings of the seeds, "SpaceX", "S&P 500"), as the names the title holds are.
 
     Articles are grouped by language (no detected language: English) and each group's segments
     go through its model's ``nlp.pipe`` in batches of ``ner_batch_size``. With ``ner_workers`` > 1
@@ -774,7 +785,7 @@ def extract_evidence(
             heading_at += len(prep.headings)
             title = articles[i].title or ""
             full = (title.strip() + "\n\n" if title.strip() else "") + articles[i].text
-            found = article_mentions(prep, full, segment_ents, heading_ents, wikiner)
+            found = article_mentions(prep, full, segment_ents, heading_ents, wikiner, known)
             results[i] = merge_mentions(found.raws, prep.title_len, prep.lead_end, found.brands, found.definite,
                                         found.defined)
     return results

@@ -22,6 +22,7 @@ from etl.extract.page import extract_page
 from etl.pipeline.loop import Done, Failed, Outcome, StageResult, Worked, crashed, drive
 from etl.pipeline.runs import Progress, worker_id
 from etl.records import Article, EntityMention, RawPage, Reason, Reject, Stage
+from etl.seeds import seed_gazetteer
 from etl.settings import Settings
 from etl.store import articles, raw_pages
 from etl.store.db import Conn, transaction
@@ -102,7 +103,7 @@ class ProcessStep:
         t2 = time.perf_counter()
         if found:
             try:
-                mentions = extract_entities([a for _, a in found], self.settings, nlp=self.nlp)
+                mentions = extract_entities([a for _, a in found], self.settings, nlp=self.nlp, known=seed_gazetteer())
             except Exception as exc:
                 worked += crashed(Stage.ENTITIES, [p for p, _ in found], exc)
             else:
