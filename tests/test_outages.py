@@ -111,6 +111,40 @@ def test_a_slow_robots_txt_is_still_asked_once_by_parallel_tasks(
     assert {"/list/2", "/list/3", "/list/4"} <= set(paths)
 
 
+def test_a_robots_txt_stored_between_the_look_and_the_claim_is_reused(web: FixtureServer, settings: Settings) -> None:
+    """Reproduced (fresh-clone CI under load, the test above): the fetcher stored its answer and let its claim
+    go between another client's look and its claim, which then fetched robots.txt a second time. A claim
+    taken is now followed by one more look."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    from etl.acquire.http import LocalClock, PoliteClient
+
+    class StoredMeanwhile(LocalClock):
+        def __init__(self) -> None:
+            super().__init__()
+            self.looks = 0
+            self.released = 0
+
+        async def robots(self, url: str) -> tuple[int, bytes | None] | None:
+            self.looks += 1
+            return None if self.looks == 1 else (200, b"User-agent: *\nDisallow: /private\n")
+
+        async def release_robots(self, url: str) -> None:
+            self.released += 1
+
+    web.route("/robots.txt", Reply(200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"), host=3)
+    clock = StoredMeanwhile()
+
+    async def rules() -> Any:
+        async with PoliteClient(net_settings(settings, web), clock=clock) as client:
+            return await client.robots_for("http", urlsplit(web.base(3)).netloc)
+
+    got = asyncio.run(rules())
+    assert not got.allowed(web.url("/private/a", 3), "newsetl")  # the stored answer, not the server's
+    assert [r.path for r in web.seen(3)] == [] and clock.looks == 2 and clock.released == 1
+
+
 # --- item 1: mapped fetch tasks over one site -----------------------------------------------------
 
 

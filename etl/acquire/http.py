@@ -680,10 +680,17 @@ class PoliteClient:
                 deadline = time.monotonic() + claim
                 while True:
                     answer = await self.clock.robots(key)
+                    if answer is None and await self.clock.claim_robots(key, claim):
+                        # the fetcher may have stored its answer and let its claim go between the look and
+                        # the claim (a loaded machine widens that gap): look once more before fetching
+                        answer = await self.clock.robots(key)
+                        if answer is None:
+                            return None
+                        await self.clock.release_robots(key)
                     if answer is not None:
                         shared.append(answer)
                         return Response(key, key, answer[0], {}, answer[1] or b"")
-                    if await self.clock.claim_robots(key, claim) or time.monotonic() > deadline:
+                    if time.monotonic() > deadline:
                         return None
                     await asyncio.sleep(ROBOTS_POLL_SECONDS)
 
