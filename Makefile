@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/newsetl run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadfile
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m slow -q tests -k fuzz

@@ -22,20 +22,6 @@ from etl.store.db import ensure_database, libpq_url
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
-# The slowest modules first (pytest --durations: the live Airflow stack, real DAG runs, CLI runs in
-# subprocesses, a minute or more each against seconds for most others). `make test` hands whole
-# modules to its two workers in collection order (--dist loadfile --no-loadscope-reorder), so these
-# start first and the quick ones fill in after; xdist's default order, most tests first, hands the
-# modules of few slow tests out last.
-SLOWEST_FIRST = ("test_airflow_live.py", "test_faults.py", "test_dags.py", "test_security.py",
-                 "test_run_lifecycle.py", "test_news_reports_dag.py", "test_scale_out.py", "test_cli.py",
-                 "test_trust.py", "test_hostile_input.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the others keep their order
-
 # Property tests: `make test` runs the "ci" profile (fixed seed, few examples, same inputs every
 # run); `make fuzz` sets HYPOTHESIS_PROFILE=fuzz (random seed, many examples, failures kept in
 # .hypothesis/ so a found counterexample is replayed first next time).
