@@ -578,6 +578,26 @@ def test_a_version_written_after_a_name_at_every_occurrence_is_the_name_s() -> N
     out = [t for t, _, _ in _scores(full, _model_numbers(full, raws))]
     assert out == ["Destiny 2", "Destiny 2", "Mortal Kombat 11", "Final Fantasy XV", "Alienware AW3418DW", "Trump",
                    "Hurricanes", "Blackhawks", "Hungary", "Jokic", "Benchmark", "Apple"]
+    # a capital letter alone is a model's when no initial: "Mach E" at every occurrence, never "George W."
+    letters = "Ford's Mustang Mach E SUV. The Mustang Mach E ships. George W. Bush and A Tribe. Model I think."
+    raws = _raw(letters, ("Mustang Mach", "PERSON"), ("Mustang Mach", "PERSON"), ("George", "PERSON"), ("Model", "ORG"))
+    assert [t for t, _, _ in _model_numbers(letters, raws)] == ["Mustang Mach E", "Mustang Mach E", "George", "Model"]
+
+
+def test_companies_read_as_places_and_countries_read_as_people() -> None:
+    from etl.entities.jurisdiction import companies_read_as_places, countries_read_otherwise
+
+    full = ("Fortress Investment Group bought it. Fortress will sell. Alden Capital and Alden. Chicago Group in "
+            "Chicago. Emirates Airline of the United Arab Emirates: Emirates flies. The Jerusalem Post in Jerusalem.")
+    raws = _raw(full, ("Fortress Investment Group", "ORG"), ("Fortress", "GPE"), ("Alden Capital", "ORG"),
+                ("Alden", "GPE"), ("Chicago Group", "ORG"), ("Chicago", "GPE"), ("Emirates Airline", "ORG"),
+                ("United Arab Emirates", "GPE"), ("Emirates", "GPE"), ("Jerusalem Post", "ORG"), ("Jerusalem", "GPE"))
+    assert [label for _, label, _ in companies_read_as_places(raws)] == [
+        "ORG", "ORG", "ORG", "ORG", "ORG", "GPE", "ORG", "GPE", "GPE", "ORG", "GPE"]
+    people = "Madagascar and Gibraltar voted. Michael Jordan met Jordan. Georgia spoke."
+    raws = _raw(people, ("Madagascar", "PERSON"), ("Gibraltar", "PRODUCT"), ("Michael Jordan", "PERSON"),
+                ("Jordan", "PERSON"), ("Georgia", "PERSON"))
+    assert [label for _, label, _ in countries_read_otherwise(raws)] == ["GPE", "GPE", "PERSON", "PERSON", "PERSON"]
 
 
 def test_names_read_once_count_every_time_the_body_writes_them(english: Settings) -> None:

@@ -32,8 +32,9 @@ from functools import lru_cache
 from etl.entities.mentions import STATE_NAMES, US_STATES, Raw, clean_mention
 from etl.settings import SEEDS_DIR
 
-__all__ = ["STANDALONE_CITIES", "america", "article_country", "counties", "country_counts", "in_state",
-           "national_bodies", "presidential_elections", "towns", "us_towns"]
+__all__ = ["STANDALONE_CITIES", "america", "article_country", "companies_read_as_places", "counties",
+           "countries_read_otherwise", "country_counts", "in_state", "known_place", "national_bodies",
+           "presidential_elections", "towns", "us_towns"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -369,6 +370,45 @@ def towns(raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
     places = us_towns()
     return [(in_state(text, state), label, offset) if label == "GPE" and state in places.get(text, ())
             else (text, label, offset) for text, label, offset in raws]
+
+
+def known_place(name: str) -> bool:
+    """A place this module knows by name: a country (CLDR), a US state, a US city named alone or a
+    US town of :func:`us_towns`."""
+    return name in _countries()[0] or name in FULL_STATE_NAMES or name in STANDALONE_CITIES or name in us_towns()
+
+
+# Words after which a company's short form is its name ("Fortress Investment Group", "Alden Capital",
+# "Emirates Airline"); never a masthead's ("Jerusalem Post", "Straits Times": a place's newspaper).
+CORPORATE_WORDS = frozenset({"inc", "inc.", "corp", "corp.", "corporation", "ltd", "ltd.", "llc", "plc", "co", "co.",
+                             "company", "group", "holdings", "capital", "partners", "ventures", "investment",
+                             "investments", "global", "international", "airline", "airlines", "airways",
+                             "securities", "financial", "technologies", "systems", "industries", "enterprises"})
+
+
+def companies_read_as_places(raws: Sequence[Raw]) -> list[Raw]:
+    """A one-word name NER read as a place that no place of :func:`known_place` bears, where the
+    article also writes it as the start of a company's name that only adds corporate words
+    (:data:`CORPORATE_WORDS`): the company's short form, an ORG at every mention ("Fortress" beside
+    "Fortress Investment Group", "Alden" beside "Alden Capital"; never "Chicago" beside "Chicago
+    Group", nor a word of a longer place of the article: "Emirates" of "United Arab Emirates")."""
+    firsts = {text.split()[0] for text, label, _ in raws if label == "ORG" and len(text.split()) > 1
+              and all(w.lower().strip(",") in CORPORATE_WORDS for w in text.split()[1:])}
+    in_places = {w for text, label, _ in raws if label in ("GPE", "LOC") and " " in text for w in text.split()}
+    short = {text for text, label, _ in raws if label in ("GPE", "LOC") and text in firsts and not known_place(text)
+             and text not in in_places}
+    return [(t, "ORG" if t in short else label, o) for t, label, o in raws]
+
+
+def countries_read_otherwise(raws: Sequence[Raw]) -> list[Raw]:
+    """A one-word country's name (CLDR's; not one that is also a US state) that NER read as a
+    person, a product or an organization is the country, unless a person the article names bears it
+    ("Madagascar", "Gibraltar"; never "Jordan" beside "Michael Jordan")."""
+    names = _countries()[0]
+    people = {w for text, label, _ in raws if label == "PERSON" and " " in text for w in text.split()}
+    return [(t, "GPE" if label in ("PERSON", "PRODUCT", "ORG") and " " not in t and t in names
+             and t not in people and t not in AMBIGUOUS_PLACES and t not in FULL_STATE_NAMES else label, o)
+            for t, label, o in raws]
 
 
 US_NAMES = frozenset({"U.S.", "US", "USA", "U.S.A.", "United States", "United States of America"})

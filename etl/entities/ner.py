@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 
 from etl.entities.jurisdiction import (
     america,
+    companies_read_as_places,
     counties,
+    countries_read_otherwise,
     country_counts,
     in_state,
     national_bodies,
@@ -219,11 +221,13 @@ SCORE_BEFORE = re.compile(r"[A-Z][\w.'’&-]*(?:\s+[A-Z][\w.'’&-]*){0,3}\s+\d{
 
 # A version or model token after a name ("Destiny 2", "Mortal Kombat 11", "Apple Watch Series 3",
 # "Alienware AW3418DW", "Intel Core i5-9300H", "Final Fantasy XV"): a number of one to three digits,
-# a token led by letters and holding a digit (not a quarter or half: "Q2", "H1"), or a roman numeral
-# from II; not the start of a quantity, a score, a compound or a decimal ("Jokic 30 points", "6-4",
+# a token led by letters and holding a digit (not a quarter or half: "Q2", "H1"), a roman numeral
+# from II, or a capital letter alone that is no initial ("Mustang Mach E", "Model S"; never "A" or
+# "I"); not the start of a quantity, a score, a compound or a decimal ("Jokic 30 points", "6-4",
 # "10-year").
 MODEL_AFTER = re.compile(
-    r"[ \t]+(?:\d{1,3}|(?![QH]\d\b)[A-Za-z]+\d[A-Za-z\d]*(?:-[A-Za-z\d]+)*|X{0,2}(?:IX|IV|V?I{0,3})(?<=[IVX]{2})|X|V)"
+    r"[ \t]+(?:\d{1,3}|(?![QH]\d\b)[A-Za-z]+\d[A-Za-z\d]*(?:-[A-Za-z\d]+)*|X{0,2}(?:IX|IV|V?I{0,3})(?<=[IVX]{2})|X|V"
+    r"|[B-HJ-Z](?!\.))"
     r"(?![\w'’%$&+]|[.,:/]\d|[-–]|[ \t]*(?:%|percent|per cent|points?|pts|goals?|yards?|years?|months?|weeks?|"
     r"days?|hours?|minutes?|seconds?|times|million|billion|trillion)\b)")
 UNNUMBERED_LABELS = frozenset({"GPE", "LOC", "NORP", "FAC"})
@@ -490,7 +494,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
     countries = country_counts(raws)
-    raws = towns(raws, countries)
+    raws = countries_read_otherwise(companies_read_as_places(towns(raws, countries)))
     raws = presidential_elections(full, america(counties(full, raws, countries)), countries)
     bodies = national_bodies(full, raws, countries)
     # the bodies renamed after their country, as the title and headings write them too ("Senate")
