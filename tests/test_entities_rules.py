@@ -584,6 +584,28 @@ def test_a_version_written_after_a_name_at_every_occurrence_is_the_name_s() -> N
     assert [t for t, _, _ in _model_numbers(letters, raws)] == ["Mustang Mach E", "Mustang Mach E", "George", "Model"]
 
 
+def test_a_maker_and_its_model_written_together_are_one_product() -> None:
+    from etl.entities.ner import _brand_products
+
+    full = ("Google said Stadia ships. Google Stadia arrives; the Google Stadia Founder's Edition too. Is Google "
+            "Stadia late? Airbus sold Airbus A350-900 jets; the A350 flies. Amazon Jeff Bezos. NASA Artemis. "
+            "Toyota Japan said so.")
+    raws = _raw(full, ("Google", "ORG"), ("Stadia", "ORG"), ("Stadia", "PERSON"),
+                ("Google Stadia Founder's Edition", "ORG"), ("Airbus", "ORG"), ("Airbus", "ORG"), ("A350", "PRODUCT"),
+                ("A350", "PRODUCT"), ("Amazon", "ORG"),
+                ("Jeff Bezos", "PERSON"), ("NASA", "ORG"), ("Artemis", "ORG"), ("Toyota", "ORG"), ("Japan", "GPE"))
+    out = [(t, label) for t, label, _ in _brand_products(full, raws)]
+    assert out == [("Google", "ORG"), ("Stadia", "ORG"), ("Google Stadia", "PRODUCT"),
+                   ("Google Stadia Founder's Edition", "ORG"), ("Google Stadia", "PRODUCT"), ("Airbus", "ORG"),
+                   ("Airbus A350", "PRODUCT"), ("A350", "PRODUCT"), ("Amazon", "ORG"), ("Jeff Bezos", "PERSON"),
+                   ("NASA", "ORG"), ("Artemis", "ORG"), ("Toyota", "ORG"), ("Japan", "GPE")]
+    # the edition is not the product: "Google Stadia" stays its own name beside it
+    names = {m.name for m in normalize_mentions(
+        [("Google Stadia", "PRODUCT", 0), ("Google Stadia Founder's Edition", "PRODUCT", 40), ("Stadia", "ORG", 90),
+         ("Google", "ORG", 120)], 0)}
+    assert names == {"Google Stadia", "Google Stadia Founder's Edition", "Google"}
+
+
 def test_companies_read_as_places_and_countries_read_as_people() -> None:
     from etl.entities.jurisdiction import companies_read_as_places, countries_read_otherwise
 

@@ -385,7 +385,8 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
     Not when the longer name only adds a generational suffix ("Donald Trump Jr" is another person).
     An organization's prefix is its short form only when the longer name only adds company words
     ("Goldman Sachs Group", "Home Depot Inc", "Fortress Investment Group"): "Google" is not "Google
-    Stadia", "Senate" is not "Senate Judiciary Committee". An organization's name is also the short
+    Stadia", "Senate" is not "Senate Judiciary Committee"; nor is a product its edition or accessory
+    ("Stadia Controller"). An organization's name is also the short
     form of the same name after a country's qualifier ("Communist Party" of "Chinese Communist
     Party", "Customs and Border Protection" of "U.S. Customs and Border Protection").
     """
@@ -398,7 +399,9 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
             return False
         if long_label == "ORG":
             return all(w.lower().strip(".,") in ORG_FULL_NAME_WORDS | CONNECTORS for w in long[len(short):])
-        return True
+        # a product's edition or accessory is not the product ("Stadia Controller", "Google Stadia
+        # Founder's Edition" of "Google Stadia")
+        return not (long_label == "PRODUCT" and extra_last in PRODUCT_LAST_WORDS)
     core = long[:-1] if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL else long
     return (long_label in SUFFIX_TYPES and len(core) > len(short) and core[-len(short):] == short
             or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short

@@ -28,6 +28,7 @@ from etl.entities.jurisdiction import (
     countries_read_otherwise,
     country_counts,
     in_state,
+    known_place,
     national_bodies,
     presidential_elections,
     towns,
@@ -35,6 +36,7 @@ from etl.entities.jurisdiction import (
 from etl.entities.mentions import (
     ACRONYM,
     CELESTIAL,
+    CONNECTORS,
     DEFINITE,
     DEFINITE_TYPES,
     ENTITY_TYPES,
@@ -283,6 +285,49 @@ def _full_name(text: str) -> bool:
         and not any(w.lower() in ROLE_WORDS or w.lower() in ORG_LAST_WORDS or w in ("The", "A") for w in words)
 
 
+def _brand_products(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A maker's product: where the text writes a one-word organization of the article (a maker, not
+    an acronym or a possessive) and, one space after it, another name of the article ("Google" and
+    "Stadia": "Google Stadia arrives"; "Ford Mustang"), each such place is one PRODUCT mention "Google
+    Stadia", whatever NER read there (:func:`etl.entities.mentions.merge_mentions` then takes the bare
+    model for its short form). Not a person's name after the maker ("Amazon Jeff Bezos"), a known place
+    ("Toyota Japan") or a name ending in an organization word ("Google Ventures"); spans NER read
+    around it stay ("Google Stadia Founder's Edition")."""
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, label, _ in raws:
+        labels[text][label] += 1
+    makers = [t for t, c in labels.items() if c.most_common(1)[0][0] == "ORG" and " " not in t and t[:1].isupper()
+              and not t.isupper() and not t.endswith(("'s", "’s")) and len(t) > 2]
+    models = [t for t, c in labels.items() if c.most_common(1)[0][0] in BRAND_MODEL_LABELS and t[:1].isupper()
+              and not t.endswith(("'s", "’s")) and not known_place(t)
+              and not any(w.lower() in ORG_LAST_WORDS | CONNECTORS for w in t.split())]
+    spans: list[tuple[int, int, str]] = []
+    for maker in makers:
+        for model in models:
+            name = f"{maker} {model}"
+            if model == maker or name not in full:
+                continue
+            # a variant's number after a hyphen is the model's ("Airbus A350-900")
+            for m in re.finditer(r"(?<![\w&'’-])" + re.escape(name) + r"(?![\w&'’]|-[^\W\d])", full):
+                spans.append((m.start(), m.end(), name))
+    if not spans:
+        return list(raws)
+    out: list[Raw] = []
+    taken: list[tuple[int, int]] = []
+    for start, end, name in sorted(spans):
+        # a longer span NER read around it keeps the place ("the Google Stadia Founder's Edition")
+        if any(o <= start and end <= o + len(t) and len(t) > end - start for t, _, o in raws) \
+                or any(a < end and start < b for a, b in taken):
+            continue
+        taken.append((start, end))
+        out.append((name, "PRODUCT", start))
+    out += [r for r in raws if not any(a <= r[2] and r[2] + len(r[0]) <= b for a, b in taken)]
+    return sorted(out, key=lambda r: r[2])
+
+
+BRAND_MODEL_LABELS = frozenset({"ORG", "PRODUCT", "GPE", "NORP", "FAC", "WORK_OF_ART"})
+
+
 def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Spans holding two names: a list ("Starship, Blue Origin"), a possessive before another name
     whose owner the text also names on its own ("Apple's AirPods Pro" -> Apple, AirPods Pro;
@@ -490,7 +535,8 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _places_and_states(full, _scores(full, _model_numbers(full, _split_inside(full, raws))))
+    raws = _model_numbers(full, _brand_products(full, _split_inside(full, raws)))
+    raws = _places_and_states(full, _scores(full, raws))
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
     countries = country_counts(raws)
