@@ -589,16 +589,18 @@ def test_a_maker_and_its_model_written_together_are_one_product() -> None:
 
     full = ("Google said Stadia ships. Google Stadia arrives; the Google Stadia Founder's Edition too. Is Google "
             "Stadia late? Airbus sold Airbus A350-900 jets; the A350 flies. Amazon Jeff Bezos. NASA Artemis. "
-            "Toyota Japan said so.")
+            "Toyota Japan said so. The Senate Democratic leader.")
     raws = _raw(full, ("Google", "ORG"), ("Stadia", "ORG"), ("Stadia", "PERSON"),
                 ("Google Stadia Founder's Edition", "ORG"), ("Airbus", "ORG"), ("Airbus", "ORG"), ("A350", "PRODUCT"),
                 ("A350", "PRODUCT"), ("Amazon", "ORG"),
-                ("Jeff Bezos", "PERSON"), ("NASA", "ORG"), ("Artemis", "ORG"), ("Toyota", "ORG"), ("Japan", "GPE"))
+                ("Jeff Bezos", "PERSON"), ("NASA", "ORG"), ("Artemis", "ORG"), ("Toyota", "ORG"), ("Japan", "GPE"),
+                ("Senate", "ORG"), ("Democratic", "NORP"))
     out = [(t, label) for t, label, _ in _brand_products(full, raws)]
     assert out == [("Google", "ORG"), ("Stadia", "ORG"), ("Google Stadia", "PRODUCT"),
                    ("Google Stadia Founder's Edition", "ORG"), ("Google Stadia", "PRODUCT"), ("Airbus", "ORG"),
                    ("Airbus A350", "PRODUCT"), ("A350", "PRODUCT"), ("Amazon", "ORG"), ("Jeff Bezos", "PERSON"),
-                   ("NASA", "ORG"), ("Artemis", "ORG"), ("Toyota", "ORG"), ("Japan", "GPE")]
+                   ("NASA", "ORG"), ("Artemis", "ORG"), ("Toyota", "ORG"), ("Japan", "GPE"), ("Senate", "ORG"),
+                   ("Democratic", "NORP")]
     # the edition is not the product: "Google Stadia" stays its own name beside it
     names = {m.name for m in normalize_mentions(
         [("Google Stadia", "PRODUCT", 0), ("Google Stadia Founder's Edition", "PRODUCT", 40), ("Stadia", "ORG", 90),

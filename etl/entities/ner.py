@@ -291,8 +291,8 @@ def _brand_products(full: str, raws: Sequence[Raw]) -> list[Raw]:
     "Stadia": "Google Stadia arrives"; "Ford Mustang"), each such place is one PRODUCT mention "Google
     Stadia", whatever NER read there (:func:`etl.entities.mentions.merge_mentions` then takes the bare
     model for its short form). Not a person's name after the maker ("Amazon Jeff Bezos"), a known place
-    ("Toyota Japan") or a name ending in an organization word ("Google Ventures"); spans NER read
-    around it stay ("Google Stadia Founder's Edition")."""
+    ("Toyota Japan"), a people ("Senate Democratic") or a name ending in an organization word ("Google
+    Ventures"); spans NER read around it stay ("Google Stadia Founder's Edition")."""
     labels: dict[str, Counter[str]] = defaultdict(Counter)
     for text, label, _ in raws:
         labels[text][label] += 1
@@ -325,7 +325,7 @@ def _brand_products(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return sorted(out, key=lambda r: r[2])
 
 
-BRAND_MODEL_LABELS = frozenset({"ORG", "PRODUCT", "GPE", "NORP", "FAC", "WORK_OF_ART"})
+BRAND_MODEL_LABELS = frozenset({"ORG", "PRODUCT", "GPE", "FAC", "WORK_OF_ART"})
 
 
 def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
