@@ -606,6 +606,9 @@ def test_a_maker_and_its_model_written_together_are_one_product() -> None:
         [("Google Stadia", "PRODUCT", 0), ("Google Stadia Founder's Edition", "PRODUCT", 40), ("Stadia", "ORG", 90),
          ("Google", "ORG", 120)], 0)}
     assert names == {"Google Stadia", "Google Stadia Founder's Edition", "Google"}
+    # an index is its short name's
+    names = {m.name for m in normalize_mentions([("Hang Seng Index", "PRODUCT", 0), ("Hang Seng", "PRODUCT", 40)], 0)}
+    assert names == {"Hang Seng Index"}
 
 
 def test_companies_read_as_places_and_countries_read_as_people() -> None:

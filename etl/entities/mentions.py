@@ -101,6 +101,9 @@ ORG_FULL_NAME_WORDS = ORG_LAST_WORDS | {"investment", "investments", "global", "
 EVENT_LAST_WORDS = frozenset({"show", "finals", "final", "championships", "championship", "awards", "festival",
                               "tournament", "olympics", "marathon", "expo", "election", "summit"})
 PRODUCT_LAST_WORDS = frozenset({"edition", "concept", "controller", "console", "index", "average", "composite"})
+# Of those, the words of an edition or an accessory, another product than the one it is named after
+# ("Google Stadia Founder's Edition", "Xbox One Controller"); an index is its short name's ("Hang Seng").
+EDITION_WORDS = frozenset({"edition", "concept", "controller", "console"})
 # Last words of the names of buildings and structures, OntoNotes' FAC ("buildings, airports,
 # highways, bridges"): "Indiana Statehouse", "W. M. Keck Observatory", "Jeongdong Theater".
 FAC_LAST_WORDS = frozenset({"stadium", "arena", "airport", "observatory", "statehouse", "capitol", "headquarters",
@@ -401,7 +404,7 @@ def _is_part(short: list[str], long: list[str], long_label: str) -> bool:
             return all(w.lower().strip(".,") in ORG_FULL_NAME_WORDS | CONNECTORS for w in long[len(short):])
         # a product's edition or accessory is not the product ("Stadia Controller", "Google Stadia
         # Founder's Edition" of "Google Stadia")
-        return not (long_label == "PRODUCT" and extra_last in PRODUCT_LAST_WORDS)
+        return not (long_label == "PRODUCT" and extra_last in EDITION_WORDS)
     core = long[:-1] if extra_last in GENERATIONAL or extra_last + "." in GENERATIONAL else long
     return (long_label in SUFFIX_TYPES and len(core) > len(short) and core[-len(short):] == short
             or long_label == "PRODUCT" and len(long) - len(short) == 1 and long[1:] == short
