@@ -611,6 +611,18 @@ def test_a_maker_and_its_model_written_together_are_one_product() -> None:
     assert names == {"Hang Seng Index"}
 
 
+def test_a_lawmaker_s_party_and_state_names_the_state() -> None:
+    from etl.entities.ner import _party_states
+
+    full = ("Rep. Ilhan Omar, D-Minn., spoke. Rep. David McKinley, R-W.Va., went. Sen. Ted Cruz (R-Texas) and "
+            "Sen. Tina Smith, D-MN. D-Day and I-95 stay.")
+    raws = _raw(full, ("Ilhan Omar", "PERSON"), ("D-Minn", "ORG"), ("David McKinley", "PERSON"), ("Ted Cruz", "PERSON"),
+                ("Tina Smith", "PERSON"), ("D-Day", "EVENT"))
+    assert [(t, label) for t, label, _ in _party_states(full, raws)] == [
+        ("Ilhan Omar", "PERSON"), ("Minnesota", "GPE"), ("David McKinley", "PERSON"), ("West Virginia", "GPE"),
+        ("Ted Cruz", "PERSON"), ("Texas", "GPE"), ("Tina Smith", "PERSON"), ("Minnesota", "GPE"), ("D-Day", "EVENT")]
+
+
 def test_companies_read_as_places_and_countries_read_as_people() -> None:
     from etl.entities.jurisdiction import companies_read_as_places, countries_read_otherwise
 

@@ -402,6 +402,25 @@ def _places_and_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
+# A lawmaker's party and state, AP style ("Rep. Ilhan Omar, D-Minn.", "Sen. Joe Manchin, D-W.Va.",
+# "R-Texas"; postal codes too: "D-MN").
+_STATE_FORMS = "|".join(sorted((re.escape(f) for f in STATE_NAMES), key=len, reverse=True))
+PARTY_STATE = re.compile(r"(?<![\w-])[DRI]-(" + _STATE_FORMS + r")(?![\w'’-])")
+
+
+def _party_states(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """The state of each party-state designation (:data:`PARTY_STATE`) is a mention of the state,
+    named in full, in place of whatever NER read inside the designation; one a longer span NER read
+    crosses is left alone."""
+    out = list(raws)
+    for m in PARTY_STATE.finditer(full):
+        inside = [r for r in out if m.start() <= r[2] and r[2] + len(r[0]) <= m.end()]
+        if any(r[2] < m.end() and m.start() < r[2] + len(r[0]) for r in out if r not in inside):
+            continue
+        out = [r for r in out if r not in inside] + [(STATE_NAMES[m.group(1)], "GPE", m.start(1))]
+    return sorted(out, key=lambda r: r[2])
+
+
 # AP style: "Washington" alone is the federal capital; the state is "Washington state" ("state of
 # Washington"). An article that writes the state so, or puts "Washington" after a place and a comma
 # ("Seattle, Washington") or in a list of states ("Oregon, Washington and Idaho"), keeps it as written.
@@ -536,7 +555,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
                 starts.add(offset)
             raws.append((text, label, offset))
     raws = _model_numbers(full, _brand_products(full, _split_inside(full, raws)))
-    raws = _places_and_states(full, _scores(full, raws))
+    raws = _party_states(full, _places_and_states(full, _scores(full, raws)))
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
     countries = country_counts(raws)
