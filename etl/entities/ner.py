@@ -301,15 +301,21 @@ def _brand_products(full: str, raws: Sequence[Raw]) -> list[Raw]:
     models = [t for t, c in labels.items() if c.most_common(1)[0][0] in BRAND_MODEL_LABELS and t[:1].isupper()
               and not t.endswith(("'s", "’s")) and not known_place(t)
               and not any(w.lower() in ORG_LAST_WORDS | CONNECTORS for w in t.split())]
+    if not makers or not models:
+        return list(raws)
+    by_first: dict[str, list[str]] = defaultdict(list)  # a model's first letters and digits -> the models
+    for model in sorted(models, key=lambda t: (-len(t), t)):
+        by_first[re.split(r"[\W_]", model, maxsplit=1)[0]].append(model)
     spans: list[tuple[int, int, str]] = []
-    for maker in makers:
-        for model in models:
-            name = f"{maker} {model}"
-            if model == maker or name not in full:
-                continue
+    maker_then_word = re.compile(r"(?<![\w&'’-])(" + "|".join(re.escape(m) for m in makers) + r") ([^\W_]+)")
+    for m in maker_then_word.finditer(full):
+        for model in by_first.get(m.group(2), ()):
+            end = m.start(2) + len(model)
             # a variant's number after a hyphen is the model's ("Airbus A350-900")
-            for m in re.finditer(r"(?<![\w&'’-])" + re.escape(name) + r"(?![\w&'’]|-[^\W\d])", full):
-                spans.append((m.start(), m.end(), name))
+            if model != m.group(1) and full.startswith(model, m.start(2)) \
+                    and not re.match(r"[\w&'’]|-[^\W\d]", full[end: end + 2]):
+                spans.append((m.start(), end, f"{m.group(1)} {model}"))
+                break
     if not spans:
         return list(raws)
     out: list[Raw] = []
