@@ -623,6 +623,22 @@ def test_a_lawmaker_s_party_and_state_names_the_state() -> None:
         ("Ted Cruz", "PERSON"), ("Texas", "GPE"), ("Tina Smith", "PERSON"), ("Minnesota", "GPE"), ("D-Day", "EVENT")]
 
 
+def test_a_question_s_verb_is_no_first_name_and_a_variant_is_its_model_s() -> None:
+    from etl.entities.ner import _question_verbs, _variants
+
+    raws = [("Elizabeth Warren", "PERSON", 0), ("Will Warren", "PERSON", 40), ("Will Hurd", "PERSON", 80),
+            ("Will Warren", "PERSON", 120)]
+    # at a sentence's start, beside another first name of that surname: the surname; elsewhere kept
+    assert _question_verbs(raws, {40, 80}) == [("Elizabeth Warren", "PERSON", 0), ("Warren", "PERSON", 45),
+                                               ("Will Hurd", "PERSON", 80), ("Will Warren", "PERSON", 120)]
+    full = "crashes of its popular 737 Max jet. The iPhone 11 Pro costs. Mad Max returns. Boeing 737 Max. The Pro said."
+    raws = _raw(full, ("Max", "PERSON"), ("iPhone 11", "PRODUCT"), ("Pro", "ORG"), ("Mad Max", "PERSON"),
+                ("Boeing", "ORG"), ("Max", "PERSON"), ("Pro", "ORG"))
+    assert [(t, label) for t, label, _ in _variants(full, raws)] == [
+        ("737 Max", "PRODUCT"), ("iPhone 11 Pro", "PRODUCT"), ("Mad Max", "PERSON"), ("Boeing 737 Max", "PRODUCT"),
+        ("Pro", "ORG")]
+
+
 def test_companies_read_as_places_and_countries_read_as_people() -> None:
     from etl.entities.jurisdiction import companies_read_as_places, countries_read_otherwise
 

@@ -260,6 +260,35 @@ def _model_numbers(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
+# A model's variant word after its number ("737 Max", "iPhone 11 Pro", "Galaxy S10 Plus"): the model reads
+# "Max" a person.
+VARIANT_WORDS = frozenset({"Max", "MAX", "Pro", "Plus", "Mini", "Ultra", "Lite"})
+NUMBER_BEFORE = re.compile(r"(?:(?<=[\s(])|^)((?:[A-Z][\w-]*[ \t]+)?[A-Za-z]*\d[\w-]*)[ \t]+$")
+
+
+def _variants(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """A one-word variant (:data:`VARIANT_WORDS`) written right after a model number is that model's
+    variant, one PRODUCT: with the name NER read before it when that holds a digit ("iPhone 11" +
+    "Pro"), else with the number and the capitalised word before it ("737 Max", "Boeing 737 Max")."""
+    out: list[Raw] = []
+    for text, label, offset in sorted(raws, key=lambda r: r[2]):
+        if text not in VARIANT_WORDS or full[offset - 1: offset] not in (" ", "\t"):
+            out.append((text, label, offset))
+            continue
+        prev = out[-1] if out else None
+        if prev is not None and prev[2] + len(prev[0]) == offset - 1 and any(c.isdigit() for c in prev[0]):
+            out[-1] = (f"{prev[0]} {text}", "PRODUCT", prev[2])
+            continue
+        before = NUMBER_BEFORE.search(full, max(0, offset - 40), offset)
+        if before is None or (prev is not None and prev[2] + len(prev[0]) > before.start(1)
+                              and prev[2] < before.start(1)):
+            out.append((text, label, offset))
+            continue
+        out = [r for r in out if r[2] < before.start(1)]
+        out.append((full[before.start(1): offset + len(text)], "PRODUCT", before.start(1)))
+    return out
+
+
 def _scores(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Names read with the score of a result line ("Bruins 5, Devils 1", "Hurricanes 4, Blackhawks 2")
     lose the score: a name ending in a number of one or two digits, followed by a comma and another
@@ -505,6 +534,31 @@ def _platforms(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return [(t, "ORG" if t in platforms else label, o) for t, label, o in raws]
 
 
+# Verbs that open a question ("Will Warren continue to face the heat?", "Can Biden win Iowa?")
+QUESTION_VERBS = frozenset({"Will", "Can", "Could", "Would", "Should", "Shall", "Must", "Might", "May", "Did", "Does",
+                            "Do", "Is", "Was", "Are", "Were", "Has", "Had", "Have"})
+
+
+def _question_verbs(raws: Sequence[Raw], starts: set[int]) -> list[Raw]:
+    """A person's name NER read with the verb opening a question ("Will Warren" of "Will Warren
+    continue ...?") is the surname alone, when the mention opens a sentence and another person of
+    the article bears that surname with another first name ("Elizabeth Warren"); "Will Hurd" alone
+    stays a person's full name."""
+    firsts: dict[str, set[str]] = defaultdict(set)  # surname -> first words of the people bearing it
+    for t, label, _ in raws:
+        if label == "PERSON" and len(t.split()) >= 2:
+            firsts[t.split()[-1]].add(t.split()[0])
+    out: list[Raw] = []
+    for text, label, offset in raws:
+        words = text.split()
+        if label == "PERSON" and len(words) == 2 and words[0] in QUESTION_VERBS and offset in starts \
+                and firsts[words[1]] - {words[0]}:
+            out.append((words[1], label, offset + len(text) - len(words[1])))
+        else:
+            out.append((text, label, offset))
+    return out
+
+
 def _plural_teams(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """A one-word plural the model read as a person, written after a lower-case "the" ("the
     Steelers", "the Canadiens", "the Dodgers"): a team or a group, an ORG at every mention of the
@@ -560,7 +614,8 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _model_numbers(full, _brand_products(full, _split_inside(full, raws)))
+    raws = _model_numbers(full, _brand_products(full, _split_inside(full, _question_verbs(raws, starts))))
+    raws = _variants(full, raws)
     raws = _party_states(full, _places_and_states(full, _scores(full, raws)))
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
