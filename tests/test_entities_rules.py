@@ -639,6 +639,14 @@ def test_a_question_s_verb_is_no_first_name_and_a_variant_is_its_model_s() -> No
         ("Pro", "ORG")]
 
 
+def test_model_codes_written_twice_are_products() -> None:
+    from etl.entities.ner import _model_codes
+
+    prep = prepare("TNG50 results", "The TNG50 run beat TNG100. TNG50 data, the RAV4 and the RAV4 Prime; CO2 and "
+                   "CO2, R4bn then R4bn, PS4 once, B0C4DE B0C4DE.", 10_000)
+    assert _model_codes(prep) == [("RAV4", "PRODUCT"), ("TNG50", "PRODUCT")]
+
+
 def test_companies_read_as_places_and_countries_read_as_people() -> None:
     from etl.entities.jurisdiction import companies_read_as_places, countries_read_otherwise
 

@@ -639,7 +639,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     whole = frozenset(OWN_S.sub("", text) + suffix for text in brands for suffix in ("'s", "’s"))
     kept, definite = _definite_names(full, kept)
     kept, defined = _definitions(full, kept)
-    confirmed = _headline_names(prep, heading_ents, wikiner) + _known_names(prep, gazetteer)
+    confirmed = _headline_names(prep, heading_ents, wikiner) + _known_names(prep, gazetteer) + _model_codes(prep)
     kept = _unread_mentions(prep, kept, read, confirmed, whole, definite)
     # headings and the title: only names the body holds (and people's surnames)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
@@ -703,6 +703,21 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
                     continue
             out.append((name, label))
     return out
+
+
+# A model's code: a capital, letters and digits ("RAV4", "TNG50", "A350", "CBR600F4", "PS4"); not an amount
+# ("R4bn", "N500m"), a formula ("CO2", "H2O"), a colour ("B0C4DE") or a quarter ("Q2").
+MODEL_CODE = re.compile(r"(?<![\w&.$£€-])([A-Z][A-Za-z]*\d[A-Za-z\d]*)(?![\w&%-]|[.,]\d)")
+NOT_A_CODE = re.compile(r"^(?:[A-Z]{1,3}\d+(?:bn|m|mn|k|tn|b)|[CHONS\d]+|[\dA-F]{6}|[QH]\d)$")
+
+
+def _model_codes(prep: Prepared) -> list[tuple[str, str]]:
+    """(code, "PRODUCT") of the model codes (:data:`MODEL_CODE`) the body writes at least twice: the
+    small model reads "RAV4" or "TNG50" nowhere; :func:`_unread_mentions` counts them where NER read
+    nothing, and a name NER read around one keeps its place ("RAV4 Hybrid")."""
+    body = "\n".join(segment.text for segment in prep.segments)
+    counts = Counter(MODEL_CODE.findall(body))
+    return [(code, "PRODUCT") for code, n in sorted(counts.items()) if n >= 2 and not NOT_A_CODE.match(code)]
 
 
 def _known_names(prep: Prepared, known: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
