@@ -637,6 +637,12 @@ def test_a_question_s_verb_is_no_first_name_and_a_variant_is_its_model_s() -> No
     assert [(t, label) for t, label, _ in _variants(full, raws)] == [
         ("737 Max", "PRODUCT"), ("iPhone 11 Pro", "PRODUCT"), ("Mad Max", "PERSON"), ("Boeing 737 Max", "PRODUCT"),
         ("Pro", "ORG")]
+    # a body style too, and the model's number written apart or together is one name
+    names = {(m.name, m.mention_count) for m in normalize_mentions(
+        [*_variants("The LC 500 Convertible and the Convertible.", [("Convertible", "PERSON", 11),
+                                                                    ("Convertible", "PERSON", 35)]),
+         ("LC500 Convertible", "PRODUCT", 60), ("LC500 Convertible", "PRODUCT", 90)], 0)}
+    assert ("LC500 Convertible", 3) in names
 
 
 def test_model_codes_written_twice_are_products() -> None:

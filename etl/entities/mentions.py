@@ -524,6 +524,15 @@ def normalize_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None
     return [m for m, _ in merge_mentions(ents, title_len, lead_end, brands, definite, defined)]
 
 
+def _spelling_key(name: str) -> str:
+    """Spellings of one name: case aside, and a model's letters and number written apart or together
+    ("LC 500 Convertible", "LC500 Convertible")."""
+    return LETTERS_THEN_NUMBER.sub("", name.casefold())
+
+
+LETTERS_THEN_NUMBER = re.compile(r"(?<=[^\W\d_]) (?=\d)")
+
+
 def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = None,
                    brands: frozenset[str] = frozenset(), definite: frozenset[int] = frozenset(),
                    defined: Mapping[str, str] | None = None) -> list[tuple[EntityMention, tuple[str, ...]]]:
@@ -562,12 +571,12 @@ def merge_mentions(ents: Iterable[Raw], title_len: int, lead_end: int | None = N
         cleaned.append((canonical_form(name, label), label, offset))
     if not cleaned:
         return []
-    # one spelling per casefolded name
+    # one spelling per name written in other cases or with its number apart (_spelling_key)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for name, _, _ in cleaned:
-        spellings[name.casefold()][name] += 1
+        spellings[_spelling_key(name)][name] += 1
     spelling = {key: max(sorted(c), key=lambda s: (c[s], s != s.upper())) for key, c in spellings.items()}
-    cleaned = [(spelling[name.casefold()], label, offset) for name, label, offset in cleaned]
+    cleaned = [(spelling[_spelling_key(name)], label, offset) for name, label, offset in cleaned]
 
     label_weight: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     offsets: dict[str, list[int]] = defaultdict(list)

@@ -260,9 +260,10 @@ def _model_numbers(full: str, raws: Sequence[Raw]) -> list[Raw]:
     return out
 
 
-# A model's variant word after its number ("737 Max", "iPhone 11 Pro", "Galaxy S10 Plus"): the model reads
-# "Max" a person.
-VARIANT_WORDS = frozenset({"Max", "MAX", "Pro", "Plus", "Mini", "Ultra", "Lite"})
+# A model's variant word or body style after its number ("737 Max", "iPhone 11 Pro", "Galaxy S10 Plus", "LC
+# 500 Convertible"): the model reads "Max" and "Convertible" as people.
+VARIANT_WORDS = frozenset({"Max", "MAX", "Pro", "Plus", "Mini", "Ultra", "Lite", "Convertible", "Coupe", "Sedan",
+                           "Hatchback", "Roadster", "Wagon", "Cabriolet", "Spyder"})
 NUMBER_BEFORE = re.compile(r"(?:(?<=[\s(])|^)((?:[A-Z][\w-]*[ \t]+)?[A-Za-z]*\d[\w-]*)[ \t]+$")
 
 
@@ -615,7 +616,6 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
                 starts.add(offset)
             raws.append((text, label, offset))
     raws = _model_numbers(full, _brand_products(full, _split_inside(full, _question_verbs(raws, starts))))
-    raws = _variants(full, raws)
     raws = _party_states(full, _places_and_states(full, _scores(full, raws)))
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
@@ -641,6 +641,7 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     kept, defined = _definitions(full, kept)
     confirmed = _headline_names(prep, heading_ents, wikiner) + _known_names(prep, gazetteer) + _model_codes(prep)
     kept = _unread_mentions(prep, kept, read, confirmed, whole, definite)
+    kept = _variants(full, kept)  # after the occurrences NER missed: "LC 500" + "Convertible"
     # headings and the title: only names the body holds (and people's surnames)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
     for text, label, offset in kept:
