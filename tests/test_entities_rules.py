@@ -653,6 +653,20 @@ def test_model_codes_written_twice_are_products() -> None:
     assert _model_codes(prep) == [("RAV4", "PRODUCT"), ("TNG50", "PRODUCT")]
 
 
+def test_a_name_read_whole_once_is_joined_where_it_was_read_in_two() -> None:
+    from etl.entities.ner import _rejoin
+
+    full = ("Seizures from Customs and Border Protection. Customs and Border Protection measures. London Overground "
+            "and the London Overground. Windows, Linux and Windows, Linux.")
+    raws = _raw(full, ("Customs", "ORG"), ("Border Protection", "ORG"), ("Customs and Border Protection", "ORG"),
+                ("London", "GPE"), ("Overground", "NORP"), ("London Overground", "ORG"), ("Windows", "NORP"),
+                ("Linux", "GPE"), ("Windows, Linux", "ORG"))
+    assert [(t, label) for t, label, _ in _rejoin(full, raws)] == [
+        ("Customs and Border Protection", "ORG"), ("Customs and Border Protection", "ORG"),
+        ("London Overground", "ORG"), ("London Overground", "ORG"), ("Windows", "NORP"), ("Linux", "GPE"),
+        ("Windows, Linux", "ORG")]
+
+
 def test_companies_read_as_places_and_countries_read_as_people() -> None:
     from etl.entities.jurisdiction import companies_read_as_places, countries_read_otherwise
 

@@ -364,6 +364,34 @@ def _brand_products(full: str, raws: Sequence[Raw]) -> list[Raw]:
 BRAND_MODEL_LABELS = frozenset({"ORG", "PRODUCT", "GPE", "FAC", "WORK_OF_ART"})
 
 
+JOINING_GAPS = frozenset({" ", " and ", " of ", " & ", " of the "})
+
+
+def _rejoin(full: str, raws: Sequence[Raw]) -> list[Raw]:
+    """Two spans NER read side by side, one space or connector apart ("Customs" "and" "Border
+    Protection", "London" "Overground", "Nazi" "Germany"), that together are a name it read whole
+    elsewhere in the article are that name, with the label it had there; a list ("Windows, Linux")
+    is never joined."""
+    whole: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, label, _ in raws:
+        whole[text][label] += 1
+    ordered = sorted(raws, key=lambda r: r[2])
+    out: list[Raw] = []
+    i = 0
+    while i < len(ordered):
+        text, label, offset = ordered[i]
+        if i + 1 < len(ordered):
+            nxt, _, nxt_offset = ordered[i + 1]
+            joined = full[offset: nxt_offset + len(nxt)]
+            if full[offset + len(text): nxt_offset] in JOINING_GAPS and joined in whole:
+                out.append((joined, whole[joined].most_common(1)[0][0], offset))
+                i += 2
+                continue
+        out.append((text, label, offset))
+        i += 1
+    return out
+
+
 def _split_inside(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Spans holding two names: a list ("Starship, Blue Origin"), a possessive before another name
     whose owner the text also names on its own ("Apple's AirPods Pro" -> Apple, AirPods Pro;
@@ -615,7 +643,8 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
             if SENTENCE_START.search(segment.text[:start]):
                 starts.add(offset)
             raws.append((text, label, offset))
-    raws = _model_numbers(full, _brand_products(full, _split_inside(full, _question_verbs(raws, starts))))
+    raws = _split_inside(full, _question_verbs(_rejoin(full, raws), starts))
+    raws = _model_numbers(full, _brand_products(full, raws))
     raws = _party_states(full, _places_and_states(full, _scores(full, raws)))
     raws = _capital(full, raws)
     # counted once: the renames below name no country (a state in a county list is the US either way)
