@@ -665,6 +665,9 @@ def test_a_name_read_whole_once_is_joined_where_it_was_read_in_two() -> None:
         ("Customs and Border Protection", "ORG"), ("Customs and Border Protection", "ORG"),
         ("London Overground", "ORG"), ("London Overground", "ORG"), ("Windows", "NORP"), ("Linux", "GPE"),
         ("Windows, Linux", "ORG")]
+    full = "The Federal Reserve Bank of New York and the CEO of Apple in Texas."
+    raws = _raw(full, ("Federal Reserve Bank", "ORG"), ("New York", "GPE"), ("Apple", "ORG"), ("Texas", "GPE"))
+    assert [t for t, _, _ in _rejoin(full, raws)] == ["Federal Reserve Bank of New York", "Apple", "Texas"]
 
 
 def test_companies_read_as_places_and_countries_read_as_people() -> None:

@@ -371,7 +371,8 @@ def _rejoin(full: str, raws: Sequence[Raw]) -> list[Raw]:
     """Two spans NER read side by side, one space or connector apart ("Customs" "and" "Border
     Protection", "London" "Overground", "Nazi" "Germany"), that together are a name it read whole
     elsewhere in the article are that name, with the label it had there; a list ("Windows, Linux")
-    is never joined."""
+    is never joined. An organization "of" a place is one organization ("Federal Reserve Bank" "of"
+    "New York", "Chartered Professional Accountants" "of" "Canada")."""
     whole: dict[str, Counter[str]] = defaultdict(Counter)
     for text, label, _ in raws:
         whole[text][label] += 1
@@ -383,8 +384,13 @@ def _rejoin(full: str, raws: Sequence[Raw]) -> list[Raw]:
         if i + 1 < len(ordered):
             nxt, _, nxt_offset = ordered[i + 1]
             joined = full[offset: nxt_offset + len(nxt)]
-            if full[offset + len(text): nxt_offset] in JOINING_GAPS and joined in whole:
+            gap = full[offset + len(text): nxt_offset]
+            if gap in JOINING_GAPS and joined in whole:
                 out.append((joined, whole[joined].most_common(1)[0][0], offset))
+                i += 2
+                continue
+            if gap == " of " and label == "ORG" and ordered[i + 1][1] == "GPE":
+                out.append((joined, "ORG", offset))  # "Federal Reserve Bank" "of" "New York"
                 i += 2
                 continue
         out.append((text, label, offset))
