@@ -69,6 +69,24 @@ def migrate_metadata(env: dict[str, str]) -> None:
     shutil.copyfile(_MIGRATED_SQLITE[0], target)
 
 
+# Source of the child processes that validate trigger-form confs against a DAG's params (test_dags,
+# test_security): "ok", or the refusal's message, for each conf.
+PARAM_VERDICTS = r"""
+def param_verdicts(dag, confs):
+    import copy
+    verdicts = []
+    for conf in confs:
+        params = copy.deepcopy(dag.params)
+        try:
+            params.update(conf)
+            params.validate()
+            verdicts.append("ok")
+        except Exception as exc:
+            verdicts.append(str(exc)[:300])
+    return verdicts
+"""
+
+
 DAG_TEST_SCRIPT = r"""
 import json, sys
 from airflow.dag_processing.dagbag import DagBag

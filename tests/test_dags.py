@@ -11,12 +11,12 @@ import psycopg
 import pytest
 
 from etl.store.db import libpq_url
-from tests.airflow_support import DAGS, REPO, airflow_env, migrate_metadata, run_dag_test
+from tests.airflow_support import DAGS, PARAM_VERDICTS, REPO, airflow_env, migrate_metadata, run_dag_test
 
 pytestmark = pytest.mark.airflow
 
-POLICY_SCRIPT = r"""
-import copy, json, sys
+POLICY_SCRIPT = PARAM_VERDICTS + r"""
+import json, sys
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=sys.argv[1])
 out = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
@@ -36,15 +36,7 @@ out["news_etl_params"] = None  # news_etl did not import: test_dags_import_witho
 if "news_etl" in bag.dags:
     dag = bag.dags["news_etl"]
     schemas = {name: dag.params.get_param(name).schema for name in dag.params}
-    verdicts = []
-    for conf in json.loads(sys.argv[2]):
-        params = copy.deepcopy(dag.params)
-        try:
-            params.update(conf)
-            params.validate()
-            verdicts.append("ok")
-        except Exception as exc:
-            verdicts.append(str(exc)[:300])
+    verdicts = param_verdicts(dag, json.loads(sys.argv[2]))
     out["news_etl_params"] = {"schemas": schemas, "verdicts": verdicts}
 print("POLICY " + json.dumps(out))
 """

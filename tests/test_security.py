@@ -28,7 +28,7 @@ from etl.settings import Settings
 from etl.sources import SourcesFileError, sources_for_run
 from etl.store import migrate
 from etl.store.db import DatabaseUnavailable, libpq_url
-from tests.airflow_support import DAGS, airflow_env
+from tests.airflow_support import DAGS, PARAM_VERDICTS, airflow_env
 from tests.conftest import REPO
 from tests.fault_support import RestartableServer, cli_env, one, run_cli, table_counts, write_corpus
 
@@ -432,21 +432,11 @@ def test_injection_payloads_as_source_names_and_locations_are_stored_verbatim(
     assert set(PAYLOADS) <= names and {p + " file" for p in PAYLOADS} <= names and len(ids) == len(PAYLOADS)
 
 
-PARAMS_SCRIPT = r"""
-import copy, json, sys
+PARAMS_SCRIPT = PARAM_VERDICTS + r"""
+import json, sys
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=sys.argv[1])
-dag = bag.dags["news_etl"]
-out = []
-for conf in json.loads(sys.argv[2]):
-    params = copy.deepcopy(dag.params)
-    try:
-        params.update(conf)
-        params.validate()
-        out.append("ok")
-    except Exception as exc:
-        out.append(type(exc).__name__)
-print("PARAMS " + json.dumps(out))
+print("PARAMS " + json.dumps(param_verdicts(bag.dags["news_etl"], json.loads(sys.argv[2]))))
 """
 
 
