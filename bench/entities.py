@@ -15,6 +15,10 @@ three rounds, one process. The resolution step's cost: its seconds (stage timing
 each run) against the entity stage's (``entities``), summed over the runs of the scratch warehouse;
 the gate fails when it exceeds 15% of NER time.
 
+Ceiling (``canonical_ceiling``): how high canonical could go from evidence the warehouse holds, if
+every match took its gold canonical wherever the article, any page of the warehouse or a seed
+writes it; what stays below it needs knowledge the text does not hold.
+
 Writes bench/results/entities.json (``--baseline``: entities-baseline.json, today's numbers kept
 for comparison), rewrites the README block between ``<!-- bench-entities:begin/end -->`` from the
 results files, and exits 1 when a target is missed.
@@ -146,6 +150,65 @@ def resolution_cost(runs: list[dict[str, Any]], warehouse: list[dict[str, Any]])
             "target_resolve_over_ner": RESOLVE_BUDGET}
 
 
+def _scorer_key() -> Any:
+    """news-dev's own name key (score_entities.key), so the ceiling matches names as the scorer does."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_entities", SCORER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.key
+
+
+def canonical_ceiling(gold: list[dict[str, Any]], predictions: list[dict[str, Any]],
+                      articles: dict[str, dict[str, Any]], warehouse: list[dict[str, Any]]) -> dict[str, Any]:
+    """How high canonical could go from the evidence the warehouse holds, with these matches.
+
+    canonical is scored per article as matched predictions named by the gold canonical itself. A
+    prediction that matched a gold entity under another of its names could take the canonical by
+    resolution by evidence only when something the warehouse reads writes it: the article itself,
+    any page of the warehouse (the context included), or a seed alias's canonical
+    (seeds/entity_aliases.csv). The ceilings count every such prediction as fixed, so they are upper
+    bounds (a name written is not yet a name read as that entity); what stays below them needs
+    knowledge the text does not hold ("Ford" -> "Ford Motor Company", "Boston" -> "Boston Bruins").
+    Averaged over the gold articles as score_entities.py averages (an article with no match: 0)."""
+    from etl.seeds import read_alias_seeds
+
+    key = _scorer_key()
+    seeds = {key(s.canonical) for s in read_alias_seeds()}
+    pages = "\n".join(f"{a.get('title') or ''}\n{a.get('text') or ''}" for a in warehouse).casefold()
+    pred = {p["id"]: p for p in predictions}
+    totals = {"now": 0.0, "written in the article": 0.0, "written in the warehouse or a seed": 0.0}
+    unreachable = 0
+    for g in gold:
+        forms: dict[str, dict[str, Any]] = {}
+        for e in g["entities"]:
+            for f in [e["name"], *e.get("aliases", [])]:
+                forms.setdefault(key(f), e)
+        art = articles.get(g["id"]) or {}
+        text = f"{art.get('title') or ''}\n{art.get('text') or ''}".casefold()
+        matched, hits = 0, dict.fromkeys(totals, 0)
+        for pe in pred.get(g["id"], {}).get("entities", []):
+            ge = forms.get(key(pe["name"]))
+            if ge is None:
+                continue
+            matched += 1
+            exact = key(pe["name"]) == key(ge["name"])
+            canonical = ge["name"].casefold()
+            in_article = exact or canonical in text
+            anywhere = in_article or canonical in pages or key(ge["name"]) in seeds
+            hits["now"] += exact
+            hits["written in the article"] += in_article
+            hits["written in the warehouse or a seed"] += anywhere
+            unreachable += not anywhere
+        for name in totals:
+            totals[name] += hits[name] / matched if matched else 0.0
+    out: dict[str, Any] = {name: round(v / max(len(gold), 1), 4) for name, v in totals.items()}
+    out["matches without their canonical anywhere"] = unreachable
+    return out
+
+
 def run(prefix: str) -> dict[str, Any]:
     from etl.settings import load_settings
     from tools.entity_bench import read_manifest, run_entities, write_predictions
@@ -178,6 +241,7 @@ def run(prefix: str) -> dict[str, Any]:
         "halves": {h: sorted({urlsplit(urls[i]).hostname or "" for i in halves if halves[i] == h}) for h in "AB"},
         "targets": {k: v[0] for k, v in TARGETS.items()},
         "failed": failed_targets(scores["overall"], resolution),
+        "canonical_ceiling": canonical_ceiling(gold, result.predictions, result.articles, result.warehouse),
         "throughput": throughput(list(result.articles.values())),
         "resolution": resolution,
         "runs": result.summaries,
@@ -233,6 +297,14 @@ def readme_block(current: dict[str, Any], baseline: dict[str, Any] | None,
                      f"{res['target_resolve_over_ner']:.0%}). On those runs' texts ({res['words']:,} words): plain "
                      f"`nlp.pipe` {wps['nlp.pipe']:,} words/s, entity stage {wps['entity stage']:,} words/s, "
                      f"entity stage + resolution {wps['entity stage + resolution']:,} words/s.")
+    ceiling = current.get("canonical_ceiling")
+    if ceiling:
+        lines += ["", f"Canonical from evidence, at most (`canonical_ceiling`, with today's matches): "
+                  f"{ceiling['written in the article']:.3f} if every match took its gold canonical where the "
+                  f"article writes it, {ceiling['written in the warehouse or a seed']:.3f} where any page of the "
+                  f"warehouse or a seed alias writes it (now {ceiling['now']:.3f}, target {t['canonical']}); "
+                  f"{ceiling['matches without their canonical anywhere']} matches have a canonical written "
+                  f"nowhere the warehouse reads."]
     if baseline is not None:
         btp = baseline["throughput"]
         lines.append(f"Baseline: `nlp.pipe` {btp['words_per_second']['nlp.pipe']:,} words/s, entity stage "

@@ -80,3 +80,35 @@ def test_cli_uses_a_scratch_database_and_drops_it(pg_admin_url: str, tmp_path: P
         assert left == []
         # the user's database (here: postgres) got no tables from the run
         assert conn.execute("select count(*) from pg_tables where tablename = 'articles'").fetchone() == (0,)
+
+
+def test_canonical_ceiling_counts_what_the_text_writes(tmp_path: Path) -> None:
+    """The ceiling's "now" is the scorer's canonical; a match whose canonical the article writes
+    counts in the first ceiling, one whose canonical only another page writes in the second, one
+    written nowhere in neither; an article without a match counts 0, as the scorer counts it."""
+    from bench.entities import SCORER, canonical_ceiling
+
+    gold = [{"id": "a", "entities": [
+                {"name": "Antony Blinken", "type": "PERSON", "role": "main", "aliases": ["Blinken"]},
+                {"name": "Quillon Motor Company", "type": "ORG", "role": "major", "aliases": ["Quillon"]},
+                {"name": "Xi Jinping", "type": "PERSON", "role": "major", "aliases": ["Xi"]}]},
+            {"id": "b", "entities": [{"name": "Harwick Hawks", "type": "ORG", "role": "main", "aliases": ["Harwick"]}]},
+            {"id": "c", "entities": []}]
+    predictions = [{"id": "a", "entities": [{"name": "Blinken", "type": "PERSON", "mentions": 2, "salience": 0.5},
+                                            {"name": "Quillon", "type": "ORG", "mentions": 1, "salience": 0.2},
+                                            {"name": "Xi Jinping", "type": "PERSON", "mentions": 1, "salience": 0.3}]},
+                   {"id": "b", "entities": [{"name": "Harwick", "type": "GPE", "mentions": 1, "salience": 1.0}]},
+                   {"id": "c", "entities": []}]
+    articles = {"a": {"title": "Blinken in Beijing", "text": "Antony Blinken met Xi Jinping. Quillon rose."},
+                "b": {"title": "", "text": "Harwick won."}, "c": {"title": "", "text": "Nothing."}}
+    warehouse = [*articles.values(), {"title": "", "text": "The Harwick Hawks are a hockey team."}]
+    got = canonical_ceiling(gold, predictions, articles, warehouse)
+    for rows, name in ((gold, "gold.jsonl"), (predictions, "pred.jsonl")):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(SCORER), str(tmp_path / "gold.jsonl"), str(tmp_path / "pred.jsonl")],
+                          check=True, capture_output=True, text=True)
+    assert got["now"] == json.loads(done.stdout.splitlines()[-1])["canonical"] == round((1 / 3) / 3, 4)
+    assert got["written in the article"] == round((2 / 3) / 3, 4)
+    assert got["written in the warehouse or a seed"] == round((2 / 3 + 1) / 3, 4)
+    # "Quillon Motor Company": the names are made up, so no seed holds them
+    assert got["matches without their canonical anywhere"] == 1
