@@ -493,6 +493,35 @@ def test_a_town_of_a_one_state_story_is_named_with_its_state() -> None:
     assert [t for t, _, _ in towns(raws2)] == ["Kansas", "Texas", "Salina", "Kansas", "Texas"]
 
 
+def test_the_jurisdiction_is_decided_once_and_the_renames_leave_it_as_it_was() -> None:
+    """etl.entities.ner decides an article's countries and state once and passes them to every
+    rename: what the renames produce names no other country or state, so deciding again after them
+    gives the same answer, and passing the decision gives what deciding inside gives."""
+    from etl.entities.jurisdiction import (
+        america,
+        companies_read_as_places,
+        countries_read_otherwise,
+        jurisdiction_of,
+        presidential_elections,
+        towns,
+    )
+
+    full = ("Kansas schools. Salina beat Wichita in Kansas. Voters in Barry, Cass and Van Buren counties. The Senate and "
+            "the 2020 election. America watched. Fortress Investment Group and Fortress.")
+    raws = _raw(full, ("Kansas", "GPE"), ("Salina", "GPE"), ("Wichita", "GPE"), ("Kansas", "GPE"), ("Barry", "PERSON"),
+                ("Senate", "ORG"), ("America", "GPE"), ("Fortress Investment Group", "ORG"), ("Fortress", "GPE"))
+    where = jurisdiction_of(raws)
+    assert where.state == "Kansas" and set(where.countries) == {"United States"}
+    renamed = countries_read_otherwise(companies_read_as_places(towns(raws, where)))
+    renamed = presidential_elections(full, america(counties(full, renamed, where)), where)
+    assert jurisdiction_of(renamed) == where
+    assert national_bodies(full, renamed, where) == national_bodies(full, renamed)
+    assert "Salina, Kansas" in {t for t, _, _ in renamed} and "Barry County, Kansas" in {t for t, _, _ in renamed}
+    abroad = _raw("Salina and Kansas, Kansas. Mexico.", ("Salina", "GPE"), ("Kansas", "GPE"), ("Kansas", "GPE"),
+                  ("Mexico", "GPE"))
+    assert jurisdiction_of(abroad).state is None
+
+
 def test_salience_weighs_title_lead_and_body_mentions_five_three_one() -> None:
     # title 0-20, lead 20-100, body after: a headline word met once more in passing (5 + 1) stays
     # below what the lead names and the story keeps naming (3 + 4)

@@ -8,8 +8,10 @@ States Senate. Stored as written, one name "Senate" counts every country's senat
 :func:`country_counts` counts the countries the article's own mentions name: each country named
 (CLDR's English country names, from babel, and the usual short forms "U.S.", "UK", "America"),
 each US state and party (for the United States), each people's adjective ("Nigerian", "Indian"),
-each country before an organization ("the Nigeria Police"). The functions below take those counts
-(computed once per article by etl.entities.ner) and decide nothing when they are silent.
+each country before an organization ("the Nigeria Police"); :func:`jurisdiction_of` adds the one
+US state a US story is about. The functions below take that :class:`Jurisdiction` (computed once per
+article by etl.entities.ner: the renames between them name no country and no state) and decide
+nothing when it is silent.
 
 :func:`national_bodies` renames a body after its country, as encyclopedias title them: for the
 United States its federal bodies ("United States Senate", "Supreme Court of the United States",
@@ -27,14 +29,15 @@ import csv
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from etl.entities.mentions import STATE_NAMES, US_STATES, Raw, clean_mention
 from etl.settings import SEEDS_DIR
 
-__all__ = ["STANDALONE_CITIES", "america", "article_country", "companies_read_as_places", "counties",
-           "countries_read_otherwise", "country_counts", "in_state", "known_place", "national_bodies",
-           "presidential_elections", "towns", "us_towns"]
+__all__ = ["STANDALONE_CITIES", "Jurisdiction", "america", "article_country", "companies_read_as_places", "counties",
+           "countries_read_otherwise", "country_counts", "in_state", "jurisdiction_of", "known_place",
+           "national_bodies", "presidential_elections", "towns", "us_towns"]
 
 US = "United States"
 UK = "United Kingdom"
@@ -256,12 +259,28 @@ def _state_of(raws: Sequence[Raw], counts: Counter[str]) -> str | None:
                      at_least=2)
 
 
-def national_bodies(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
+@dataclass(frozen=True)
+class Jurisdiction:
+    """Whose news an article is: the countries its mentions name (:func:`country_counts`) and the
+    one US state a US story is about (:func:`_state_of`), None when there is none."""
+
+    countries: Counter[str]
+    state: str | None
+
+
+def jurisdiction_of(raws: Sequence[Raw]) -> Jurisdiction:
+    """The article's :class:`Jurisdiction`, from its raw mentions."""
+    countries = country_counts(raws)
+    return Jurisdiction(countries, _state_of(raws, countries))
+
+
+def national_bodies(full: str, raws: Sequence[Raw], where: Jurisdiction | None = None) -> list[Raw]:
     """Each organization mention that is a national body, bare or after a country ("Senate",
     "Nigerian Senate", "U.S. Navy"), renamed after its country (see the module's doc); a body after
     a US state ("Indiana House") or whose country the article leaves open stays as written.
-    ``counts``: :func:`country_counts` of the article, computed here when not given."""
-    counts = country_counts(raws) if counts is None else counts
+    ``where``: the article's :func:`jurisdiction_of`, computed here when not given."""
+    where = jurisdiction_of(raws) if where is None else where
+    counts = where.countries
     if not counts:
         return list(raws)
     split = {offset: _split_qualifier(clean_mention(text, "ORG"))  # "the Supreme Court's" -> "Supreme Court"
@@ -271,7 +290,7 @@ def national_bodies(full: str, raws: Sequence[Raw], counts: Counter[str] | None 
         if head is not None:
             qualified[body].add(_country_of_qualifier(head))
     state_politics = STATE_LEGISLATURE.search(full) is not None
-    state = _state_of(raws, counts)
+    state = where.state
     out: list[Raw] = []
     for text, label, offset in raws:
         if offset in split:
@@ -295,13 +314,13 @@ SENTENCE_WORDS = frozenset({"In", "The", "And", "Of", "For", "At", "On", "From",
 COUNTY_LABELS = frozenset({"GPE", "LOC", "PERSON", "ORG", "NORP", "FAC"})
 
 
-def counties(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
+def counties(full: str, raws: Sequence[Raw], where: Jurisdiction | None = None) -> list[Raw]:
     """US counties as encyclopedias title them, "<name> County, <State>": each name of a list before
     "counties" is a county (the model reads "Cass" or "Kalamazoo" there as a person; a name it did not
     read is added), and a county of a story about one US state (:func:`_state_of`) named without its
     state ("Kalamazoo County") is that state's. A county written with its state ("Orange County,
     California") was named so by etl.entities.ner already."""
-    state = _state_of(raws, country_counts(raws) if counts is None else counts)
+    state = (jurisdiction_of(raws) if where is None else where).state
     suffix = f", {state}" if state is not None else ""
     listed: dict[int, str] = {}  # offset -> county name, for each name of a list
     for m in COUNTY_LIST.finditer(full):
@@ -358,13 +377,13 @@ def us_towns() -> dict[str, frozenset[str]]:
     return {name: frozenset(s) for name, s in states.items()}
 
 
-def towns(raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
+def towns(raws: Sequence[Raw], where: Jurisdiction | None = None) -> list[Raw]:
     """A place of a story about one US state (:func:`_state_of`) that the state has (:func:`us_towns`)
     and that the text writes bare is that state's, as encyclopedias title it: "Salina" of a Kansas
     story is "Salina, Kansas", "Sioux Falls" of a South Dakota one "Sioux Falls, South Dakota" (the
     cities named alone stay themselves: :func:`in_state`). Only what NER read as a place: "Ithaca" is
     no person's name here."""
-    state = _state_of(raws, country_counts(raws) if counts is None else counts)
+    state = (jurisdiction_of(raws) if where is None else where).state
     if state is None:
         return list(raws)
     places = us_towns()
@@ -429,12 +448,12 @@ def america(raws: Sequence[Raw]) -> list[Raw]:
 ELECTION = re.compile(r"\b((?:19|20)\d\d) (?:U\.S\. |US )?(?:presidential )?(?:election|race|campaign)\b")
 
 
-def presidential_elections(full: str, raws: Sequence[Raw], counts: Counter[str] | None = None) -> list[Raw]:
+def presidential_elections(full: str, raws: Sequence[Raw], where: Jurisdiction | None = None) -> list[Raw]:
     """A US story's "<year> election" of a presidential year (a multiple of four), written with
     the year, is the event encyclopedias title "<year> United States presidential election" (EVENT)
     in a US story (:func:`_us_story`, as for its federal bodies); a span the model read there is
     kept as it is."""
-    if not _us_story(country_counts(raws) if counts is None else counts):
+    if not _us_story((jurisdiction_of(raws) if where is None else where).countries):
         return list(raws)
     taken = [(o, o + len(t)) for t, _, o in raws]
     out = list(raws)

@@ -26,8 +26,8 @@ from etl.entities.jurisdiction import (
     companies_read_as_places,
     counties,
     countries_read_otherwise,
-    country_counts,
     in_state,
+    jurisdiction_of,
     known_place,
     national_bodies,
     presidential_elections,
@@ -653,11 +653,12 @@ def article_mentions(prep: Prepared, full: str, segment_ents: Sequence[Sequence[
     raws = _model_numbers(full, _brand_products(full, raws))
     raws = _party_states(full, _places_and_states(full, _scores(full, raws)))
     raws = _capital(full, raws)
-    # counted once: the renames below name no country (a state in a county list is the US either way)
-    countries = country_counts(raws)
-    raws = countries_read_otherwise(companies_read_as_places(towns(raws, countries)))
-    raws = presidential_elections(full, america(counties(full, raws, countries)), countries)
-    bodies = national_bodies(full, raws, countries)
+    # decided once: the renames below name no country and no state (a state in a county list is the US
+    # either way; a town or county renamed "Salina, Kansas" is no state's name)
+    where = jurisdiction_of(raws)
+    raws = countries_read_otherwise(companies_read_as_places(towns(raws, where)))
+    raws = presidential_elections(full, america(counties(full, raws, where)), where)
+    bodies = national_bodies(full, raws, where)
     # the bodies renamed after their country, as the title and headings write them too ("Senate")
     renamed = {clean_mention(a[0], "ORG"): b[0] for a, b in zip(raws, bodies, strict=True) if a[0] != b[0]}
     raws = _plural_teams(full, _platforms(full, bodies))
