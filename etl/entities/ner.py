@@ -719,7 +719,7 @@ def _headline_names(prep: Prepared, heading_ents: Sequence[Sequence[Raw]], wikin
     way although NER missed them there ("Wales punches ticket" beside "... Wales beat Hungary"):
     the body's spelling is the evidence ("NASA Picks SpaceX" is written nowhere else). A one-word
     name counts only when the body writes it inside a sentence, or never in lower case."""
-    body = "\n".join(segment.text for segment in prep.segments)
+    body = prep.body
     out: list[tuple[str, str]] = []
     for ents in heading_ents:
         for text, model_label, _ in ents:
@@ -752,7 +752,7 @@ def _model_codes(prep: Prepared) -> list[tuple[str, str]]:
     """(code, "PRODUCT") of the model codes (:data:`MODEL_CODE`) the body writes at least twice: the
     small model reads "RAV4" or "TNG50" nowhere; :func:`_unread_mentions` counts them where NER read
     nothing, and a name NER read around one keeps its place ("RAV4 Hybrid")."""
-    body = "\n".join(segment.text for segment in prep.segments)
+    body = prep.body
     counts = Counter(MODEL_CODE.findall(body))
     return [(code, "PRODUCT") for code, n in sorted(counts.items()) if n >= 2 and not NOT_A_CODE.match(code)]
 
@@ -761,7 +761,7 @@ def _known_names(prep: Prepared, known: Sequence[tuple[str, str]]) -> list[tuple
     """(name, label) of the ``known`` names the body writes, case and word boundaries kept: the
     model misses "SpaceX" in "Elon Musk's SpaceX" and "S&P 500" in "while the S&P 500 is up";
     :func:`_unread_mentions` then counts them where NER read nothing, never inside a span it read."""
-    body = "\n".join(segment.text for segment in prep.segments)
+    body = prep.body
     return [(name, label) for name, label in known if name in body
             and re.search(r"(?<![\w&-])" + re.escape(name) + r"(?![\w&-])", body)]
 
@@ -806,7 +806,7 @@ def _unread_mentions(prep: Prepared, raws: Sequence[Raw], read: Sequence[tuple[i
     pattern = re.compile(r"(?<![\w&-])(?:" + "|".join(re.escape(n) for n in sorted(votes, key=lambda n: (-len(n), n)))
                          + r")(?![\w&-])")
     taken = sorted([*read, *((o, o + len(t)) for t, _, o in raws)])
-    body = "\n".join(segment.text for segment in prep.segments)
+    body = prep.body
     lower = {n for n in votes if " " not in n and n.lower() in body
              and re.search(r"(?<![\w-])" + re.escape(n.lower()) + r"(?![\w-])", body)}
     out = list(raws)

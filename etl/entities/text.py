@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 BULLET = re.compile(r"^[ \t]*(?:[•·▪►▸‣◦●○■□✓✔➤→*+]|[-–—](?=\s)|\d{1,2}[.)](?=\s))[ \t]*")
 COPYRIGHT = re.compile(r"©|\(c\)\s*(?:19|20)\d\d|\bcopyright\b|\ball rights reserved\b", re.IGNORECASE)
@@ -72,6 +73,12 @@ class Prepared:
     segments: list[Segment] = field(default_factory=list)  # read by NER
     headings: list[Segment] = field(default_factory=list)  # title and heading lines: known names only
     skipped: int = 0  # boilerplate lines left out
+
+    @cached_property
+    def body(self) -> str:
+        """The segments NER reads, one per line: the text the article-wide rules search (read after
+        :func:`prepare` has built the segments, which nothing changes afterwards)."""
+        return "\n".join(segment.text for segment in self.segments)
 
 
 def _title_case_word(word: str) -> str:
