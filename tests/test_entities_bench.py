@@ -112,3 +112,15 @@ def test_canonical_ceiling_counts_what_the_text_writes(tmp_path: Path) -> None:
     assert got["written in the warehouse or a seed"] == round((2 / 3 + 1) / 3, 4)
     # "Quillon Motor Company": the names are made up, so no seed holds them
     assert got["matches without their canonical anywhere"] == 1
+
+
+def test_missed_targets_are_written_with_their_margins() -> None:
+    from bench.entities import failed_targets, missed_by
+
+    overall = {"precision": 0.865, "recall": 0.91, "canonical": 0.83, "typed": 0.9, "main_at_3": 0.85, "split": 40}
+    resolution = {"resolve_over_ner": 0.2}
+    current = {"scores": {"overall": overall}, "failed": failed_targets(overall, resolution),
+               "resolution": resolution}
+    assert current["failed"] == ["precision", "canonical", "split", "resolution cost"]
+    assert missed_by(current) == ("precision 0.865 (target ≥ 0.92, -0.055); canonical 0.830 (target ≥ 0.9, -0.070); "
+                                  "split 40 (target ≤ 10, +30); resolution cost 20.0% of NER time (budget 15%)")

@@ -506,8 +506,8 @@ def test_the_jurisdiction_is_decided_once_and_the_renames_leave_it_as_it_was() -
         towns,
     )
 
-    full = ("Kansas schools. Salina beat Wichita in Kansas. Voters in Barry, Cass and Van Buren counties. The Senate and "
-            "the 2020 election. America watched. Fortress Investment Group and Fortress.")
+    full = ("Kansas schools. Salina beat Wichita in Kansas. Voters in Barry, Cass and Van Buren counties. "
+            "The Senate and the 2020 election. America watched. Fortress Investment Group and Fortress.")
     raws = _raw(full, ("Kansas", "GPE"), ("Salina", "GPE"), ("Wichita", "GPE"), ("Kansas", "GPE"), ("Barry", "PERSON"),
                 ("Senate", "ORG"), ("America", "GPE"), ("Fortress Investment Group", "ORG"), ("Fortress", "GPE"))
     where = jurisdiction_of(raws)
