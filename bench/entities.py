@@ -316,6 +316,10 @@ def readme_block(current: dict[str, Any], baseline: dict[str, Any] | None,
                      f"{res['target_resolve_over_ner']:.0%}). On those runs' texts ({res['words']:,} words): plain "
                      f"`nlp.pipe` {wps['nlp.pipe']:,} words/s, entity stage {wps['entity stage']:,} words/s, "
                      f"entity stage + resolution {wps['entity stage + resolution']:,} words/s.")
+    if baseline is not None:
+        btp = baseline["throughput"]
+        lines.append(f"Baseline: `nlp.pipe` {btp['words_per_second']['nlp.pipe']:,} words/s, entity stage "
+                     f"{btp['words_per_second']['entity stage']:,} words/s.")
     ceiling = current.get("canonical_ceiling")
     if ceiling:
         lines += ["", f"Canonical from evidence, at most (`canonical_ceiling`, with today's matches): "
@@ -324,10 +328,6 @@ def readme_block(current: dict[str, Any], baseline: dict[str, Any] | None,
                   f"warehouse or a seed alias writes it (now {ceiling['now']:.3f}, target {t['canonical']}); "
                   f"{ceiling['matches without their canonical anywhere']} matches have a canonical written "
                   f"nowhere the warehouse reads."]
-    if baseline is not None:
-        btp = baseline["throughput"]
-        lines.append(f"Baseline: `nlp.pipe` {btp['words_per_second']['nlp.pipe']:,} words/s, entity stage "
-                     f"{btp['words_per_second']['entity stage']:,} words/s.")
     lines += ["", "all targets met" if not current["failed"] else f"missed: {missed_by(current)}"]
     return "\n".join(lines)
 
